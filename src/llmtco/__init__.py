@@ -1,0 +1,39 @@
+"""llmtco: itemised total cost of ownership for LLM inference.
+
+Public API::
+
+    from llmtco import load_scenario, evaluate
+    scenario, catalog = load_scenario("examples/chat-assistant-70b.yaml")
+    result = evaluate(scenario, catalog)
+    result.option("onprem-h100").total_cost_usd
+"""
+
+__version__ = "0.1.0"
+
+from llmtco.catalog import Catalog, load_catalog  # noqa: E402
+from llmtco.engine import evaluate  # noqa: E402
+from llmtco.errors import (  # noqa: E402
+    CatalogError,
+    GateFailed,
+    InfeasibleError,
+    LlmtcoError,
+    ScenarioError,
+)
+from llmtco.result import Result  # noqa: E402
+from llmtco.scenario import Scenario, load_scenario, parse_scenario_text  # noqa: E402
+
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "GateFailed",
+    "InfeasibleError",
+    "LlmtcoError",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "evaluate",
+    "load_catalog",
+    "load_scenario",
+    "parse_scenario_text",
+]

@@ -1,0 +1,215 @@
+"""Typer application: llmtco breakdown | validate | schema | init | catalog | perf."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from llmtco.catalog import KINDS, load_catalog
+from llmtco.engine import evaluate, probe_decode, probe_prefill
+from llmtco.errors import UsageError, did_you_mean
+from llmtco.report import RENDERERS
+from llmtco.scenario import json_schema, load_scenario
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
+                  help="Itemised TCO of LLM inference: on-prem GPUs vs cloud GPUs vs hosted APIs.")
+catalog_app = typer.Typer(no_args_is_help=True, help="Browse the bundled catalog (every record with source and as-of date).")
+perf_app = typer.Typer(no_args_is_help=True, help="Probe the performance model for one step.")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(perf_app, name="perf")
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ProbeFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+CatalogOpt = Annotated[list[Path] | None, typer.Option("--catalog", help="Catalog overlay YAML ({kind: [records]}); repeatable.")]
+OutputOpt = Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE instead of stdout.")]
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Write results to stdout or atomically to a file (a failed write leaves the old file intact)."""
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    output = output.expanduser()
+    directory = output.parent if str(output.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"-o: directory {str(directory)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    typer.echo(f"wrote {output}", err=True)
+
+
+@app.command()
+def breakdown(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: OutputOpt = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Compare every option of SCENARIO: line items, totals, NPV, $/Mtok, sizing, break-even."""
+    sc, cat = load_scenario(scenario, catalog or [])
+    result = evaluate(sc, cat)
+    emit(RENDERERS[format.value](result), output)
+
+
+@app.command()
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    catalog: CatalogOpt = None,
+) -> None:
+    """Check SCENARIO against the schema and the catalog; exit 2 with file:line:col messages if invalid."""
+    sc, _ = load_scenario(scenario, catalog or [])
+    typer.echo(f"{scenario}: ok ({len(sc.workloads)} workload(s), {len(sc.options)} option(s))")
+
+
+@app.command()
+def schema(output: OutputOpt = None) -> None:
+    """Print the scenario JSON Schema (for editor completion and validation)."""
+    emit(json_schema() + "\n", output)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter scenario.")] = Path("scenario.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter scenario."""
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists; pass --force to overwrite it")
+    text = resources.files("llmtco.scenario").joinpath("starter.yaml").read_text(encoding="utf-8")
+    emit(text, path)
+    typer.echo(f"next: llmtco breakdown {path}", err=True)
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise UsageError(f"unknown catalog kind {kind!r}.{did_you_mean(kind, KINDS)}")
+    return kind
+
+
+def _summary(rec: Any) -> str:
+    for attr in ("name", "instance", "model_ref", "unit"):
+        v = getattr(rec, attr, None)
+        if v:
+            return str(v)
+    return ""
+
+
+@catalog_app.command("list")
+def catalog_list(
+    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(KINDS)}.")],
+    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    catalog: CatalogOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """List records of one kind with their source and as-of date."""
+    cat = load_catalog(catalog or [])
+    table = cat.table(_kind(kind))
+    if format is ProbeFormat.json:
+        emit(json.dumps([r.model_dump(mode="json") for r in table], indent=2) + "\n", output)
+        return
+    lines = []
+    stale = {(k, i) for k, i, _ in cat.stale(__import__("datetime").date.today())}
+    for r in table:
+        flags = ("  [overlay]" if r.overlay else "") + ("  [estimate]" if r.estimate else "") + (
+            "  [stale]" if (kind, r.id) in stale else "")
+        lines.append(f"{r.id:<34} {_summary(r)[:44]:<44} as of {r.as_of.isoformat()}{flags}\n"
+                     f"{'':<34} source: {r.source[:110]}")
+    emit("\n".join(lines) + "\n", output)
+
+
+@catalog_app.command("show")
+def catalog_show(
+    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(KINDS)}.")],
+    id: Annotated[str, typer.Argument(help="Record id (see `llmtco catalog list KIND`).")],
+    catalog: CatalogOpt = None,
+) -> None:
+    """Print one record in full (YAML-like JSON), with source and as-of date."""
+    cat = load_catalog(catalog or [])
+    rec = cat.table(_kind(kind)).get(id)
+    typer.echo(json.dumps(rec.model_dump(mode="json"), indent=2))
+
+
+def _probe_out(data: dict[str, object], format: ProbeFormat, output: Path | None) -> None:
+    if format is ProbeFormat.json:
+        emit(json.dumps(data, indent=2) + "\n", output)
+        return
+    lines = []
+    for k, v in data.items():
+        if isinstance(v, dict):
+            lines.append(f"{k}:")
+            lines += [f"  {kk}: {_fmt(vv)}" for kk, vv in v.items()]
+        else:
+            lines.append(f"{k}: {_fmt(v)}")
+    emit("\n".join(lines) + "\n", output)
+
+
+def _fmt(v: object) -> str:
+    return f"{v:,.4g}" if isinstance(v, float) else str(v)
+
+
+PositiveInt = Annotated[int, typer.Option(min=1)]
+
+
+@perf_app.command("decode")
+def perf_decode(
+    model: Annotated[str, typer.Option("--model", help="Catalog model id.")],
+    accelerator: Annotated[str, typer.Option("--accelerator", help="Catalog accelerator id.")],
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Concurrent sequences.")] = 1,
+    context: Annotated[int, typer.Option("--context", min=1, help="Cached tokens per sequence.")] = 1024,
+    tp: Annotated[int, typer.Option("--tp", min=1, max=64, help="Tensor-parallel GPUs.")] = 1,
+    precision: Annotated[str | None, typer.Option("--precision", help="Weight precision (default: the model's).")] = None,
+    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    output: OutputOpt = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Time, throughput, power and memory of one decode step."""
+    cat = load_catalog(catalog or [])
+    _probe_out(probe_decode(cat, model, accelerator, batch, context, tp, precision), format, output)
+
+
+@perf_app.command("prefill")
+def perf_prefill(
+    model: Annotated[str, typer.Option("--model", help="Catalog model id.")],
+    accelerator: Annotated[str, typer.Option("--accelerator", help="Catalog accelerator id.")],
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Sequences prefilled together.")] = 1,
+    seq: Annotated[int, typer.Option("--seq", min=1, help="Prompt tokens per sequence.")] = 1024,
+    tp: Annotated[int, typer.Option("--tp", min=1, max=64, help="Tensor-parallel GPUs.")] = 1,
+    precision: Annotated[str | None, typer.Option("--precision", help="Weight precision (default: the model's).")] = None,
+    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    output: OutputOpt = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Time, throughput and power of one prefill step."""
+    cat = load_catalog(catalog or [])
+    _probe_out(probe_prefill(cat, model, accelerator, batch, seq, tp, precision), format, output)
+
+
+@app.command()
+def version() -> None:
+    """Print the llmtco version."""
+    from llmtco import __version__
+
+    typer.echo(__version__)

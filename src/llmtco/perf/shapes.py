@@ -1,0 +1,72 @@
+"""Plain-number descriptions of a model and an accelerator for the perf functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+Num = float | FloatArray
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """Transformer architecture in the units the formulas need."""
+
+    params: float
+    """All parameters [count]."""
+    active_params: float
+    """Parameters used per token (MoE: shared part + active experts) [count]."""
+    layers: int
+    hidden: int
+    heads: int
+    head_dim: int
+    kv_heads: int
+    """KV heads for GQA; 1 for MLA (one latent shared by all heads)."""
+    kv_values_per_token_layer: int
+    """Cached values per token per layer: 2 x kv_heads x head_dim (GQA) or
+    kv_lora_rank + qk_rope_head_dim (MLA)."""
+    experts: int = 1
+    active_experts: int = 1
+    sliding_window: int | None = None
+    sliding_window_layers: int = 0
+
+    @property
+    def expert_params(self) -> float:
+        """Parameters of one routed expert (all layers) [count]; 0 for dense models."""
+        if self.experts <= 1:
+            return 0.0
+        return (self.params - self.active_params) / (self.experts - self.active_experts)
+
+    @property
+    def shared_params(self) -> float:
+        """Parameters every token uses (attention, embeddings, shared experts) [count]."""
+        return self.active_params - self.active_experts * self.expert_params
+
+
+@dataclass(frozen=True)
+class HardwareShape:
+    """One accelerator with the efficiency factors fitted for it.
+
+    Fields may be floats or arrays with a leading sample axis.
+    """
+
+    vram_gb: Num
+    hbm_bandwidth_tb_s: Num
+    peak_tflops: Num
+    """Dense tensor throughput at the compute precision in use [TFLOP/s]."""
+    tdp_w: Num
+    idle_w: Num
+    interconnect_gb_s: Num
+    """Scale-up bandwidth per GPU, one direction [GB/s]."""
+    decode_bandwidth_efficiency: Num
+    decode_compute_efficiency: Num
+    prefill_compute_efficiency: Num
+    step_overhead_ms: Num
+    allreduce_latency_us: Num
+    power_activity_floor: Num
+    usable_vram_fraction: Num = 0.9
+    runtime_overhead_gb: Num = 2.0
+    """CUDA context, framework, activations and workspace per GPU [GB] (estimate)."""

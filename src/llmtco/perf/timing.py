@@ -1,0 +1,123 @@
+"""Step time of prefill and decode on one tensor-parallel replica.
+
+Decode step ≈ max(FLOPs / (peak x MFU_decode), bytes / (HBM bandwidth x MBU))
++ fixed per-step overhead + tensor-parallel all-reduce time (DESIGN.md).
+Bytes moved per step = weights (MoE: the shared part plus the experts that the
+batch's tokens touch) + the KV cache of every sequence, read once.
+Prefill ≈ (2 x active params x tokens + attention FLOPs) / (peak x MFU_prefill),
+never faster than one read of the weights.
+
+Bandwidth is decimal (1 TB/s = 1e12 B/s), as vendors quote it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from llmtco.perf.memory import kv_bytes_per_token, kv_shards, kv_tokens_effective
+from llmtco.perf.shapes import FloatArray, HardwareShape, ModelShape, Num
+
+ACTIVATION_BYTES = 2.0
+"""Bytes per activation value sent in all-reduces (BF16)."""
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """One forward step of a replica, with its parts [ms]."""
+
+    step_ms: Num
+    compute_ms: Num
+    memory_ms: Num
+    overhead_ms: Num
+    comm_ms: Num
+    tokens: Num
+    """Tokens produced (decode) or processed (prefill) by the step."""
+
+    @property
+    def compute_share(self) -> Num:
+        """Fraction of the step the tensor cores are the bottleneck (0..1)."""
+        out: Num = np.minimum(1.0, self.compute_ms / np.maximum(self.step_ms, 1e-12))
+        return out
+
+    @property
+    def tokens_per_s(self) -> Num:
+        out: Num = self.tokens / (self.step_ms / 1e3)
+        return out
+
+
+def experts_touched(experts: int, active: int, tokens: Num) -> Num:
+    """Expected distinct experts a batch of ``tokens`` routes to, per layer.
+
+    With independent uniform routing, each expert is missed by one token with
+    probability (1 - k/E), so E x (1 - (1 - k/E)^tokens) are touched.
+    """
+    if experts <= 1:
+        return np.asarray(1.0) if isinstance(tokens, np.ndarray) else 1.0
+    out: Num = experts * (1.0 - (1.0 - active / experts) ** np.asarray(tokens, dtype=float))
+    return out
+
+
+def weights_read_bytes(model: ModelShape, bytes_per_weight: float, tokens: Num) -> Num:
+    """Weight bytes one step reads for ``tokens`` tokens (whole replica) [B]."""
+    if model.experts <= 1:
+        return model.params * bytes_per_weight + 0.0 * np.asarray(tokens, dtype=float)
+    touched = experts_touched(model.experts, model.active_experts, tokens)
+    out: Num = (model.shared_params + touched * model.expert_params) * bytes_per_weight
+    return out
+
+
+def allreduce_ms(model: ModelShape, hw: HardwareShape, tp: int, tokens: Num) -> Num:
+    """Two ring all-reduces per layer of ``tokens`` x hidden activations [ms]."""
+    if tp <= 1:
+        return 0.0 * np.asarray(tokens, dtype=float)
+    message_b = np.asarray(tokens, dtype=float) * model.hidden * ACTIVATION_BYTES
+    transfer_s = message_b * 2 * (tp - 1) / tp / (hw.interconnect_gb_s * 1e9)
+    out: Num = 2 * model.layers * (hw.allreduce_latency_us * 1e-3 + transfer_s * 1e3)
+    return out
+
+
+def decode_step(model: ModelShape, hw: HardwareShape, bytes_per_weight: float, kv_bytes: float,
+                tp: int, batch: Num, context: Num) -> StepTime:
+    """One decode step: each of ``batch`` sequences with ``context`` cached tokens makes one token."""
+    batch = np.asarray(batch, dtype=float)
+    kv_tokens = kv_tokens_effective(model, context)
+    kv_read = batch * kv_tokens * kv_bytes_per_token(model, kv_bytes) / kv_shards(model, tp)
+    bytes_per_gpu = weights_read_bytes(model, bytes_per_weight, batch) / tp + kv_read
+    memory_ms = bytes_per_gpu / (hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency) * 1e3
+    # 2 FLOPs per active weight, plus QK^T and AV over the cached tokens.
+    flops = batch * (2.0 * model.active_params
+                     + 4.0 * model.layers * model.heads * model.head_dim * kv_tokens) / tp
+    compute_ms = flops / (hw.peak_tflops * 1e12 * hw.decode_compute_efficiency) * 1e3
+    comm = allreduce_ms(model, hw, tp, batch)
+    step = np.maximum(compute_ms, memory_ms) + hw.step_overhead_ms + comm
+    return StepTime(step_ms=step, compute_ms=compute_ms, memory_ms=memory_ms,
+                    overhead_ms=hw.step_overhead_ms, comm_ms=comm, tokens=batch)
+
+
+def prefill_flops(model: ModelShape, seq: Num) -> Num:
+    """FLOPs to prefill one sequence of ``seq`` tokens (causal attention) [FLOP]."""
+    seq = np.asarray(seq, dtype=float)
+    attn_tokens = kv_tokens_effective(model, seq)
+    out: Num = 2.0 * model.active_params * seq + 2.0 * model.layers * model.heads * model.head_dim * seq * attn_tokens
+    return out
+
+
+def prefill_step(model: ModelShape, hw: HardwareShape, bytes_per_weight: float, tp: int,
+                 batch: Num, seq: Num) -> StepTime:
+    """Prefill ``batch`` sequences of ``seq`` tokens in one step."""
+    batch = np.asarray(batch, dtype=float)
+    tokens = batch * np.asarray(seq, dtype=float)
+    flops = batch * prefill_flops(model, seq) / tp
+    compute_ms = flops / (hw.peak_tflops * 1e12 * hw.prefill_compute_efficiency) * 1e3
+    bytes_per_gpu = weights_read_bytes(model, bytes_per_weight, tokens) / tp
+    memory_ms = bytes_per_gpu / (hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency) * 1e3
+    comm = allreduce_ms(model, hw, tp, tokens)
+    step = np.maximum(compute_ms, memory_ms) + hw.step_overhead_ms + comm
+    return StepTime(step_ms=step, compute_ms=compute_ms, memory_ms=memory_ms,
+                    overhead_ms=hw.step_overhead_ms, comm_ms=comm, tokens=tokens)
+
+
+def as_array(x: Num) -> FloatArray:
+    return np.asarray(x, dtype=float)

@@ -1,0 +1,132 @@
+"""Results: documented dataclasses, JSON-serialisable, with a versioned schema.
+
+``Result.to_dict()`` is the contract behind ``--format json``; bump
+``SCHEMA_VERSION`` when a field changes meaning or disappears.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass
+class LineItemResult:
+    item: str
+    category: str
+    """capex or opex."""
+    total_usd: float
+    monthly_usd: list[float]
+    quantity: float
+    unit: str
+    unit_price_usd: float
+    source: str
+    notes: str = ""
+
+
+@dataclass
+class WorkloadSizing:
+    """How one workload is served by one self-hosted option."""
+
+    workload: str
+    tensor_parallel: int
+    batch: float
+    """Concurrent sequences per replica at the chosen operating point."""
+    replicas_peak: int
+    """Replicas at the busiest hour of the last month (redundancy included)."""
+    requests_per_s_per_replica: float
+    output_tokens_per_s_per_replica: float
+    tpot_ms: float
+    ttft_ms: float
+    busy_power_w_per_gpu: float
+    weights_gb_per_gpu: float
+    precision: str
+
+
+@dataclass
+class Sizing:
+    gpus: int
+    """GPUs owned or rented at peak (spares and redundancy included)."""
+    servers: int
+    """Servers (on-prem) or instances (cloud) at peak."""
+    replicas: int
+    accelerator: str | None = None
+    hardware: str | None = None
+    """Server or instance id."""
+    peak_it_power_kw: float | None = None
+    workloads: list[WorkloadSizing] = field(default_factory=list)
+
+
+@dataclass
+class OptionResult:
+    name: str
+    kind: str
+    excluded: bool = False
+    reason: str | None = None
+    total_cost_usd: float | None = None
+    npv_usd: float | None = None
+    capex_usd: float | None = None
+    opex_usd: float | None = None
+    cost_per_mtok_usd: float | None = None
+    """Total cost / million tokens served (input + output)."""
+    cost_per_m_output_tok_usd: float | None = None
+    line_items: list[LineItemResult] = field(default_factory=list)
+    sizing: Sizing | None = None
+    energy_mwh: float | None = None
+    emissions_tco2e: float | None = None
+    avg_utilisation_pct: float | None = None
+    """Busy GPU-hours / provisioned GPU-hours over the horizon (self-hosted options)."""
+    breakeven_month: dict[str, float | None] = field(default_factory=dict)
+    """Per other option: first month from which this option's cumulative cost stays at or
+    below the other's (0: from the start; null: not within the horizon)."""
+    cumulative_usd: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WorkloadSummary:
+    name: str
+    model: str
+    requests_per_day_start: float
+    input_tokens_total: float
+    output_tokens_total: float
+
+
+@dataclass
+class Result:
+    schema_version: str
+    metadata: dict[str, Any]
+    scenario: str
+    horizon_months: int
+    start_date: str
+    currency: str
+    usd_per_currency_unit: float
+    discount_rate_pct: float
+    workloads: list[WorkloadSummary]
+    options: list[OptionResult]
+    cheapest: str | None
+    """Name of the option with the lowest total cost among those not excluded."""
+    warnings: list[str] = field(default_factory=list)
+
+    def option(self, name: str) -> OptionResult:
+        for o in self.options:
+            if o.name == name:
+                return o
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _clean(asdict(self))
+
+
+def _clean(x: Any) -> Any:
+    """Replace NaN/inf by None so the JSON is standard."""
+    if isinstance(x, float):
+        return None if (math.isnan(x) or math.isinf(x)) else x
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_clean(v) for v in x]
+    return x

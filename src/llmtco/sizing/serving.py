@@ -1,0 +1,122 @@
+"""Serving capacity of one tensor-parallel replica under latency targets.
+
+Continuous batching at a steady batch B: every decode step advances B sequences
+by one token, and each new request's prefill is interleaved with the steps.
+Per request the replica spends its prefill compute time t_pf plus its share of
+decode steps, Lout x t_step(B) / B, so at saturation
+
+    requests/s per replica  X(B) = B / (Lout x t_step(B) + B x t_pf)
+    time per output token   TPOT(B) = t_step(B) + B x t_pf / Lout
+    time to first token     TTFT ≈ prefill(Lin) + t_step(B)
+
+The chosen batch is the one with the highest X(B) among those that fit in
+memory and meet the TPOT and TTFT targets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+from llmtco.perf.memory import MemoryBreakdown, memory_breakdown
+from llmtco.perf.power import gpu_power_w
+from llmtco.perf.shapes import FloatArray, HardwareShape, ModelShape
+from llmtco.perf.timing import StepTime, decode_step, prefill_step
+
+BATCH_GRID = np.array([1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512,
+                       768, 1024, 1536, 2048, 3072, 4096], dtype=float)
+"""Candidate concurrent sequences per replica; the memory limit is added per sample."""
+
+
+@dataclass(frozen=True)
+class ServingPoint:
+    """Operating point of one replica of ``tp`` GPUs, per sample (arrays of shape (S,))."""
+
+    tp: int
+    feasible: FloatArray
+    """1.0 where some batch meets memory and SLO, else 0.0."""
+    batch: FloatArray
+    requests_per_s: FloatArray
+    """Sustainable requests per second per replica at the chosen batch."""
+    output_tokens_per_s: FloatArray
+    tpot_ms: FloatArray
+    ttft_ms: FloatArray
+    step_ms: FloatArray
+    busy_power_w: FloatArray
+    """Power of one GPU while serving at this point [W]."""
+    energy_j_per_output_token: FloatArray
+    weights_gb: FloatArray
+    max_batch_memory: FloatArray
+    usable_gb: FloatArray
+    prefill_ms: FloatArray
+    """Prefill of one request's input on an idle replica [ms]."""
+
+
+def _column(hw: HardwareShape) -> HardwareShape:
+    """Add a trailing axis to array fields so they broadcast against a batch grid."""
+    changes = {}
+    for f in fields(hw):
+        v = getattr(hw, f.name)
+        if isinstance(v, np.ndarray):
+            changes[f.name] = v[..., None]
+    return replace(hw, **changes)
+
+
+def serving_point(model: ModelShape, hw: HardwareShape, bytes_per_weight: float, kv_bytes: float,
+                  tp: int, input_tokens: float, output_tokens: float,
+                  tpot_target_ms: float | None, ttft_target_ms: float | None,
+                  samples: int) -> ServingPoint:
+    """Best batch and throughput of one replica for requests of the given mean lengths."""
+    lin, lout = float(input_tokens), max(float(output_tokens), 1.0)
+    context_mem = lin + lout
+    context_decode = lin + lout / 2.0
+    hwc = _column(hw)
+
+    mem: MemoryBreakdown = memory_breakdown(model, hw, bytes_per_weight, kv_bytes, tp, 1.0, context_mem)
+    max_batch = np.broadcast_to(np.asarray(mem.max_batch, dtype=float), (samples,))
+    grid = np.broadcast_to(BATCH_GRID, (samples, BATCH_GRID.size))
+    grid = np.concatenate([grid, np.minimum(max_batch, BATCH_GRID[-1])[:, None]], axis=1)
+    grid = np.maximum(grid, 1.0)
+
+    step: StepTime = decode_step(model, hwc, bytes_per_weight, kv_bytes, tp, grid, context_decode)
+    step_ms = np.broadcast_to(np.asarray(step.step_ms, dtype=float), grid.shape)
+    pf1 = prefill_step(model, hw, bytes_per_weight, tp, 1.0, lin)
+    t_pf = np.broadcast_to(np.asarray(pf1.compute_ms + pf1.comm_ms, dtype=float), (samples,))[:, None]
+    prefill_ms = np.broadcast_to(np.asarray(pf1.step_ms, dtype=float), (samples,))
+
+    rps = grid / (lout * step_ms + grid * t_pf) * 1e3
+    tpot = step_ms + grid * t_pf / lout
+    ttft = prefill_ms[:, None] + step_ms
+
+    ok = grid <= max_batch[:, None]
+    if tpot_target_ms is not None:
+        ok &= tpot <= tpot_target_ms
+    if ttft_target_ms is not None:
+        ok &= ttft <= ttft_target_ms
+    score = np.where(ok, rps, -1.0)
+    idx = np.argmax(score, axis=1)
+    rows = np.arange(samples)
+    feasible = ok[rows, idx]
+
+    share = np.broadcast_to(np.asarray(step.compute_share, dtype=float), grid.shape)[rows, idx]
+    power = np.broadcast_to(np.asarray(gpu_power_w(hw, share), dtype=float), (samples,))
+    chosen_rps = rps[rows, idx]
+    out_tps = chosen_rps * lout
+    energy = power * tp / np.maximum(out_tps, 1e-12)
+    return ServingPoint(
+        tp=tp,
+        feasible=feasible.astype(float),
+        batch=grid[rows, idx],
+        requests_per_s=np.where(feasible, chosen_rps, 0.0),
+        output_tokens_per_s=np.where(feasible, out_tps, 0.0),
+        tpot_ms=tpot[rows, idx],
+        ttft_ms=ttft[rows, idx],
+        step_ms=step_ms[rows, idx],
+        busy_power_w=power,
+        energy_j_per_output_token=energy,
+        weights_gb=np.broadcast_to(np.asarray(mem.weights_gb, dtype=float), (samples,)),
+        max_batch_memory=max_batch,
+        usable_gb=np.broadcast_to(np.asarray(mem.usable_gb, dtype=float), (samples,)),
+        prefill_ms=prefill_ms,
+    )
