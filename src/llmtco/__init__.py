@@ -10,17 +10,17 @@ Public API::
 
 __version__ = "0.1.0"
 
-from llmtco.catalog import Catalog, load_catalog  # noqa: E402
-from llmtco.engine import evaluate  # noqa: E402
-from llmtco.errors import (  # noqa: E402
+from llmtco.catalog import Catalog, load_catalog
+from llmtco.engine import evaluate
+from llmtco.errors import (
     CatalogError,
     GateFailed,
     InfeasibleError,
     LlmtcoError,
     ScenarioError,
 )
-from llmtco.result import Result  # noqa: E402
-from llmtco.scenario import Scenario, load_scenario, parse_scenario_text  # noqa: E402
+from llmtco.result import Result
+from llmtco.scenario import Scenario, load_scenario, parse_scenario_text
 
 __all__ = [
     "Catalog",

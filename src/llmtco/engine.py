@@ -43,6 +43,7 @@ TP_CANDIDATES = (1, 2, 4, 8)
 
 # ---------------------------------------------------------------- shapes from the catalog
 
+
 def model_shape(m: Model) -> ModelShape:
     """The perf model's view of a catalog model."""
     if m.attention == "mla":
@@ -51,10 +52,19 @@ def model_shape(m: Model) -> ModelShape:
     else:
         kv_values, kv_heads = 2 * m.kv_heads * m.head_dim, m.kv_heads
     return ModelShape(
-        params=m.params_b * 1e9, active_params=m.active_b * 1e9, layers=m.layers, hidden=m.hidden,
-        heads=m.heads, head_dim=m.head_dim, kv_heads=kv_heads, kv_values_per_token_layer=kv_values,
-        experts=m.experts, active_experts=m.active_experts, sliding_window=m.sliding_window,
-        sliding_window_layers=m.sliding_window_layers)
+        params=m.params_b * 1e9,
+        active_params=m.active_b * 1e9,
+        layers=m.layers,
+        hidden=m.hidden,
+        heads=m.heads,
+        head_dim=m.head_dim,
+        kv_heads=kv_heads,
+        kv_values_per_token_layer=kv_values,
+        experts=m.experts,
+        active_experts=m.active_experts,
+        sliding_window=m.sliding_window,
+        sliding_window_layers=m.sliding_window_layers,
+    )
 
 
 def compute_precision(weight_precision: str, acc: Accelerator) -> str:
@@ -80,17 +90,23 @@ def hardware_shape(acc: Accelerator, eff: Efficiency, compute: str, samples: int
         return np.full(samples, float(x))
 
     return HardwareShape(
-        vram_gb=a(acc.vram_gb), hbm_bandwidth_tb_s=a(acc.hbm_bandwidth_tb_s),
-        peak_tflops=a(acc.tflops_dense[compute]), tdp_w=a(acc.tdp_w), idle_w=a(acc.idle_w.value),
+        vram_gb=a(acc.vram_gb),
+        hbm_bandwidth_tb_s=a(acc.hbm_bandwidth_tb_s),
+        peak_tflops=a(acc.tflops_dense[compute]),
+        tdp_w=a(acc.tdp_w),
+        idle_w=a(acc.idle_w.value),
         interconnect_gb_s=a(acc.interconnect_gb_s),
         decode_bandwidth_efficiency=a(eff.decode_bandwidth_efficiency),
         decode_compute_efficiency=a(eff.decode_compute_efficiency),
         prefill_compute_efficiency=a(eff.prefill_compute_efficiency),
-        step_overhead_ms=a(eff.step_overhead_ms), allreduce_latency_us=a(eff.allreduce_latency_us),
-        power_activity_floor=a(eff.power_activity_floor))
+        step_overhead_ms=a(eff.step_overhead_ms),
+        allreduce_latency_us=a(eff.allreduce_latency_us),
+        power_activity_floor=a(eff.power_activity_floor),
+    )
 
 
 # ---------------------------------------------------------------- workload over time
+
 
 @dataclass
 class Demand:
@@ -136,12 +152,16 @@ def demand(w: InferenceWorkload, days: FloatArray, samples: int) -> Demand:
     months = days.size
     growth = (1.0 + w.growth_pct_per_year / 100.0) ** (np.arange(months) / 12.0)
     per_day = np.full((samples, 1), w.requests_per_day_value) * growth[None, :]
-    profile = (normalise_profile(w.hourly_profile) if w.hourly_profile is not None
-               else business_hours_profile(w.peak_to_average))
+    profile = (
+        normalise_profile(w.hourly_profile)
+        if w.hourly_profile is not None
+        else business_hours_profile(w.peak_to_average)
+    )
     return Demand(workload=w, profile=profile, rps_avg=per_day / 86400.0, requests=per_day * days[None, :])
 
 
 # ---------------------------------------------------------------- serving a workload on hardware
+
 
 @dataclass
 class Served:
@@ -166,8 +186,17 @@ def _pick(points: list[ServingPoint]) -> ServingPoint:
     return points[-1]
 
 
-def serve(w: InferenceWorkload, d: Demand, model: Model, acc: Accelerator, eff: Efficiency,
-          max_tp: int, forced_tp: int | None, samples: int, field_path: str) -> Served:
+def serve(
+    w: InferenceWorkload,
+    d: Demand,
+    model: Model,
+    acc: Accelerator,
+    eff: Efficiency,
+    max_tp: int,
+    forced_tp: int | None,
+    samples: int,
+    field_path: str,
+) -> Served:
     precision = w.precision or model.default_precision
     compute = compute_precision(precision, acc)
     shape = model_shape(model)
@@ -176,8 +205,10 @@ def serve(w: InferenceWorkload, d: Demand, model: Model, acc: Accelerator, eff: 
     tps = [forced_tp] if forced_tp else [t for t in TP_CANDIDATES if t <= max_tp]
     if not tps:
         raise InfeasibleError(f"{field_path}: tensor_parallel {forced_tp} exceeds the {max_tp} GPUs per machine")
-    points = [serving_point(shape, hw, bpw, kvb, t, w.input_tokens, w.output_tokens,
-                            w.slo.tpot_ms, w.slo.ttft_ms, samples) for t in tps]
+    points = [
+        serving_point(shape, hw, bpw, kvb, t, w.input_tokens, w.output_tokens, w.slo.tpot_ms, w.slo.ttft_ms, samples)
+        for t in tps
+    ]
     if not any(p.feasible[0] > 0 for p in points):
         last = points[-1]
         weights = float(last.weights_gb[0])
@@ -187,12 +218,16 @@ def serve(w: InferenceWorkload, d: Demand, model: Model, acc: Accelerator, eff: 
                 f"{field_path}: workload {w.name!r}: {model.id} ({precision}) does not fit on {acc.id}: "
                 f"{weights:.1f} GB of weights per GPU at tensor parallel {last.tp} plus KV cache for one "
                 f"{int(w.input_tokens + w.output_tokens)}-token sequence exceed {usable:.1f} GB usable "
-                f"({acc.vram_gb:g} GB x 0.9, less 2 GB runtime). Use more GPUs per replica, a lower precision, or a larger GPU.")
+                f"({acc.vram_gb:g} GB x 0.9, less 2 GB runtime). "
+                "Use more GPUs per replica, a lower precision, or a larger GPU."
+            )
         best = min(points, key=lambda p: float(p.tpot_ms[0]))
         raise InfeasibleError(
             f"{field_path}: workload {w.name!r}: no batch on {acc.id} meets the SLO "
             f"(ttft_ms {w.slo.ttft_ms}, tpot_ms {w.slo.tpot_ms}); best reachable at tensor parallel {best.tp}: "
-            f"TTFT {float(best.ttft_ms[0]):.0f} ms, TPOT {float(best.tpot_ms[0]):.1f} ms. Relax the SLO or use a faster accelerator.")
+            f"TTFT {float(best.ttft_ms[0]):.0f} ms, TPOT {float(best.tpot_ms[0]):.1f} ms. "
+            "Relax the SLO or use a faster accelerator."
+        )
     return Served(demand=d, point=_pick(points), precision=precision)
 
 
@@ -203,16 +238,22 @@ def _col(x: FloatArray) -> FloatArray:
 def workload_sizing(s: Served) -> WorkloadSizing:
     p = s.point
     return WorkloadSizing(
-        workload=s.demand.workload.name, tensor_parallel=p.tp, batch=float(p.batch[0]),
+        workload=s.demand.workload.name,
+        tensor_parallel=p.tp,
+        batch=float(p.batch[0]),
         replicas_peak=int(s.replicas[0, -1]) if s.replicas.size else 0,
         requests_per_s_per_replica=float(p.requests_per_s[0]),
         output_tokens_per_s_per_replica=float(p.output_tokens_per_s[0]),
-        tpot_ms=float(p.tpot_ms[0]), ttft_ms=float(p.ttft_ms[0]),
-        busy_power_w_per_gpu=float(p.busy_power_w[0]), weights_gb_per_gpu=float(p.weights_gb[0]),
-        precision=s.precision)
+        tpot_ms=float(p.tpot_ms[0]),
+        ttft_ms=float(p.ttft_ms[0]),
+        busy_power_w_per_gpu=float(p.busy_power_w[0]),
+        weights_gb_per_gpu=float(p.weights_gb[0]),
+        precision=s.precision,
+    )
 
 
 # ---------------------------------------------------------------- options
+
 
 @dataclass
 class Outcome:
@@ -246,8 +287,9 @@ def _engineer_salary(region_salary: float, o: OnPremOption | CloudGpuOption | Ap
     return out
 
 
-def onprem_outcome(sc: Scenario, cat: Catalog, o: OnPremOption, idx: int, demands: list[Demand],
-                   days: FloatArray, samples: int) -> Outcome:
+def onprem_outcome(
+    sc: Scenario, cat: Catalog, o: OnPremOption, idx: int, demands: list[Demand], days: FloatArray, samples: int
+) -> Outcome:
     rates = Rates(cat, o.rates, samples)
     if o.server is not None:
         server = cat.servers.get(o.server)
@@ -256,8 +298,20 @@ def onprem_outcome(sc: Scenario, cat: Catalog, o: OnPremOption, idx: int, demand
     acc = cat.accelerators.get(server.accelerator)
     eff = cat.efficiency.get(acc.id, "efficiency")
     region = cat.regions.get(o.region or sc.assumptions.region)
-    served = [serve(d.workload, d, cat.models.get(d.workload.model), acc, eff, server.gpus,
-                    o.tensor_parallel, samples, f"options.{idx}") for d in demands]
+    served = [
+        serve(
+            d.workload,
+            d,
+            cat.models.get(d.workload.model),
+            acc,
+            eff,
+            server.gpus,
+            o.tensor_parallel,
+            samples,
+            f"options.{idx}",
+        )
+        for d in demands
+    ]
     util = o.target_utilisation_pct / 100.0
     redundancy = 1 if o.redundancy == "n+1" else 0
     gpus_needed = np.zeros((samples, days.size))
@@ -286,71 +340,122 @@ def onprem_outcome(sc: Scenario, cat: Catalog, o: OnPremOption, idx: int, demand
     server_w = owned_servers[..., None] * server.non_gpu_power_w * (0.5 + 0.5 * load_share)
     energy_it_kwh = (gpu_w + server_w).sum(axis=-1) * days[None, :] / 1000.0
 
-    server_price = o.server_price_usd if o.server_price_usd is not None else (
-        server.price_usd if server.price_usd is not None else
-        (server.chassis_usd or 0.0) + server.gpus * acc.unit_price_usd.value)
-    price_source = ("scenario: server_price_usd" if o.server_price_usd is not None else
-                    f"catalog servers/{server.id}: {server.source} ({server.as_of.isoformat()})"
-                    if server.price_usd is not None else
-                    f"priced from parts: chassis {server.chassis_usd:,.0f} ({server.source}) + "
-                    f"{server.gpus} x {acc.unit_price_usd.value:,.0f} ({acc.unit_price_usd.source})")
-    tariff = o.electricity_usd_per_kwh if o.electricity_usd_per_kwh is not None else region.electricity_usd_per_kwh.value
-    tariff_source = ("scenario: electricity_usd_per_kwh" if o.electricity_usd_per_kwh is not None
-                     else f"regions/{region.id}: {region.electricity_usd_per_kwh.source}")
+    server_price = (
+        o.server_price_usd
+        if o.server_price_usd is not None
+        else (
+            server.price_usd
+            if server.price_usd is not None
+            else (server.chassis_usd or 0.0) + server.gpus * acc.unit_price_usd.value
+        )
+    )
+    price_source = (
+        "scenario: server_price_usd"
+        if o.server_price_usd is not None
+        else f"catalog servers/{server.id}: {server.source} ({server.as_of.isoformat()})"
+        if server.price_usd is not None
+        else f"priced from parts: chassis {server.chassis_usd:,.0f} ({server.source}) + "
+        f"{server.gpus} x {acc.unit_price_usd.value:,.0f} ({acc.unit_price_usd.source})"
+    )
+    tariff = (
+        o.electricity_usd_per_kwh if o.electricity_usd_per_kwh is not None else region.electricity_usd_per_kwh.value
+    )
+    tariff_source = (
+        "scenario: electricity_usd_per_kwh"
+        if o.electricity_usd_per_kwh is not None
+        else f"regions/{region.id}: {region.electricity_usd_per_kwh.source}"
+    )
     pue = o.pue if o.pue is not None else region.pue.value
     salary = _engineer_salary(region.engineer_salary_usd_per_year.value, o, rates)
     life_months = round(12 * (o.hardware_life_years or rates.scalar("hardware_life_years")))
     fte_base = np.full(samples, o.staffing.fte_base) if o.staffing.fte_base is not None else rates("onprem_fte_base")
-    per_fte = (np.full(samples, o.staffing.servers_per_fte) if o.staffing.servers_per_fte is not None
-               else rates("onprem_servers_per_fte"))
+    per_fte = (
+        np.full(samples, o.staffing.servers_per_fte)
+        if o.staffing.servers_per_fte is not None
+        else rates("onprem_servers_per_fte")
+    )
     max_kw = (server.gpus * acc.tdp_w + server.non_gpu_power_w) / 1000.0
     inputs = OnPremInputs(
-        name=o.name, servers_needed=servers_needed, gpus_per_server=server.gpus,
-        server_price_usd=np.full(samples, server_price), server_price_source=price_source,
+        name=o.name,
+        servers_needed=servers_needed,
+        gpus_per_server=server.gpus,
+        server_price_usd=np.full(samples, server_price),
+        server_price_source=price_source,
         network_pct_of_servers=rates("network_fabric_pct_of_servers"),
         storage_usd_per_server=rates("storage_tb_per_server") * rates("storage_usd_per_tb"),
         racks_usd_per_server=rates("racks_installation_usd_per_server"),
-        life_months=life_months, warranty_months=round(12 * o.warranty_years), facility=o.facility,
+        life_months=life_months,
+        warranty_months=round(12 * o.warranty_years),
+        facility=o.facility,
         facility_usd_per_kw=rates("facility_buildout_usd_per_kw"),
         facility_life_months=round(12 * rates.scalar("facility_life_years")),
         colocation_usd_per_kw_month=rates("colocation_usd_per_kw_month"),
-        server_max_power_kw=np.full(samples, max_kw), energy_it_kwh=energy_it_kwh,
-        electricity_usd_per_kwh=np.full(samples, tariff), electricity_source=tariff_source,
-        pue=np.full(samples, pue), maintenance_pct_per_year=rates("maintenance_pct_per_year"),
+        server_max_power_kw=np.full(samples, max_kw),
+        energy_it_kwh=energy_it_kwh,
+        electricity_usd_per_kwh=np.full(samples, tariff),
+        electricity_source=tariff_source,
+        pue=np.full(samples, pue),
+        maintenance_pct_per_year=rates("maintenance_pct_per_year"),
         licence_usd_per_gpu_year=rates("software_licence_usd_per_gpu_year"),
         update_hours_per_server_month=rates("software_update_hours_per_server_month"),
         engineer_usd_per_hour=salary / rates("engineer_hours_per_year"),
-        transit_usd_per_month=rates("internet_transit_usd_per_month"), network_fte=rates("network_fte"),
-        fte_base=fte_base, servers_per_fte=per_fte, loaded_salary_usd_per_year=salary,
+        transit_usd_per_month=rates("internet_transit_usd_per_month"),
+        network_fte=rates("network_fte"),
+        fte_base=fte_base,
+        servers_per_fte=per_fte,
+        loaded_salary_usd_per_year=salary,
         insurance_pct_per_year=rates("insurance_pct_per_year"),
         financing_rate_pct_per_year=o.financing.rate_pct_per_year if o.financing else None,
-        financing_term_months=o.financing.term_months if o.financing else 60)
+        financing_term_months=o.financing.term_months if o.financing else 60,
+    )
     ledger = onprem_ledger(inputs)
     hours = days[None, :] * 24.0
-    sizing = Sizing(gpus=int(gpus_owned[0, -1]), servers=int(owned_servers[0, -1]),
-                    replicas=int(sum(s.replicas[0, -1] for s in served)), accelerator=acc.id,
-                    hardware=server.id, peak_it_power_kw=float(owned_servers[0, -1] * max_kw),
-                    workloads=[workload_sizing(s) for s in served])
+    sizing = Sizing(
+        gpus=int(gpus_owned[0, -1]),
+        servers=int(owned_servers[0, -1]),
+        replicas=int(sum(s.replicas[0, -1] for s in served)),
+        accelerator=acc.id,
+        hardware=server.id,
+        peak_it_power_kw=float(owned_servers[0, -1] * max_kw),
+        workloads=[workload_sizing(s) for s in served],
+    )
     notes = [f"Site {region.id}: {tariff:.4f} USD/kWh, PUE {pue:.2f}, {o.facility}."]
     if server.estimate or acc.estimate:
         notes.append(f"Hardware record {server.id} is an estimate: {server.source}")
     return Outcome(
-        ledger=ledger, sizing=sizing, energy_kwh=energy_it_kwh * pue,
+        ledger=ledger,
+        sizing=sizing,
+        energy_kwh=energy_it_kwh * pue,
         grid_kgco2e_per_kwh=region.grid_kgco2e_per_kwh.value,
         busy_gpu_h=float((busy_gpus.sum(axis=-1) * days[None, :])[0].sum()),
-        provisioned_gpu_h=float((gpus_owned * hours)[0].sum()), notes=notes)
+        provisioned_gpu_h=float((gpus_owned * hours)[0].sum()),
+        notes=notes,
+    )
 
 
-def cloud_outcome(sc: Scenario, cat: Catalog, o: CloudGpuOption, idx: int, demands: list[Demand],
-                  days: FloatArray, samples: int) -> Outcome:
+def cloud_outcome(
+    sc: Scenario, cat: Catalog, o: CloudGpuOption, idx: int, demands: list[Demand], days: FloatArray, samples: int
+) -> Outcome:
     rates = Rates(cat, o.rates, samples)
     inst = cat.cloud_instances.get(o.instance)
     acc = cat.accelerators.get(inst.accelerator)
     eff = cat.efficiency.get(acc.id, "efficiency")
     price = inst.price(o.pricing)
     assert price is not None  # checked when the scenario was loaded
-    served = [serve(d.workload, d, cat.models.get(d.workload.model), acc, eff, inst.gpus,
-                    o.tensor_parallel, samples, f"options.{idx}") for d in demands]
+    served = [
+        serve(
+            d.workload,
+            d,
+            cat.models.get(d.workload.model),
+            acc,
+            eff,
+            inst.gpus,
+            o.tensor_parallel,
+            samples,
+            f"options.{idx}",
+        )
+        for d in demands
+    ]
     util = np.full((samples, 1, 1), o.target_utilisation_pct / 100.0)
     redundancy = 1 if o.redundancy == "n+1" else 0
     fixed = o.pricing.startswith("reserved") or not o.autoscaling
@@ -370,46 +475,78 @@ def cloud_outcome(sc: Scenario, cat: Catalog, o: CloudGpuOption, idx: int, deman
         busy = np.clip(s.demand.rps_hourly / cap, 0.0, 1.0)
         gpus = inst_w * inst.gpus
         busy_gpus += need * s.point.tp * busy
-        paid_gpus_power += gpus * average_power_w(acc.idle_w.value, _col(s.point.busy_power_w),
-                                                  busy * need * s.point.tp / np.maximum(gpus, 1e-12))
+        paid_gpus_power += gpus * average_power_w(
+            acc.idle_w.value, _col(s.point.busy_power_w), busy * need * s.point.tp / np.maximum(gpus, 1e-12)
+        )
     overhead = 1.0 + (rates("spot_interruption_overhead_pct")[:, None] / 100.0 if o.pricing == "spot" else 0.0)
     instance_hours = instances_h.sum(axis=-1) * days[None, :] * overhead
     out_tokens = np.sum([d.output_tokens for d in demands], axis=0)
     egress_gb = out_tokens * rates("bytes_per_token_egress")[:, None] / 1e9
     peak_instances = instances_h.max(axis=-1)
     base = np.full(samples, o.staffing.fte_base) if o.staffing.fte_base is not None else rates("cloud_fte_base")
-    per_fte = (np.full(samples, o.staffing.servers_per_fte) if o.staffing.servers_per_fte is not None
-               else rates("cloud_instances_per_fte"))
+    per_fte = (
+        np.full(samples, o.staffing.servers_per_fte)
+        if o.staffing.servers_per_fte is not None
+        else rates("cloud_instances_per_fte")
+    )
     fte = base[:, None] + peak_instances / per_fte[:, None]
     region = cat.regions.get(sc.assumptions.region)
     salary = _engineer_salary(region.engineer_salary_usd_per_year.value, o, rates)
-    label = {"on_demand": "on-demand", "reserved_1y": "1-year reserved", "reserved_3y": "3-year reserved",
-             "spot": "spot"}[o.pricing]
+    label = {
+        "on_demand": "on-demand",
+        "reserved_1y": "1-year reserved",
+        "reserved_3y": "3-year reserved",
+        "spot": "spot",
+    }[o.pricing]
     mode = "fixed fleet sized for the peak" if fixed else "autoscaled hour by hour"
-    ledger = cloud_ledger(CloudInputs(
-        name=o.name, instance_hours=instance_hours, gpus_per_instance=inst.gpus,
-        usd_per_gpu_h=np.full(samples, price.usd_per_gpu_h), price_label=label,
-        price_source=f"cloud_instances/{inst.id}: {price.source} ({price.as_of.isoformat()})",
-        egress_gb=egress_gb, egress_usd_per_gb=rates("cloud_egress_usd_per_gb"), fte=fte,
-        loaded_salary_usd_per_year=salary,
-        notes=f"{inst.instance} ({inst.gpus} x {acc.id}), {mode}"
-              + (f"; +{rates.scalar('spot_interruption_overhead_pct'):g} % for interruptions" if o.pricing == "spot" else "")))
-    energy_kwh = (paid_gpus_power.sum(axis=-1) * days[None, :] / 1000.0
-                  * overhead * rates.scalar("cloud_pue"))
+    ledger = cloud_ledger(
+        CloudInputs(
+            name=o.name,
+            instance_hours=instance_hours,
+            gpus_per_instance=inst.gpus,
+            usd_per_gpu_h=np.full(samples, price.usd_per_gpu_h),
+            price_label=label,
+            price_source=f"cloud_instances/{inst.id}: {price.source} ({price.as_of.isoformat()})",
+            egress_gb=egress_gb,
+            egress_usd_per_gb=rates("cloud_egress_usd_per_gb"),
+            fte=fte,
+            loaded_salary_usd_per_year=salary,
+            notes=f"{inst.instance} ({inst.gpus} x {acc.id}), {mode}"
+            + (
+                f"; +{rates.scalar('spot_interruption_overhead_pct'):g} % for interruptions"
+                if o.pricing == "spot"
+                else ""
+            ),
+        )
+    )
+    energy_kwh = paid_gpus_power.sum(axis=-1) * days[None, :] / 1000.0 * overhead * rates.scalar("cloud_pue")
     peak_gpus = int(peak_instances[0].max() * inst.gpus)
-    sizing = Sizing(gpus=peak_gpus, servers=int(peak_instances[0].max()),
-                    replicas=int(sum(s.replicas[0, -1] for s in served)), accelerator=acc.id,
-                    hardware=inst.id, workloads=[workload_sizing(s) for s in served])
-    notes = [f"{inst.provider} {inst.region} ({inst.jurisdiction}); energy estimated with the perf model and "
-             f"PUE {rates.scalar('cloud_pue'):.2f}, emissions with the {region.id} grid intensity (estimate)."]
-    return Outcome(ledger=ledger, sizing=sizing, energy_kwh=energy_kwh,
-                   grid_kgco2e_per_kwh=region.grid_kgco2e_per_kwh.value,
-                   busy_gpu_h=float((busy_gpus.sum(axis=-1) * days[None, :])[0].sum()),
-                   provisioned_gpu_h=float(instance_hours[0].sum() * inst.gpus), notes=notes)
+    sizing = Sizing(
+        gpus=peak_gpus,
+        servers=int(peak_instances[0].max()),
+        replicas=int(sum(s.replicas[0, -1] for s in served)),
+        accelerator=acc.id,
+        hardware=inst.id,
+        workloads=[workload_sizing(s) for s in served],
+    )
+    notes = [
+        f"{inst.provider} {inst.region} ({inst.jurisdiction}); energy estimated with the perf model and "
+        f"PUE {rates.scalar('cloud_pue'):.2f}, emissions with the {region.id} grid intensity (estimate)."
+    ]
+    return Outcome(
+        ledger=ledger,
+        sizing=sizing,
+        energy_kwh=energy_kwh,
+        grid_kgco2e_per_kwh=region.grid_kgco2e_per_kwh.value,
+        busy_gpu_h=float((busy_gpus.sum(axis=-1) * days[None, :])[0].sum()),
+        provisioned_gpu_h=float(instance_hours[0].sum() * inst.gpus),
+        notes=notes,
+    )
 
 
-def api_outcome(sc: Scenario, cat: Catalog, o: ApiOption, idx: int, demands: list[Demand],
-                days: FloatArray, samples: int) -> Outcome:
+def api_outcome(
+    sc: Scenario, cat: Catalog, o: ApiOption, idx: int, demands: list[Demand], days: FloatArray, samples: int
+) -> Outcome:
     rates = Rates(cat, o.rates, samples)
     off = cat.api_offerings.get(o.offering)
     months = days.size
@@ -420,8 +557,9 @@ def api_outcome(sc: Scenario, cat: Catalog, o: ApiOption, idx: int, demands: lis
     sources = set()
     for d in demands:
         w = d.workload
-        tp = token_prices(off, sc.assumptions.start_date, w.input_tokens, w.output_tokens,
-                          w.cached_input_fraction, list(d.profile))
+        tp = token_prices(
+            off, sc.assumptions.start_date, w.input_tokens, w.output_tokens, w.cached_input_fraction, list(d.profile)
+        )
         sources.add(tp.source)
         cached = d.input_tokens * w.cached_input_fraction
         tok_in += d.input_tokens - cached
@@ -444,11 +582,21 @@ def api_outcome(sc: Scenario, cat: Catalog, o: ApiOption, idx: int, demands: lis
     region = cat.regions.get(sc.assumptions.region)
     salary = _engineer_salary(region.engineer_salary_usd_per_year.value, o, rates)
     fte = np.full(samples, o.staffing.fte_base) if o.staffing.fte_base is not None else rates("api_fte")
-    ledger = api_ledger(ApiInputs(
-        name=o.name, input_tokens=tok_in, cached_input_tokens=tok_cached, output_tokens=tok_out,
-        input_usd_per_mtok=unit(cost_in, tok_in), cached_input_usd_per_mtok=unit(cost_cached, tok_cached),
-        output_usd_per_mtok=unit(cost_out, tok_out), price_trend=np.broadcast_to(trend, (samples, months)),
-        price_source="; ".join(sorted(sources)), fte=fte, loaded_salary_usd_per_year=salary))
+    ledger = api_ledger(
+        ApiInputs(
+            name=o.name,
+            input_tokens=tok_in,
+            cached_input_tokens=tok_cached,
+            output_tokens=tok_out,
+            input_usd_per_mtok=unit(cost_in, tok_in),
+            cached_input_usd_per_mtok=unit(cost_cached, tok_cached),
+            output_usd_per_mtok=unit(cost_out, tok_out),
+            price_trend=np.broadcast_to(trend, (samples, months)),
+            price_source="; ".join(sorted(sources)),
+            fte=fte,
+            loaded_salary_usd_per_year=salary,
+        )
+    )
     notes.append(f"{off.provider} ({off.jurisdiction}); energy and emissions are not disclosed by API providers.")
     return Outcome(ledger=ledger, sizing=None, energy_kwh=None, grid_kgco2e_per_kwh=None, notes=notes)
 
@@ -458,6 +606,7 @@ OPTION_KINDS = {"onprem": onprem_outcome, "cloud_gpu": cloud_outcome, "api": api
 
 
 # ---------------------------------------------------------------- constraints
+
 
 def exclusion_reason(sc: Scenario, cat: Catalog, o: OnPremOption | CloudGpuOption | ApiOption) -> str | None:
     """Why an option breaks the scenario's constraints, or None."""
@@ -474,18 +623,21 @@ def exclusion_reason(sc: Scenario, cat: Catalog, o: OnPremOption | CloudGpuOptio
         jurisdiction = cat.api_offerings.get(o.offering).jurisdiction
     allowed = [j.upper() for j in c.data_residency]
     if allowed and jurisdiction.upper() not in allowed:
-        return (f"data residency: processes data in {jurisdiction}, allowed: {', '.join(c.data_residency)}")
+        return f"data residency: processes data in {jurisdiction}, allowed: {', '.join(c.data_residency)}"
     if o.kind != "onprem":
         missing = [r for r in c.compliance if r.lower() not in {x.lower() for x in o.certifications}]
         if missing:
-            return (f"compliance: option does not declare {', '.join(missing)} "
-                    "(list it under certifications if your contract covers it)")
+            return (
+                f"compliance: option does not declare {', '.join(missing)} "
+                "(list it under certifications if your contract covers it)"
+            )
     return None
 
 
 # ---------------------------------------------------------------- evaluate
 
-def _first(x: FloatArray) -> float:
+
+def _first(x: FloatArray | float) -> float:
     return float(np.asarray(x).reshape(-1)[0])
 
 
@@ -509,25 +661,48 @@ def evaluate(sc: Scenario, cat: Catalog, samples: int = 1) -> Result:
         total = ledger.total_usd
         monthly[o.name] = ledger.monthly_usd
         energy_mwh = None if outcome.energy_kwh is None else _first(outcome.energy_kwh.sum(axis=-1)) / 1000.0
-        emissions = (None if energy_mwh is None or outcome.grid_kgco2e_per_kwh is None
-                     else energy_mwh * outcome.grid_kgco2e_per_kwh)
-        util = (None if not outcome.provisioned_gpu_h or outcome.busy_gpu_h is None
-                else 100.0 * outcome.busy_gpu_h / outcome.provisioned_gpu_h)
-        results.append(OptionResult(
-            name=o.name, kind=o.kind,
-            total_cost_usd=_first(total), npv_usd=_first(npv(ledger.monthly_usd, rate)),
-            capex_usd=_first(ledger.category_monthly_usd("capex").sum(axis=-1)),
-            opex_usd=_first(ledger.category_monthly_usd("opex").sum(axis=-1)),
-            cost_per_mtok_usd=_first(total / tokens.sum(axis=-1) * 1e6),
-            cost_per_m_output_tok_usd=_first(total / out_tokens.sum(axis=-1) * 1e6),
-            line_items=[LineItemResult(
-                item=i.item, category=i.category, total_usd=_first(i.total_usd),
-                monthly_usd=[float(v) for v in i.monthly_usd[0]], quantity=i.quantity, unit=i.unit,
-                unit_price_usd=i.unit_price_usd, source=i.source, notes=i.notes) for i in ledger.items],
-            sizing=outcome.sizing, energy_mwh=energy_mwh, emissions_tco2e=emissions,
-            avg_utilisation_pct=util,
-            cumulative_usd=[float(v) for v in cumulative(ledger.monthly_usd)[0]],
-            notes=outcome.notes))
+        emissions = (
+            None
+            if energy_mwh is None or outcome.grid_kgco2e_per_kwh is None
+            else energy_mwh * outcome.grid_kgco2e_per_kwh
+        )
+        util = (
+            None
+            if not outcome.provisioned_gpu_h or outcome.busy_gpu_h is None
+            else 100.0 * outcome.busy_gpu_h / outcome.provisioned_gpu_h
+        )
+        results.append(
+            OptionResult(
+                name=o.name,
+                kind=o.kind,
+                total_cost_usd=_first(total),
+                npv_usd=_first(npv(ledger.monthly_usd, rate)),
+                capex_usd=_first(ledger.category_monthly_usd("capex").sum(axis=-1)),
+                opex_usd=_first(ledger.category_monthly_usd("opex").sum(axis=-1)),
+                cost_per_mtok_usd=_first(total / tokens.sum(axis=-1) * 1e6),
+                cost_per_m_output_tok_usd=_first(total / out_tokens.sum(axis=-1) * 1e6),
+                line_items=[
+                    LineItemResult(
+                        item=i.item,
+                        category=i.category,
+                        total_usd=_first(i.total_usd),
+                        monthly_usd=[float(v) for v in i.monthly_usd[0]],
+                        quantity=i.quantity,
+                        unit=i.unit,
+                        unit_price_usd=i.unit_price_usd,
+                        source=i.source,
+                        notes=i.notes,
+                    )
+                    for i in ledger.items
+                ],
+                sizing=outcome.sizing,
+                energy_mwh=energy_mwh,
+                emissions_tco2e=emissions,
+                avg_utilisation_pct=util,
+                cumulative_usd=[float(v) for v in cumulative(ledger.monthly_usd)[0]],
+                notes=outcome.notes,
+            )
+        )
     for r in results:
         if r.excluded:
             continue
@@ -538,28 +713,44 @@ def evaluate(sc: Scenario, cat: Catalog, samples: int = 1) -> Result:
             r.breakeven_month[other.name] = None if np.isnan(be[0]) else float(be[0])
     included = [r for r in results if not r.excluded]
     cheapest = min(included, key=lambda r: r.total_cost_usd or 0.0).name if included else None
-    warnings = [f"stale catalog record {kind}/{rid}: as of {d.isoformat()}"
-                for kind, rid, d in cat.stale(sc.assumptions.start_date)
-                if _used(sc, kind, rid, cat)]
+    warnings = [
+        f"stale catalog record {kind}/{rid}: as of {d.isoformat()}"
+        for kind, rid, d in cat.stale(sc.assumptions.start_date)
+        if _used(sc, kind, rid, cat)
+    ]
     fx = cat.fx.get(sc.assumptions.currency, "assumptions.currency")
     return Result(
         schema_version=SCHEMA_VERSION,
         metadata={
-            "tool": "llmtco", "tool_version": __version__,
+            "tool": "llmtco",
+            "tool_version": __version__,
             "genai_prices_version": genai_prices_version(),
-            "catalog_as_of": cat.as_of_range(), "catalog_overlays": cat.overlay_files,
-            "samples": samples, "seed": None,
+            "catalog_as_of": cat.as_of_range(),
+            "catalog_overlays": cat.overlay_files,
+            "samples": samples,
+            "seed": None,
             "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         },
-        scenario=sc.name, horizon_months=months, start_date=sc.assumptions.start_date.isoformat(),
-        currency=sc.assumptions.currency, usd_per_currency_unit=fx.usd_per_unit,
+        scenario=sc.name,
+        horizon_months=months,
+        start_date=sc.assumptions.start_date.isoformat(),
+        currency=sc.assumptions.currency,
+        usd_per_currency_unit=fx.usd_per_unit,
         discount_rate_pct=rate,
-        workloads=[WorkloadSummary(name=d.workload.name, model=d.workload.model,
-                                   requests_per_day_start=d.workload.requests_per_day_value,
-                                   input_tokens_total=_first(d.input_tokens.sum(axis=-1)),
-                                   output_tokens_total=_first(d.output_tokens.sum(axis=-1)))
-                   for d in demands],
-        options=results, cheapest=cheapest, warnings=warnings)
+        workloads=[
+            WorkloadSummary(
+                name=d.workload.name,
+                model=d.workload.model,
+                requests_per_day_start=d.workload.requests_per_day_value,
+                input_tokens_total=_first(d.input_tokens.sum(axis=-1)),
+                output_tokens_total=_first(d.output_tokens.sum(axis=-1)),
+            )
+            for d in demands
+        ],
+        options=results,
+        cheapest=cheapest,
+        warnings=warnings,
+    )
 
 
 def _used(sc: Scenario, kind: str, rid: str, cat: Catalog) -> bool:
@@ -578,8 +769,10 @@ def _used(sc: Scenario, kind: str, rid: str, cat: Catalog) -> bool:
 
 # ---------------------------------------------------------------- single-step probes (llmtco perf)
 
-def _probe_setup(cat: Catalog, model_id: str, accelerator_id: str, precision: str | None
-                 ) -> tuple[Model, Accelerator, Efficiency, str, str, ModelShape, HardwareShape]:
+
+def _probe_setup(
+    cat: Catalog, model_id: str, accelerator_id: str, precision: str | None
+) -> tuple[Model, Accelerator, Efficiency, str, str, ModelShape, HardwareShape]:
     model = cat.models.get(model_id, "--model")
     acc = cat.accelerators.get(accelerator_id, "--accelerator")
     eff = cat.efficiency.get(acc.id, "efficiency")
@@ -591,13 +784,30 @@ def _probe_setup(cat: Catalog, model_id: str, accelerator_id: str, precision: st
 
 
 def _efficiency_used(eff: Efficiency) -> dict[str, object]:
-    return {k: getattr(eff, k) for k in (
-        "decode_bandwidth_efficiency", "decode_compute_efficiency", "prefill_compute_efficiency",
-        "step_overhead_ms", "allreduce_latency_us", "power_activity_floor", "fitted_on", "source")}
+    return {
+        k: getattr(eff, k)
+        for k in (
+            "decode_bandwidth_efficiency",
+            "decode_compute_efficiency",
+            "prefill_compute_efficiency",
+            "step_overhead_ms",
+            "allreduce_latency_us",
+            "power_activity_floor",
+            "fitted_on",
+            "source",
+        )
+    }
 
 
-def probe_decode(cat: Catalog, model_id: str, accelerator_id: str, batch: int, context: int,
-                 tp: int = 1, precision: str | None = None) -> dict[str, object]:
+def probe_decode(
+    cat: Catalog,
+    model_id: str,
+    accelerator_id: str,
+    batch: int,
+    context: int,
+    tp: int = 1,
+    precision: str | None = None,
+) -> dict[str, object]:
     """One decode step of ``batch`` sequences at ``context`` cached tokens (``llmtco perf decode``)."""
     from llmtco.perf.memory import memory_breakdown
     from llmtco.perf.power import gpu_power_w
@@ -610,29 +820,55 @@ def probe_decode(cat: Catalog, model_id: str, accelerator_id: str, batch: int, c
     power = _first(gpu_power_w(hw, step.compute_share))
     step_ms = _first(step.step_ms)
     tokens_per_s = batch / (step_ms / 1e3)
-    fits = bool(np.all(mem.fits))
-    reason = None if fits else (
-        f"needs {_first(mem.total_gb):.1f} GB per GPU (weights {_first(mem.weights_gb):.1f}, KV cache "
-        f"{_first(mem.kv_cache_gb):.1f}, runtime {_first(mem.runtime_overhead_gb):.1f}) but {acc.id} has "
-        f"{_first(mem.usable_gb):.1f} GB usable; largest batch at this context: {int(_first(mem.max_batch))}")
+    fits = mem.fits
+    reason = (
+        None
+        if fits
+        else (
+            f"needs {_first(mem.total_gb):.1f} GB per GPU (weights {_first(mem.weights_gb):.1f}, KV cache "
+            f"{_first(mem.kv_cache_gb):.1f}, runtime {_first(mem.runtime_overhead_gb):.1f}) but {acc.id} has "
+            f"{_first(mem.usable_gb):.1f} GB usable; largest batch at this context: {int(_first(mem.max_batch))}"
+        )
+    )
     return {
-        "model": model.id, "accelerator": acc.id, "precision": prec, "compute_precision": compute,
-        "kv_cache_bytes_per_value": kvb, "tensor_parallel": tp, "batch": batch, "context": context,
-        "fits": fits, "reason": reason,
-        "step_ms": step_ms, "tokens_per_s": tokens_per_s, "tokens_per_s_per_gpu": tokens_per_s / tp,
-        "power_w": power, "power_w_per_gpu": power, "power_w_total": power * tp,
+        "model": model.id,
+        "accelerator": acc.id,
+        "precision": prec,
+        "compute_precision": compute,
+        "kv_cache_bytes_per_value": kvb,
+        "tensor_parallel": tp,
+        "batch": batch,
+        "context": context,
+        "fits": fits,
+        "reason": reason,
+        "step_ms": step_ms,
+        "tokens_per_s": tokens_per_s,
+        "tokens_per_s_per_gpu": tokens_per_s / tp,
+        "power_w": power,
+        "power_w_per_gpu": power,
+        "power_w_total": power * tp,
         "energy_j_per_token": power * tp / tokens_per_s,
-        "parts_ms": {"compute": _first(step.compute_ms), "memory": _first(step.memory_ms),
-                     "overhead": _first(step.overhead_ms), "allreduce": _first(step.comm_ms)},
-        "memory_gb": {"weights": _first(mem.weights_gb), "kv_cache": _first(mem.kv_cache_gb),
-                      "runtime_overhead": _first(mem.runtime_overhead_gb), "total": _first(mem.total_gb),
-                      "usable": _first(mem.usable_gb), "max_batch_at_context": int(_first(mem.max_batch))},
+        "parts_ms": {
+            "compute": _first(step.compute_ms),
+            "memory": _first(step.memory_ms),
+            "overhead": _first(step.overhead_ms),
+            "allreduce": _first(step.comm_ms),
+        },
+        "memory_gb": {
+            "weights": _first(mem.weights_gb),
+            "kv_cache": _first(mem.kv_cache_gb),
+            "runtime_overhead": _first(mem.runtime_overhead_gb),
+            "total": _first(mem.total_gb),
+            "usable": _first(mem.usable_gb),
+            "max_batch_at_context": int(_first(mem.max_batch)),
+        },
         "efficiency": _efficiency_used(eff),
     }
 
 
-def probe_prefill(cat: Catalog, model_id: str, accelerator_id: str, batch: int, seq: int,
-                  tp: int = 1, precision: str | None = None) -> dict[str, object]:
+def probe_prefill(
+    cat: Catalog, model_id: str, accelerator_id: str, batch: int, seq: int, tp: int = 1, precision: str | None = None
+) -> dict[str, object]:
     """One prefill step of ``batch`` sequences of ``seq`` tokens (``llmtco perf prefill``)."""
     from llmtco.perf.memory import memory_breakdown
     from llmtco.perf.power import gpu_power_w
@@ -645,17 +881,36 @@ def probe_prefill(cat: Catalog, model_id: str, accelerator_id: str, batch: int, 
     power = _first(gpu_power_w(hw, step.compute_share))
     step_ms = _first(step.step_ms)
     tokens_per_s = batch * seq / (step_ms / 1e3)
-    fits = bool(np.all(mem.fits))
+    fits = mem.fits
     return {
-        "model": model.id, "accelerator": acc.id, "precision": prec, "compute_precision": compute,
-        "tensor_parallel": tp, "batch": batch, "seq": seq, "fits": fits,
-        "reason": None if fits else f"needs {_first(mem.total_gb):.1f} GB per GPU, {_first(mem.usable_gb):.1f} GB usable",
-        "step_ms": step_ms, "tokens_per_s": tokens_per_s, "power_w": power, "power_w_total": power * tp,
+        "model": model.id,
+        "accelerator": acc.id,
+        "precision": prec,
+        "compute_precision": compute,
+        "tensor_parallel": tp,
+        "batch": batch,
+        "seq": seq,
+        "fits": fits,
+        "reason": None
+        if fits
+        else f"needs {_first(mem.total_gb):.1f} GB per GPU, {_first(mem.usable_gb):.1f} GB usable",
+        "step_ms": step_ms,
+        "tokens_per_s": tokens_per_s,
+        "power_w": power,
+        "power_w_total": power * tp,
         "energy_j_per_token": power * tp / tokens_per_s,
-        "parts_ms": {"compute": _first(step.compute_ms), "memory": _first(step.memory_ms),
-                     "overhead": _first(step.overhead_ms), "allreduce": _first(step.comm_ms)},
-        "memory_gb": {"weights": _first(mem.weights_gb), "kv_cache": _first(mem.kv_cache_gb),
-                      "runtime_overhead": _first(mem.runtime_overhead_gb), "total": _first(mem.total_gb),
-                      "usable": _first(mem.usable_gb)},
+        "parts_ms": {
+            "compute": _first(step.compute_ms),
+            "memory": _first(step.memory_ms),
+            "overhead": _first(step.overhead_ms),
+            "allreduce": _first(step.comm_ms),
+        },
+        "memory_gb": {
+            "weights": _first(mem.weights_gb),
+            "kv_cache": _first(mem.kv_cache_gb),
+            "runtime_overhead": _first(mem.runtime_overhead_gb),
+            "total": _first(mem.total_gb),
+            "usable": _first(mem.usable_gb),
+        },
         "efficiency": _efficiency_used(eff),
     }

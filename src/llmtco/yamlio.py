@@ -31,8 +31,7 @@ def load_yaml_text(text: str, file: str = "<string>") -> Any:
         column = mark.column + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise ScenarioError(
-            [Issue(path="", message=f"YAML syntax error: {problem}", file=file, line=line,
-                   column=column)]
+            [Issue(path="", message=f"YAML syntax error: {problem}", file=file, line=line, column=column)]
         ) from None
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. duplicate keys)
         raise ScenarioError([Issue(path="", message=f"YAML error: {exc}", file=file)]) from None

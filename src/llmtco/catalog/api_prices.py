@@ -34,30 +34,47 @@ def genai_prices_version() -> str:
 
 
 @lru_cache(maxsize=4096)
-def _calc(provider: str, model_ref: str, when: dt.datetime, input_tokens: int, cached: int,
-          output: int) -> tuple[float, float]:
+def _calc(
+    provider: str, model_ref: str, when: dt.datetime, input_tokens: int, cached: int, output: int
+) -> tuple[float, float]:
     from genai_prices import Usage, calc_price
 
     try:
-        r = calc_price(Usage(input_tokens=input_tokens, cache_read_tokens=cached, output_tokens=output),
-                       model_ref, provider_id=provider, genai_request_timestamp=when)
+        r = calc_price(
+            Usage(input_tokens=input_tokens, cache_read_tokens=cached, output_tokens=output),
+            model_ref,
+            provider_id=provider,
+            genai_request_timestamp=when,
+        )
     except LookupError as exc:
-        raise CatalogError(f"genai-prices {genai_prices_version()} has no price for {provider}/{model_ref}: {exc}") from None
+        raise CatalogError(
+            f"genai-prices {genai_prices_version()} has no price for {provider}/{model_ref}: {exc}"
+        ) from None
     return float(r.input_price), float(r.output_price)
 
 
-def token_prices(offering: ApiOffering, start: dt.date, input_tokens: float, output_tokens: float,
-                 cached_fraction: float, hourly_weights: list[float]) -> TokenPrices:
+def token_prices(
+    offering: ApiOffering,
+    start: dt.date,
+    input_tokens: float,
+    output_tokens: float,
+    cached_fraction: float,
+    hourly_weights: list[float],
+) -> TokenPrices:
     """Effective USD per million input, cached-input and output tokens for one workload."""
     if offering.prices is not None:
         p = offering.prices
         cached = p.cached_input_usd_per_mtok if p.cached_input_usd_per_mtok is not None else p.input_usd_per_mtok
-        return TokenPrices(p.input_usd_per_mtok, cached, p.output_usd_per_mtok,
-                           f"{offering.source} (as of {offering.as_of.isoformat()})")
+        return TokenPrices(
+            p.input_usd_per_mtok,
+            cached,
+            p.output_usd_per_mtok,
+            f"{offering.source} (as of {offering.as_of.isoformat()})",
+        )
     assert offering.genai_provider is not None
     lin = max(1, round(input_tokens))
     lout = max(1, round(output_tokens))
-    lc = round(lin * cached_fraction)
+    round(lin * cached_fraction)
     total_w = sum(hourly_weights) or 1.0
     in_usd = cached_usd = out_usd = 0.0
     for hour, w in enumerate(hourly_weights):
@@ -69,6 +86,8 @@ def token_prices(offering: ApiOffering, start: dt.date, input_tokens: float, out
         in_usd += w * full_in / lin * 1e6
         cached_usd += w * cached_in / lin * 1e6
         out_usd += w * out / lout * 1e6
-    source = (f"genai-prices {genai_prices_version()} (pydantic/genai-prices), "
-              f"{offering.genai_provider}/{offering.model_ref} at {start.isoformat()}, load-weighted by hour")
+    source = (
+        f"genai-prices {genai_prices_version()} (pydantic/genai-prices), "
+        f"{offering.genai_provider}/{offering.model_ref} at {start.isoformat()}, load-weighted by hour"
+    )
     return TokenPrices(in_usd / total_w, cached_usd / total_w, out_usd / total_w, source)

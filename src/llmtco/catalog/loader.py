@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -57,9 +58,7 @@ class Table(Generic[R]):
             return self.records[key]
         except KeyError:
             where = f"{field_path}: " if field_path else ""
-            raise CatalogError(
-                f"{where}unknown {self.kind} id {key!r}.{did_you_mean(key, self.records)}"
-            ) from None
+            raise CatalogError(f"{where}unknown {self.kind} id {key!r}.{did_you_mean(key, self.records)}") from None
 
     def __contains__(self, key: object) -> bool:
         return key in self.records
@@ -121,8 +120,9 @@ class Catalog:
 def _parse_records(kind: str, raw: Any, file: str, node: Any, base: tuple[Any, ...]) -> list[Record]:
     cls = KINDS[kind]
     if not isinstance(raw, list):
-        raise ScenarioError([Issue(path=".".join(map(str, base)), file=file,
-                                   message=f"{kind} must be a list of records")])
+        raise ScenarioError(
+            [Issue(path=".".join(map(str, base)), file=file, message=f"{kind} must be a list of records")]
+        )
     out: list[Record] = []
     issues: list[Issue] = []
     for i, item in enumerate(raw):
@@ -132,39 +132,56 @@ def _parse_records(kind: str, raw: Any, file: str, node: Any, base: tuple[Any, .
             for err in exc.errors():
                 loc = (*base, i, *err["loc"])
                 line, col = position(node, loc)
-                issues.append(Issue(path=".".join(map(str, loc)), message=err["msg"], file=file,
-                                    line=line, column=col))
+                issues.append(Issue(path=".".join(map(str, loc)), message=err["msg"], file=file, line=line, column=col))
     if issues:
         raise ScenarioError(issues)
     return out
 
 
-def _bundled(kind: str) -> list[Record]:
+@cache
+def _bundled(kind: str) -> tuple[Record, ...]:
+    """Records of one bundled data file (parsed once per process; records are frozen)."""
     ref = resources.files("llmtco.catalog").joinpath("data", f"{kind}.yaml")
     text = ref.read_text(encoding="utf-8")
     node = load_yaml_text(text, file=f"llmtco/catalog/data/{kind}.yaml")
-    return _parse_records(kind, to_plain(node)["records"], f"catalog/data/{kind}.yaml",
-                          node, ("records",))
+    return tuple(_parse_records(kind, to_plain(node)["records"], f"catalog/data/{kind}.yaml", node, ("records",)))
 
 
-def apply_overlay(tables: dict[str, dict[str, Record]], raw: Any, file: str, node: Any,
-                  base: tuple[Any, ...] = ()) -> None:
+def apply_overlay(
+    tables: dict[str, dict[str, Record]], raw: Any, file: str, node: Any, base: tuple[Any, ...] = ()
+) -> None:
     """Add or replace records from an overlay mapping ``{kind: [records]}``."""
     if not isinstance(raw, dict):
-        raise ScenarioError([Issue(path=".".join(map(str, base)), file=file,
-                                   message=f"a catalog overlay maps kinds to record lists; kinds: {', '.join(KINDS)}")])
+        raise ScenarioError(
+            [
+                Issue(
+                    path=".".join(map(str, base)),
+                    file=file,
+                    message=f"a catalog overlay maps kinds to record lists; kinds: {', '.join(KINDS)}",
+                )
+            ]
+        )
     for kind, items in raw.items():
         if kind not in KINDS:
             line, col = position(node, (*base, kind))
-            raise ScenarioError([Issue(path=".".join(map(str, (*base, kind))), file=file,
-                                       line=line, column=col,
-                                       message=f"unknown catalog kind.{did_you_mean(kind, KINDS)}")])
+            raise ScenarioError(
+                [
+                    Issue(
+                        path=".".join(map(str, (*base, kind))),
+                        file=file,
+                        line=line,
+                        column=col,
+                        message=f"unknown catalog kind.{did_you_mean(kind, KINDS)}",
+                    )
+                ]
+            )
         for rec in _parse_records(kind, items, file, node, (*base, kind)):
             tables[kind][rec.id] = rec.model_copy(update={"overlay": True})
 
 
-def load_catalog(overlays: Iterable[str | Path] = (), inline: Any = None,
-                 inline_file: str = "<scenario>", inline_node: Any = None) -> Catalog:
+def load_catalog(
+    overlays: Iterable[str | Path] = (), inline: Any = None, inline_file: str = "<scenario>", inline_node: Any = None
+) -> Catalog:
     """Bundled catalog plus overlay files, plus an inline overlay from a scenario."""
     tables: dict[str, dict[str, Record]] = {}
     for kind in KINDS:
@@ -177,5 +194,7 @@ def load_catalog(overlays: Iterable[str | Path] = (), inline: Any = None,
     if inline is not None:
         apply_overlay(tables, inline, inline_file, inline_node, ("catalog",))
         files.append(f"{inline_file} (catalog:)")
-    return Catalog(**{k: Table(kind=k, records=v) for k, v in tables.items()},  # type: ignore[arg-type]
-                   overlay_files=files)
+    return Catalog(
+        **{k: Table(kind=k, records=v) for k, v in tables.items()},  # type: ignore[arg-type]
+        overlay_files=files,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from enum import Enum
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,26 +18,35 @@ from llmtco.errors import UsageError, did_you_mean
 from llmtco.report import RENDERERS
 from llmtco.scenario import json_schema, load_scenario
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
-                  help="Itemised TCO of LLM inference: on-prem GPUs vs cloud GPUs vs hosted APIs.")
-catalog_app = typer.Typer(no_args_is_help=True, help="Browse the bundled catalog (every record with source and as-of date).")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    help="Itemised TCO of LLM inference: on-prem GPUs vs cloud GPUs vs hosted APIs.",
+)
+catalog_app = typer.Typer(
+    no_args_is_help=True, help="Browse the bundled catalog (every record with source and as-of date)."
+)
 perf_app = typer.Typer(no_args_is_help=True, help="Probe the performance model for one step.")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(perf_app, name="perf")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
 
 
-class ProbeFormat(str, Enum):
+class ProbeFormat(StrEnum):
     table = "table"
     json = "json"
 
 
-CatalogOpt = Annotated[list[Path] | None, typer.Option("--catalog", help="Catalog overlay YAML ({kind: [records]}); repeatable.")]
+CatalogOpt = Annotated[
+    list[Path] | None, typer.Option("--catalog", help="Catalog overlay YAML ({kind: [records]}); repeatable.")
+]
 OutputOpt = Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE instead of stdout.")]
 
 
@@ -133,10 +142,14 @@ def catalog_list(
     lines = []
     stale = {(k, i) for k, i, _ in cat.stale(__import__("datetime").date.today())}
     for r in table:
-        flags = ("  [overlay]" if r.overlay else "") + ("  [estimate]" if r.estimate else "") + (
-            "  [stale]" if (kind, r.id) in stale else "")
-        lines.append(f"{r.id:<34} {_summary(r)[:44]:<44} as of {r.as_of.isoformat()}{flags}\n"
-                     f"{'':<34} source: {r.source[:110]}")
+        flags = (
+            ("  [overlay]" if r.overlay else "")
+            + ("  [estimate]" if r.estimate else "")
+            + ("  [stale]" if (kind, r.id) in stale else "")
+        )
+        lines.append(
+            f"{r.id:<34} {_summary(r)[:44]:<44} as of {r.as_of.isoformat()}{flags}\n{'':<34} source: {r.source[:110]}"
+        )
     emit("\n".join(lines) + "\n", output)
 
 
@@ -180,7 +193,9 @@ def perf_decode(
     batch: Annotated[int, typer.Option("--batch", min=1, help="Concurrent sequences.")] = 1,
     context: Annotated[int, typer.Option("--context", min=1, help="Cached tokens per sequence.")] = 1024,
     tp: Annotated[int, typer.Option("--tp", min=1, max=64, help="Tensor-parallel GPUs.")] = 1,
-    precision: Annotated[str | None, typer.Option("--precision", help="Weight precision (default: the model's).")] = None,
+    precision: Annotated[
+        str | None, typer.Option("--precision", help="Weight precision (default: the model's).")
+    ] = None,
     format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
@@ -197,7 +212,9 @@ def perf_prefill(
     batch: Annotated[int, typer.Option("--batch", min=1, help="Sequences prefilled together.")] = 1,
     seq: Annotated[int, typer.Option("--seq", min=1, help="Prompt tokens per sequence.")] = 1024,
     tp: Annotated[int, typer.Option("--tp", min=1, max=64, help="Tensor-parallel GPUs.")] = 1,
-    precision: Annotated[str | None, typer.Option("--precision", help="Weight precision (default: the model's).")] = None,
+    precision: Annotated[
+        str | None, typer.Option("--precision", help="Weight precision (default: the model's).")
+    ] = None,
     format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
     output: OutputOpt = None,
     catalog: CatalogOpt = None,

@@ -49,9 +49,27 @@ def api_ledger(inp: ApiInputs) -> Ledger:
         total = total + tokens / 1e6 * _col(price) * inp.price_trend
         notes.append(f"{label}: {_first(tokens.sum(axis=-1)) / 1e6:,.1f} M tok x {_first(price):.4g} USD/Mtok")
     mtok = _first((inp.input_tokens + inp.cached_input_tokens + inp.output_tokens).sum(axis=-1)) / 1e6
-    ledger.add(LineItem("api_tokens", "opex", total, mtok, "M tokens (input + cached + output)",
-                        _first(total.sum(axis=-1)) / max(mtok, 1e-12), inp.price_source, "; ".join(notes)))
-    ledger.add(LineItem("personnel", "opex", np.broadcast_to(_col(inp.fte * inp.loaded_salary_usd_per_year / 12.0), (s, months)),
-                        _first(inp.fte), "FTE", _first(inp.loaded_salary_usd_per_year),
-                        "rates: api_fte; region engineer salary x overhead"))
+    ledger.add(
+        LineItem(
+            "api_tokens",
+            "opex",
+            total,
+            mtok,
+            "M tokens (input + cached + output)",
+            _first(total.sum(axis=-1)) / max(mtok, 1e-12),
+            inp.price_source,
+            "; ".join(notes),
+        )
+    )
+    ledger.add(
+        LineItem(
+            "personnel",
+            "opex",
+            np.broadcast_to(_col(inp.fte * inp.loaded_salary_usd_per_year / 12.0), (s, months)),
+            _first(inp.fte),
+            "FTE",
+            _first(inp.loaded_salary_usd_per_year),
+            "rates: api_fte; region engineer salary x overhead",
+        )
+    )
     return ledger

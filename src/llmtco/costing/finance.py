@@ -66,7 +66,7 @@ def purchases_with_refresh(additions: FloatArray, life_months: int) -> FloatArra
 def in_service(purchases: FloatArray, start_after: int, life_months: int) -> FloatArray:
     """Per month, sum of cohorts bought at p with p + start_after <= m < p + life, shape (S, M)."""
     months = purchases.shape[-1]
-    c = np.concatenate([np.zeros(purchases.shape[:-1] + (1,)), np.cumsum(purchases, axis=-1)], axis=-1)
+    c = np.concatenate([np.zeros((*purchases.shape[:-1], 1)), np.cumsum(purchases, axis=-1)], axis=-1)
     m = np.arange(months)
     hi = np.clip(m - start_after + 1, 0, months)
     lo = np.clip(m - life_months + 1, 0, months)

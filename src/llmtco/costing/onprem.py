@@ -76,87 +76,222 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
     racks_capex = bought * _col(inp.racks_usd_per_server)
     hardware_capex = servers_capex + network_capex + storage_capex
 
-    def capex_item(item: str, monthly: FloatArray, qty: float, unit: str, price: float, source: str,
-                   notes: str = "") -> None:
+    def capex_item(
+        item: str, monthly: FloatArray, qty: float, unit: str, price: float, source: str, notes: str = ""
+    ) -> None:
         if inp.financing_rate_pct_per_year is not None:
             principal, interest = financed(monthly, inp.financing_rate_pct_per_year, inp.financing_term_months)
-            ledger.add(LineItem(item, "capex", principal, qty, unit, price, source,
-                                (notes + " Financed: paid as loan principal.").strip()))
+            ledger.add(
+                LineItem(
+                    item,
+                    "capex",
+                    principal,
+                    qty,
+                    unit,
+                    price,
+                    source,
+                    (notes + " Financed: paid as loan principal.").strip(),
+                )
+            )
             financing_interest[...] += interest
         else:
             ledger.add(LineItem(item, "capex", monthly, qty, unit, price, source, notes))
 
     financing_interest = np.zeros((s, months))
     n_bought = float(bought[0].sum())
-    capex_item("gpu_servers", servers_capex, n_bought, "servers bought (incl. refresh)",
-               _first(inp.server_price_usd), inp.server_price_source,
-               f"{int(owned[0, -1])} servers in service at the end; life {inp.life_months} months.")
-    capex_item("network_fabric", network_capex, _first(inp.network_pct_of_servers), "% of server CapEx",
-               _first(servers_capex.sum(axis=-1)) / 100.0, "rates: network_fabric_pct_of_servers")
-    capex_item("storage", storage_capex, n_bought, "servers' storage", _first(inp.storage_usd_per_server),
-               "rates: storage_tb_per_server x storage_usd_per_tb")
-    capex_item("racks_installation", racks_capex, n_bought, "servers installed",
-               _first(inp.racks_usd_per_server), "rates: racks_installation_usd_per_server")
+    capex_item(
+        "gpu_servers",
+        servers_capex,
+        n_bought,
+        "servers bought (incl. refresh)",
+        _first(inp.server_price_usd),
+        inp.server_price_source,
+        f"{int(owned[0, -1])} servers in service at the end; life {inp.life_months} months.",
+    )
+    capex_item(
+        "network_fabric",
+        network_capex,
+        _first(inp.network_pct_of_servers),
+        "% of server CapEx",
+        _first(servers_capex.sum(axis=-1)) / 100.0,
+        "rates: network_fabric_pct_of_servers",
+    )
+    capex_item(
+        "storage",
+        storage_capex,
+        n_bought,
+        "servers' storage",
+        _first(inp.storage_usd_per_server),
+        "rates: storage_tb_per_server x storage_usd_per_tb",
+    )
+    capex_item(
+        "racks_installation",
+        racks_capex,
+        n_bought,
+        "servers installed",
+        _first(inp.racks_usd_per_server),
+        "rates: racks_installation_usd_per_server",
+    )
 
     peak_kw = owned[:, -1:] * _col(inp.server_max_power_kw)
     if inp.facility == "owned":
         facility = np.zeros((s, months))
         built_kw = np.max(owned, axis=-1, keepdims=True) * _col(inp.server_max_power_kw)
         facility[:, :1] = built_kw * _col(inp.facility_usd_per_kw)
-        capex_item("facility", facility, _first(built_kw), "kW of IT capacity built",
-                   _first(inp.facility_usd_per_kw), "rates: facility_buildout_usd_per_kw",
-                   "Built at the start for the largest fleet of the horizon.")
+        capex_item(
+            "facility",
+            facility,
+            _first(built_kw),
+            "kW of IT capacity built",
+            _first(inp.facility_usd_per_kw),
+            "rates: facility_buildout_usd_per_kw",
+            "Built at the start for the largest fleet of the horizon.",
+        )
         facility_residual = residual_book_value(facility, inp.facility_life_months)
     else:
         contracted_kw = owned * _col(inp.server_max_power_kw)
-        ledger.add(LineItem("colocation", "opex", contracted_kw * _col(inp.colocation_usd_per_kw_month),
-                            _first(peak_kw), "kW contracted at the end", _first(inp.colocation_usd_per_kw_month),
-                            "rates: colocation_usd_per_kw_month", "Rent on the servers' maximum power."))
+        ledger.add(
+            LineItem(
+                "colocation",
+                "opex",
+                contracted_kw * _col(inp.colocation_usd_per_kw_month),
+                _first(peak_kw),
+                "kW contracted at the end",
+                _first(inp.colocation_usd_per_kw_month),
+                "rates: colocation_usd_per_kw_month",
+                "Rent on the servers' maximum power.",
+            )
+        )
         facility_residual = np.zeros(s)
 
     residual = residual_book_value(hardware_capex + racks_capex, inp.life_months) + facility_residual
     credit = np.zeros((s, months))
     credit[:, -1] = -residual
-    ledger.add(LineItem("residual_value", "capex", credit, 1.0, "credit at the end of the horizon",
-                        -_first(residual), "straight-line book value",
-                        "Hardware and facility still in service are credited at book value."))
+    ledger.add(
+        LineItem(
+            "residual_value",
+            "capex",
+            credit,
+            1.0,
+            "credit at the end of the horizon",
+            -_first(residual),
+            "straight-line book value",
+            "Hardware and facility still in service are credited at book value.",
+        )
+    )
     if inp.financing_rate_pct_per_year is not None:
-        ledger.add(LineItem("financing_interest", "opex", financing_interest,
-                            inp.financing_rate_pct_per_year, "% per year", float(inp.financing_term_months),
-                            "scenario: financing", f"Annuity over {inp.financing_term_months} months."))
+        ledger.add(
+            LineItem(
+                "financing_interest",
+                "opex",
+                financing_interest,
+                inp.financing_rate_pct_per_year,
+                "% per year",
+                float(inp.financing_term_months),
+                "scenario: financing",
+                f"Annuity over {inp.financing_term_months} months.",
+            )
+        )
 
     tariff = _col(inp.electricity_usd_per_kwh)
-    ledger.add(LineItem("energy_it", "opex", inp.energy_it_kwh * tariff, _first(inp.energy_it_kwh.sum(axis=-1)),
-                        "kWh (IT)", _first(inp.electricity_usd_per_kwh), inp.electricity_source,
-                        "Utilisation-dependent: busy GPUs at modelled power, provisioned idle GPUs at idle power."))
+    ledger.add(
+        LineItem(
+            "energy_it",
+            "opex",
+            inp.energy_it_kwh * tariff,
+            _first(inp.energy_it_kwh.sum(axis=-1)),
+            "kWh (IT)",
+            _first(inp.electricity_usd_per_kwh),
+            inp.electricity_source,
+            "Utilisation-dependent: busy GPUs at modelled power, provisioned idle GPUs at idle power.",
+        )
+    )
     cooling_kwh = inp.energy_it_kwh * (_col(inp.pue) - 1.0)
-    ledger.add(LineItem("energy_cooling", "opex", cooling_kwh * tariff, _first(cooling_kwh.sum(axis=-1)),
-                        "kWh (cooling and overhead)", _first(inp.electricity_usd_per_kwh), inp.electricity_source,
-                        f"IT energy x (PUE {(_first(inp.pue)):.2f} - 1)."))
+    ledger.add(
+        LineItem(
+            "energy_cooling",
+            "opex",
+            cooling_kwh * tariff,
+            _first(cooling_kwh.sum(axis=-1)),
+            "kWh (cooling and overhead)",
+            _first(inp.electricity_usd_per_kwh),
+            inp.electricity_source,
+            f"IT energy x (PUE {(_first(inp.pue)):.2f} - 1).",
+        )
+    )
 
     warranty_base = in_service(hardware_capex, inp.warranty_months, inp.life_months)
-    ledger.add(LineItem("maintenance", "opex", warranty_base * _col(inp.maintenance_pct_per_year) / 1200.0,
-                        _first(inp.maintenance_pct_per_year), "% of hardware per year",
-                        _first(hardware_capex.sum(axis=-1)) / 100.0, "rates: maintenance_pct_per_year",
-                        f"From month {inp.warranty_months + 1} of each purchase (warranty before)."))
+    ledger.add(
+        LineItem(
+            "maintenance",
+            "opex",
+            warranty_base * _col(inp.maintenance_pct_per_year) / 1200.0,
+            _first(inp.maintenance_pct_per_year),
+            "% of hardware per year",
+            _first(hardware_capex.sum(axis=-1)) / 100.0,
+            "rates: maintenance_pct_per_year",
+            f"From month {inp.warranty_months + 1} of each purchase (warranty before).",
+        )
+    )
     gpus = owned * inp.gpus_per_server
-    ledger.add(LineItem("software_licences", "opex", gpus * _col(inp.licence_usd_per_gpu_year) / 12.0,
-                        _first(gpus[:, -1:]), "GPUs licensed at the end", _first(inp.licence_usd_per_gpu_year),
-                        "rates: software_licence_usd_per_gpu_year", "Per GPU per year."))
-    ledger.add(LineItem("software_updates", "opex",
-                        owned * _col(inp.update_hours_per_server_month * inp.engineer_usd_per_hour),
-                        _first(inp.update_hours_per_server_month), "hours per server per month",
-                        _first(inp.engineer_usd_per_hour), "rates: software_update_hours_per_server_month"))
+    ledger.add(
+        LineItem(
+            "software_licences",
+            "opex",
+            gpus * _col(inp.licence_usd_per_gpu_year) / 12.0,
+            _first(gpus[:, -1:]),
+            "GPUs licensed at the end",
+            _first(inp.licence_usd_per_gpu_year),
+            "rates: software_licence_usd_per_gpu_year",
+            "Per GPU per year.",
+        )
+    )
+    ledger.add(
+        LineItem(
+            "software_updates",
+            "opex",
+            owned * _col(inp.update_hours_per_server_month * inp.engineer_usd_per_hour),
+            _first(inp.update_hours_per_server_month),
+            "hours per server per month",
+            _first(inp.engineer_usd_per_hour),
+            "rates: software_update_hours_per_server_month",
+        )
+    )
     net = _col(inp.transit_usd_per_month + inp.network_fte * inp.loaded_salary_usd_per_year / 12.0)
-    ledger.add(LineItem("network_management", "opex", np.broadcast_to(net, (s, months)),
-                        float(months), "months", _first(net), "rates: internet_transit_usd_per_month, network_fte"))
+    ledger.add(
+        LineItem(
+            "network_management",
+            "opex",
+            np.broadcast_to(net, (s, months)),
+            float(months),
+            "months",
+            _first(net),
+            "rates: internet_transit_usd_per_month, network_fte",
+        )
+    )
     fte = _col(inp.fte_base) + owned / _col(inp.servers_per_fte)
-    ledger.add(LineItem("personnel", "opex", fte * _col(inp.loaded_salary_usd_per_year) / 12.0,
-                        _first(fte[:, -1:]), "FTE at the end", _first(inp.loaded_salary_usd_per_year),
-                        "rates: onprem_fte_base, onprem_servers_per_fte; region engineer salary x overhead",
-                        "FTE = base + servers / servers per FTE."))
+    ledger.add(
+        LineItem(
+            "personnel",
+            "opex",
+            fte * _col(inp.loaded_salary_usd_per_year) / 12.0,
+            _first(fte[:, -1:]),
+            "FTE at the end",
+            _first(inp.loaded_salary_usd_per_year),
+            "rates: onprem_fte_base, onprem_servers_per_fte; region engineer salary x overhead",
+            "FTE = base + servers / servers per FTE.",
+        )
+    )
     installed = in_service(hardware_capex + racks_capex, 0, inp.life_months)
-    ledger.add(LineItem("insurance", "opex", installed * _col(inp.insurance_pct_per_year) / 1200.0,
-                        _first(inp.insurance_pct_per_year), "% of installed hardware per year",
-                        _first(installed.max(axis=-1)) / 100.0, "rates: insurance_pct_per_year"))
+    ledger.add(
+        LineItem(
+            "insurance",
+            "opex",
+            installed * _col(inp.insurance_pct_per_year) / 1200.0,
+            _first(inp.insurance_pct_per_year),
+            "% of installed hardware per year",
+            _first(installed.max(axis=-1)) / 100.0,
+            "rates: insurance_pct_per_year",
+        )
+    )
     return ledger

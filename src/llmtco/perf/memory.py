@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llmtco.perf.shapes import FloatArray, HardwareShape, ModelShape, Num
+from llmtco.perf.shapes import HardwareShape, ModelShape, Num
 
 BYTES_PER_WEIGHT: dict[str, float] = {
     "bf16": 2.0,
@@ -72,13 +72,14 @@ class MemoryBreakdown:
         return out
 
     @property
-    def fits(self) -> FloatArray | bool:
-        out: FloatArray | bool = self.total_gb <= self.usable_gb
-        return out
+    def fits(self) -> bool:
+        """True when the batch fits on every sample."""
+        return bool(np.all(np.asarray(self.total_gb) <= np.asarray(self.usable_gb)))
 
 
-def memory_breakdown(model: ModelShape, hw: HardwareShape, bytes_per_weight: float,
-                     kv_bytes: float, tp: int, batch: Num, context: Num) -> MemoryBreakdown:
+def memory_breakdown(
+    model: ModelShape, hw: HardwareShape, bytes_per_weight: float, kv_bytes: float, tp: int, batch: Num, context: Num
+) -> MemoryBreakdown:
     """Per-GPU memory of one replica of ``tp`` GPUs holding ``batch`` sequences of ``context`` tokens."""
     weights_gb = model.params * bytes_per_weight / tp / GB
     per_token_gb = kv_bytes_per_token(model, kv_bytes) / kv_shards(model, tp) / GB
@@ -87,6 +88,10 @@ def memory_breakdown(model: ModelShape, hw: HardwareShape, bytes_per_weight: flo
     usable = hw.usable_vram_fraction * hw.vram_gb
     room = usable - weights_gb - hw.runtime_overhead_gb
     max_batch = np.floor(np.maximum(room, 0.0) / np.maximum(tokens * per_token_gb, 1e-12))
-    return MemoryBreakdown(weights_gb=weights_gb, kv_cache_gb=kv_gb,
-                           runtime_overhead_gb=hw.runtime_overhead_gb, usable_gb=usable,
-                           max_batch=max_batch)
+    return MemoryBreakdown(
+        weights_gb=weights_gb,
+        kv_cache_gb=kv_gb,
+        runtime_overhead_gb=hw.runtime_overhead_gb,
+        usable_gb=usable,
+        max_batch=max_batch,
+    )

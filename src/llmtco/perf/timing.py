@@ -78,8 +78,9 @@ def allreduce_ms(model: ModelShape, hw: HardwareShape, tp: int, tokens: Num) -> 
     return out
 
 
-def decode_step(model: ModelShape, hw: HardwareShape, bytes_per_weight: float, kv_bytes: float,
-                tp: int, batch: Num, context: Num) -> StepTime:
+def decode_step(
+    model: ModelShape, hw: HardwareShape, bytes_per_weight: float, kv_bytes: float, tp: int, batch: Num, context: Num
+) -> StepTime:
     """One decode step: each of ``batch`` sequences with ``context`` cached tokens makes one token."""
     batch = np.asarray(batch, dtype=float)
     kv_tokens = kv_tokens_effective(model, context)
@@ -87,13 +88,18 @@ def decode_step(model: ModelShape, hw: HardwareShape, bytes_per_weight: float, k
     bytes_per_gpu = weights_read_bytes(model, bytes_per_weight, batch) / tp + kv_read
     memory_ms = bytes_per_gpu / (hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency) * 1e3
     # 2 FLOPs per active weight, plus QK^T and AV over the cached tokens.
-    flops = batch * (2.0 * model.active_params
-                     + 4.0 * model.layers * model.heads * model.head_dim * kv_tokens) / tp
+    flops = batch * (2.0 * model.active_params + 4.0 * model.layers * model.heads * model.head_dim * kv_tokens) / tp
     compute_ms = flops / (hw.peak_tflops * 1e12 * hw.decode_compute_efficiency) * 1e3
     comm = allreduce_ms(model, hw, tp, batch)
     step = np.maximum(compute_ms, memory_ms) + hw.step_overhead_ms + comm
-    return StepTime(step_ms=step, compute_ms=compute_ms, memory_ms=memory_ms,
-                    overhead_ms=hw.step_overhead_ms, comm_ms=comm, tokens=batch)
+    return StepTime(
+        step_ms=step,
+        compute_ms=compute_ms,
+        memory_ms=memory_ms,
+        overhead_ms=hw.step_overhead_ms,
+        comm_ms=comm,
+        tokens=batch,
+    )
 
 
 def prefill_flops(model: ModelShape, seq: Num) -> Num:
@@ -104,8 +110,9 @@ def prefill_flops(model: ModelShape, seq: Num) -> Num:
     return out
 
 
-def prefill_step(model: ModelShape, hw: HardwareShape, bytes_per_weight: float, tp: int,
-                 batch: Num, seq: Num) -> StepTime:
+def prefill_step(
+    model: ModelShape, hw: HardwareShape, bytes_per_weight: float, tp: int, batch: Num, seq: Num
+) -> StepTime:
     """Prefill ``batch`` sequences of ``seq`` tokens in one step."""
     batch = np.asarray(batch, dtype=float)
     tokens = batch * np.asarray(seq, dtype=float)
@@ -115,8 +122,14 @@ def prefill_step(model: ModelShape, hw: HardwareShape, bytes_per_weight: float, 
     memory_ms = bytes_per_gpu / (hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency) * 1e3
     comm = allreduce_ms(model, hw, tp, tokens)
     step = np.maximum(compute_ms, memory_ms) + hw.step_overhead_ms + comm
-    return StepTime(step_ms=step, compute_ms=compute_ms, memory_ms=memory_ms,
-                    overhead_ms=hw.step_overhead_ms, comm_ms=comm, tokens=tokens)
+    return StepTime(
+        step_ms=step,
+        compute_ms=compute_ms,
+        memory_ms=memory_ms,
+        overhead_ms=hw.step_overhead_ms,
+        comm_ms=comm,
+        tokens=tokens,
+    )
 
 
 def as_array(x: Num) -> FloatArray:

@@ -32,11 +32,15 @@ def render_table(result: Result, width: int = 160) -> str:
     included = [o for o in result.options if not o.excluded]
     out = io.StringIO()
     console = Console(file=out, width=width, color_system=None, force_terminal=False, highlight=False)
-    console.print(f"{result.scenario} — {result.horizon_months} months from {result.start_date}, "
-                  f"discount rate {result.discount_rate_pct:g} %, amounts in {result.currency}")
+    console.print(
+        f"{result.scenario} — {result.horizon_months} months from {result.start_date}, "
+        f"discount rate {result.discount_rate_pct:g} %, amounts in {result.currency}"
+    )
     for w in result.workloads:
-        console.print(f"  workload {w.name}: {w.model}, {w.requests_per_day_start:,.0f} requests/day at start, "
-                      f"{(w.input_tokens_total + w.output_tokens_total) / 1e9:,.2f} B tokens over the horizon")
+        console.print(
+            f"  workload {w.name}: {w.model}, {w.requests_per_day_start:,.0f} requests/day at start, "
+            f"{(w.input_tokens_total + w.output_tokens_total) / 1e9:,.2f} B tokens over the horizon"
+        )
     if included:
         table = Table(show_lines=False, header_style="bold")
         table.add_column("", no_wrap=True)
@@ -50,11 +54,16 @@ def render_table(result: Result, width: int = 160) -> str:
         row("Total cost", [_money(o.total_cost_usd, fx, sym) for o in included], "bold")
         row(f"NPV @ {result.discount_rate_pct:g} %", [_money(o.npv_usd, fx, sym) for o in included])
         row("Cost per M tokens", [_num(o.cost_per_mtok_usd and o.cost_per_mtok_usd / fx, ",.3f") for o in included])
-        row("  per M output tokens", [_num(o.cost_per_m_output_tok_usd and o.cost_per_m_output_tok_usd / fx, ",.2f")
-                                      for o in included])
+        row(
+            "  per M output tokens",
+            [_num(o.cost_per_m_output_tok_usd and o.cost_per_m_output_tok_usd / fx, ",.2f") for o in included],
+        )
         for category in ("capex", "opex"):
-            row(category.upper(), [_money(o.capex_usd if category == "capex" else o.opex_usd, fx, sym)
-                                   for o in included], "bold")
+            row(
+                category.upper(),
+                [_money(o.capex_usd if category == "capex" else o.opex_usd, fx, sym) for o in included],
+                "bold",
+            )
             for item in ITEMS:
                 values = [_item(o, item, category) for o in included]
                 if any(v is not None for v in values):
@@ -75,12 +84,17 @@ def render_table(result: Result, width: int = 160) -> str:
     for o in included:
         if o.sizing:
             for ws in o.sizing.workloads:
-                console.print(f"{o.name}: {ws.workload} on {o.sizing.hardware} — TP {ws.tensor_parallel}, "
-                              f"batch {ws.batch:g}, {ws.replicas_peak} replicas at peak, "
-                              f"{ws.output_tokens_per_s_per_replica:,.0f} output tok/s per replica, "
-                              f"TTFT {ws.ttft_ms:,.0f} ms, TPOT {ws.tpot_ms:.1f} ms, {ws.precision}")
-    for w in result.warnings:
-        console.print(f"warning: {w}")
+                console.print(
+                    f"{o.name}: {ws.workload} on {o.sizing.hardware} — TP {ws.tensor_parallel}, "
+                    f"batch {ws.batch:g}, {ws.replicas_peak} replicas at peak, "
+                    f"{ws.output_tokens_per_s_per_replica:,.0f} output tok/s per replica, "
+                    f"TTFT {ws.ttft_ms:,.0f} ms, TPOT {ws.tpot_ms:.1f} ms, {ws.precision}"
+                )
+    for o in included:
+        for note in o.notes:
+            console.print(f"note {o.name}: {note}")
+    for warning in result.warnings:
+        console.print(f"warning: {warning}")
     return out.getvalue()
 
 

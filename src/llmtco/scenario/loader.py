@@ -22,8 +22,12 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Drop pydantic's union-tag entries (options.0.onprem.server → options.0.server)."""
     out: list[Any] = []
     for i, part in enumerate(loc):
-        if isinstance(part, str) and i > 0 and isinstance(loc[i - 1], int) and (
-                part in _TAGS or part == "inference" or "[" in part):
+        if (
+            isinstance(part, str)
+            and i > 0
+            and isinstance(loc[i - 1], int)
+            and (part in _TAGS or part == "inference" or "[" in part)
+        ):
             continue
         out.append(part)
     return tuple(out)
@@ -96,27 +100,44 @@ def _catalog_refs(sc: Scenario, cat: Catalog) -> Iterable[tuple[tuple[Any, ...],
             yield from check(("options", i, "server"), cat.servers, o.server)
             yield from check(("options", i, "accelerator"), cat.accelerators, o.accelerator)
             yield from check(("options", i, "region"), cat.regions, o.region)
-            if o.accelerator is not None and o.accelerator in cat.accelerators and not any(
-                    s.accelerator == o.accelerator for s in cat.servers):
-                yield ("options", i, "accelerator"), (
-                    f"no catalog server carries accelerator {o.accelerator!r}; add one to a catalog overlay")
+            if (
+                o.accelerator is not None
+                and o.accelerator in cat.accelerators
+                and not any(s.accelerator == o.accelerator for s in cat.servers)
+            ):
+                yield (
+                    ("options", i, "accelerator"),
+                    (f"no catalog server carries accelerator {o.accelerator!r}; add one to a catalog overlay"),
+                )
         elif isinstance(o, CloudGpuOption):
             yield from check(("options", i, "instance"), cat.cloud_instances, o.instance)
             inst = cat.cloud_instances.records.get(o.instance)
             if inst is not None and inst.price(o.pricing) is None:
                 allowed = ", ".join(p.model for p in inst.prices)
-                yield ("options", i, "pricing"), (
-                    f"{o.pricing} is not published for {o.instance} in the catalog. Allowed: {allowed}.")
+                yield (
+                    ("options", i, "pricing"),
+                    (f"{o.pricing} is not published for {o.instance} in the catalog. Allowed: {allowed}."),
+                )
         elif isinstance(o, ApiOption):
             yield from check(("options", i, "offering"), cat.api_offerings, o.offering)
 
 
-def parse_scenario(data: Any, file: str = "<scenario>", node: Any = None,
-                   catalog_files: Iterable[str | Path] = ()) -> tuple[Scenario, Catalog]:
+def parse_scenario(
+    data: Any, file: str = "<scenario>", node: Any = None, catalog_files: Iterable[str | Path] = ()
+) -> tuple[Scenario, Catalog]:
     """Validate plain data (from YAML or JSON) into a Scenario and the Catalog it uses."""
     if not isinstance(data, dict):
-        raise ScenarioError([Issue(path="", file=file, line=1, column=1,
-                                   message="a scenario is a mapping with workloads and options (see `llmtco init`)")])
+        raise ScenarioError(
+            [
+                Issue(
+                    path="",
+                    file=file,
+                    line=1,
+                    column=1,
+                    message="a scenario is a mapping with workloads and options (see `llmtco init`)",
+                )
+            ]
+        )
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -137,8 +158,9 @@ def load_scenario(path: str | Path, catalog_files: Iterable[str | Path] = ()) ->
     return parse_scenario(to_plain(node), str(path), node, catalog_files)
 
 
-def parse_scenario_text(text: str, file: str = "<scenario>",
-                        catalog_files: Iterable[str | Path] = ()) -> tuple[Scenario, Catalog]:
+def parse_scenario_text(
+    text: str, file: str = "<scenario>", catalog_files: Iterable[str | Path] = ()
+) -> tuple[Scenario, Catalog]:
     node = load_yaml_text(text, file)
     return parse_scenario(to_plain(node), file, node, catalog_files)
 

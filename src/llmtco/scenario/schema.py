@@ -23,8 +23,12 @@ class Assumptions(_Model):
     """Horizon, money and place."""
 
     horizon_months: int = Field(36, ge=1, le=180, description="Planning horizon [months].")
-    start_date: dt.date = Field(dt.date(2027, 1, 1), description="First month of the horizon; prices are looked up at this date.")
-    currency: Literal["USD", "EUR"] = Field("USD", description="Currency of the printed table. JSON amounts stay in USD (keys end in _usd).")
+    start_date: dt.date = Field(
+        dt.date(2027, 1, 1), description="First month of the horizon; prices are looked up at this date."
+    )
+    currency: Literal["USD", "EUR"] = Field(
+        "USD", description="Currency of the printed table. JSON amounts stay in USD (keys end in _usd)."
+    )
     discount_rate_pct: float = Field(8.0, ge=0, le=100, description="Annual discount rate for NPV [%].")
     region: str = Field("us-average", description="Default site region (catalog `regions`).")
 
@@ -33,7 +37,9 @@ class Slo(_Model):
     """Latency targets; leave one out to not constrain it."""
 
     ttft_ms: float | None = Field(2000.0, gt=0, description="Time to first token target [ms].")
-    tpot_ms: float | None = Field(50.0, gt=0, description="Time per output token target [ms] (50 ms = 20 tokens/s per user).")
+    tpot_ms: float | None = Field(
+        50.0, gt=0, description="Time per output token target [ms] (50 ms = 20 tokens/s per user)."
+    )
 
 
 class InferenceWorkload(_Model):
@@ -43,15 +49,26 @@ class InferenceWorkload(_Model):
     kind: Literal["inference"] = "inference"
     model: str = Field(description="Catalog model id (`llmtco catalog list models`).")
     precision: Literal["bf16", "fp16", "fp8", "int8", "fp4", "mxfp4", "int4"] | None = Field(
-        None, description="Weight precision when self-hosting; default: the model's release precision.")
+        None, description="Weight precision when self-hosting; default: the model's release precision."
+    )
     requests_per_day: NonNeg | None = Field(None, description="Average requests per day in the first month.")
-    tokens_per_month: NonNeg | None = Field(None, description="Alternative to requests_per_day: input + output tokens per month.")
+    tokens_per_month: NonNeg | None = Field(
+        None, description="Alternative to requests_per_day: input + output tokens per month."
+    )
     input_tokens: float = Field(1000.0, gt=0, description="Mean input (prompt) tokens per request.")
     output_tokens: float = Field(250.0, gt=0, description="Mean output tokens per request.")
-    cached_input_fraction: float = Field(0.0, ge=0, le=1, description="Share of input tokens billed as cached input by APIs.")
-    peak_to_average: float = Field(2.0, ge=1, le=24, description="Peak-hour load / average load (used when hourly_profile is absent).")
-    hourly_profile: list[NonNeg] | None = Field(None, min_length=24, max_length=24, description="24 relative load values, hour 0-23 (UTC); scaled to mean 1.")
-    growth_pct_per_year: float = Field(0.0, ge=-90, le=1000, description="Load growth per year [%], compounded monthly.")
+    cached_input_fraction: float = Field(
+        0.0, ge=0, le=1, description="Share of input tokens billed as cached input by APIs."
+    )
+    peak_to_average: float = Field(
+        2.0, ge=1, le=24, description="Peak-hour load / average load (used when hourly_profile is absent)."
+    )
+    hourly_profile: list[NonNeg] | None = Field(
+        None, min_length=24, max_length=24, description="24 relative load values, hour 0-23 (UTC); scaled to mean 1."
+    )
+    growth_pct_per_year: float = Field(
+        0.0, ge=-90, le=1000, description="Load growth per year [%], compounded monthly."
+    )
     slo: Slo = Field(default_factory=Slo)
 
     @model_validator(mode="after")
@@ -74,9 +91,13 @@ Workload = InferenceWorkload
 
 
 class Staffing(_Model):
-    fte_base: NonNeg | None = Field(None, description="FTE for the platform regardless of size (default from catalog rates).")
+    fte_base: NonNeg | None = Field(
+        None, description="FTE for the platform regardless of size (default from catalog rates)."
+    )
     servers_per_fte: float | None = Field(None, gt=0, description="Servers (or instances) per additional FTE.")
-    salary_usd_per_year: NonNeg | None = Field(None, description="Base salary per FTE [USD/yr]; default from the region.")
+    salary_usd_per_year: NonNeg | None = Field(
+        None, description="Base salary per FTE [USD/yr]; default from the region."
+    )
 
 
 class Financing(_Model):
@@ -86,27 +107,44 @@ class Financing(_Model):
 
 class _OptionBase(_Model):
     name: str = Field(min_length=1, max_length=80)
-    target_utilisation_pct: float = Field(70.0, gt=0, le=100, description="Load per replica at peak as a share of its capacity [%].")
+    target_utilisation_pct: float = Field(
+        70.0, gt=0, le=100, description="Load per replica at peak as a share of its capacity [%]."
+    )
     redundancy: Literal["none", "n+1"] = Field("n+1", description="n+1 adds one spare replica per workload.")
-    tensor_parallel: int | None = Field(None, ge=1, le=8, description="Force a tensor-parallel degree (default: smallest that fits and meets the SLO).")
-    rates: dict[str, float] = Field(default_factory=dict, description="Override catalog rates for this option, by rate id (`llmtco catalog list rates`).")
+    tensor_parallel: int | None = Field(
+        None, ge=1, le=8, description="Force a tensor-parallel degree (default: smallest that fits and meets the SLO)."
+    )
+    rates: dict[str, float] = Field(
+        default_factory=dict,
+        description="Override catalog rates for this option, by rate id (`llmtco catalog list rates`).",
+    )
     staffing: Staffing = Field(default_factory=Staffing)
-    certifications: list[str] = Field(default_factory=list, description="Compliance regimes this option's contract covers (e.g. gdpr, hipaa, soc2).")
+    certifications: list[str] = Field(
+        default_factory=list, description="Compliance regimes this option's contract covers (e.g. gdpr, hipaa, soc2)."
+    )
 
 
 class OnPremOption(_OptionBase):
     """Own GPU servers in a colocation facility or your own data centre."""
 
     kind: Literal["onprem"] = "onprem"
-    server: str | None = Field(None, description="Catalog server id; or give accelerator and the first matching server is used.")
+    server: str | None = Field(
+        None, description="Catalog server id; or give accelerator and the first matching server is used."
+    )
     accelerator: str | None = Field(None, description="Catalog accelerator id (alternative to server).")
     region: str | None = Field(None, description="Site region (default: assumptions.region).")
-    facility: Literal["colocation", "owned"] = Field("colocation", description="Rent colocation space, or build out your own facility.")
+    facility: Literal["colocation", "owned"] = Field(
+        "colocation", description="Rent colocation space, or build out your own facility."
+    )
     pue: float | None = Field(None, ge=1, le=3, description="Power usage effectiveness of the site (default: region).")
     electricity_usd_per_kwh: NonNeg | None = Field(None, description="Tariff override [USD/kWh].")
-    server_price_usd: NonNeg | None = Field(None, description="Negotiated price per server [USD], overrides the catalog.")
+    server_price_usd: NonNeg | None = Field(
+        None, description="Negotiated price per server [USD], overrides the catalog."
+    )
     spare_servers: int = Field(0, ge=0, description="Cold-spare servers on top of the sized fleet.")
-    hardware_life_years: float | None = Field(None, gt=0, le=15, description="Refresh interval [years] (default from catalog rates).")
+    hardware_life_years: float | None = Field(
+        None, gt=0, le=15, description="Refresh interval [years] (default from catalog rates)."
+    )
     warranty_years: float = Field(0.0, ge=0, le=10, description="Years covered before maintenance contracts start.")
     financing: Financing | None = None
 
@@ -123,7 +161,9 @@ class CloudGpuOption(_OptionBase):
     kind: Literal["cloud_gpu"] = "cloud_gpu"
     instance: str = Field(description="Catalog cloud instance id (`llmtco catalog list cloud_instances`).")
     pricing: Literal["on_demand", "reserved_1y", "reserved_3y", "spot"] = "on_demand"
-    autoscaling: bool = Field(True, description="On-demand and spot fleets follow the hourly load; reserved fleets are fixed.")
+    autoscaling: bool = Field(
+        True, description="On-demand and spot fleets follow the hourly load; reserved fleets are fixed."
+    )
     min_replicas: int = Field(1, ge=0, description="Replicas kept running at the quietest hour.")
 
 
@@ -132,7 +172,9 @@ class ApiOption(_OptionBase):
 
     kind: Literal["api"] = "api"
     offering: str = Field(description="Catalog API offering id (`llmtco catalog list api_offerings`).")
-    price_change_pct_per_year: float = Field(0.0, ge=-90, le=100, description="Token price change per year [%] (negative: prices fall).")
+    price_change_pct_per_year: float = Field(
+        0.0, ge=-90, le=100, description="Token price change per year [%] (negative: prices fall)."
+    )
 
 
 Option = Annotated[OnPremOption | CloudGpuOption | ApiOption, Field(discriminator="kind")]
@@ -141,9 +183,15 @@ Option = Annotated[OnPremOption | CloudGpuOption | ApiOption, Field(discriminato
 class Constraints(_Model):
     """Non-cost requirements; options that break them are excluded with a reason."""
 
-    data_residency: list[str] = Field(default_factory=list, description="Allowed jurisdictions for data processing (e.g. [EU]); empty = any.")
+    data_residency: list[str] = Field(
+        default_factory=list, description="Allowed jurisdictions for data processing (e.g. [EU]); empty = any."
+    )
     air_gapped: bool = Field(False, description="No external network: excludes hosted APIs and public cloud.")
-    compliance: list[str] = Field(default_factory=list, description="Regimes every option must cover (e.g. [hipaa]); cloud and API options must list them in certifications.")
+    compliance: list[str] = Field(
+        default_factory=list,
+        description="Regimes every option must cover (e.g. [hipaa]); "
+        "cloud and API options must list them in certifications.",
+    )
 
 
 class Scenario(_Model):
@@ -156,12 +204,15 @@ class Scenario(_Model):
     options: list[Option] = Field(min_length=1)
     constraints: Constraints = Field(default_factory=Constraints)
     catalog: dict[str, list[dict[str, object]]] | None = Field(
-        None, description="Inline catalog overlay: {kind: [records]} added to or replacing bundled records.")
+        None, description="Inline catalog overlay: {kind: [records]} added to or replacing bundled records."
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
-        for what, names in (("workloads", [w.name for w in self.workloads]),
-                            ("options", [o.name for o in self.options])):
+        for what, names in (
+            ("workloads", [w.name for w in self.workloads]),
+            ("options", [o.name for o in self.options]),
+        ):
             dup = {n for n in names if names.count(n) > 1}
             if dup:
                 raise ValueError(f"{what} names must be unique; repeated: {', '.join(sorted(dup))}")

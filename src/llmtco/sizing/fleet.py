@@ -34,8 +34,9 @@ def normalise_profile(profile: list[float] | FloatArray) -> FloatArray:
     return np.asarray(arr / arr.mean(), dtype=float)
 
 
-def replicas_needed(load_rps: FloatArray, capacity_rps: FloatArray, target_utilisation: FloatArray,
-                    redundancy: int) -> FloatArray:
+def replicas_needed(
+    load_rps: FloatArray, capacity_rps: FloatArray, target_utilisation: FloatArray, redundancy: int
+) -> FloatArray:
     """Whole replicas to carry ``load_rps`` at the target utilisation, plus redundant spares.
 
     Shapes broadcast: e.g. load (S, M, 24) with capacity (S, 1, 1).

@@ -24,8 +24,10 @@ from llmtco.perf.power import gpu_power_w
 from llmtco.perf.shapes import FloatArray, HardwareShape, ModelShape
 from llmtco.perf.timing import StepTime, decode_step, prefill_step
 
-BATCH_GRID = np.array([1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512,
-                       768, 1024, 1536, 2048, 3072, 4096], dtype=float)
+BATCH_GRID = np.array(
+    [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096],
+    dtype=float,
+)
 """Candidate concurrent sequences per replica; the memory limit is added per sample."""
 
 
@@ -63,10 +65,18 @@ def _column(hw: HardwareShape) -> HardwareShape:
     return replace(hw, **changes)
 
 
-def serving_point(model: ModelShape, hw: HardwareShape, bytes_per_weight: float, kv_bytes: float,
-                  tp: int, input_tokens: float, output_tokens: float,
-                  tpot_target_ms: float | None, ttft_target_ms: float | None,
-                  samples: int) -> ServingPoint:
+def serving_point(
+    model: ModelShape,
+    hw: HardwareShape,
+    bytes_per_weight: float,
+    kv_bytes: float,
+    tp: int,
+    input_tokens: float,
+    output_tokens: float,
+    tpot_target_ms: float | None,
+    ttft_target_ms: float | None,
+    samples: int,
+) -> ServingPoint:
     """Best batch and throughput of one replica for requests of the given mean lengths."""
     lin, lout = float(input_tokens), max(float(output_tokens), 1.0)
     context_mem = lin + lout
