@@ -519,7 +519,13 @@ def cloud_outcome(
             ),
         )
     )
-    energy_kwh = paid_gpus_power.sum(axis=-1) * days[None, :] / 1000.0 * overhead * rates.scalar("cloud_pue")
+    # host power (CPUs, fans, NICs) of the same platform, pro rata to the instance's GPUs
+    platform = next((sv for sv in cat.servers if sv.accelerator == acc.id), None)
+    host_w_per_gpu = platform.non_gpu_power_w / platform.gpus if platform is not None else 0.0
+    paid_gpus = instances_h * inst.gpus
+    load_share = busy_gpus / np.maximum(paid_gpus, 1e-12)
+    host_w = paid_gpus * host_w_per_gpu * (0.5 + 0.5 * load_share)
+    energy_kwh = (paid_gpus_power + host_w).sum(axis=-1) * days[None, :] / 1000.0 * overhead * rates.scalar("cloud_pue")
     peak_gpus = int(peak_instances[0].max() * inst.gpus)
     sizing = Sizing(
         gpus=peak_gpus,
