@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from llmtco import __version__
+from llmtco.arrays import first
 from llmtco.catalog import Catalog
 from llmtco.catalog.api_prices import genai_prices_version, token_prices
 from llmtco.catalog.records import Accelerator, Efficiency, Model
@@ -22,9 +23,10 @@ from llmtco.costing.finance import breakeven_month, cumulative, npv, running_max
 from llmtco.costing.ledger import Ledger
 from llmtco.costing.onprem import OnPremInputs, onprem_ledger
 from llmtco.errors import InfeasibleError
-from llmtco.perf.memory import BYTES_PER_WEIGHT
+from llmtco.perf.memory import BYTES_PER_WEIGHT, MemoryBreakdown
 from llmtco.perf.power import average_power_w
 from llmtco.perf.shapes import FloatArray, HardwareShape, ModelShape
+from llmtco.perf.timing import StepTime
 from llmtco.result import (
     SCHEMA_VERSION,
     LineItemResult,
@@ -643,10 +645,6 @@ def exclusion_reason(sc: Scenario, cat: Catalog, o: OnPremOption | CloudGpuOptio
 # ---------------------------------------------------------------- evaluate
 
 
-def _first(x: FloatArray | float) -> float:
-    return float(np.asarray(x).reshape(-1)[0])
-
-
 def evaluate(sc: Scenario, cat: Catalog, samples: int = 1) -> Result:
     """Evaluate every option of a scenario and compare them."""
     months = sc.assumptions.horizon_months
@@ -666,7 +664,7 @@ def evaluate(sc: Scenario, cat: Catalog, samples: int = 1) -> Result:
         ledger = outcome.ledger
         total = ledger.total_usd
         monthly[o.name] = ledger.monthly_usd
-        energy_mwh = None if outcome.energy_kwh is None else _first(outcome.energy_kwh.sum(axis=-1)) / 1000.0
+        energy_mwh = None if outcome.energy_kwh is None else first(outcome.energy_kwh.sum(axis=-1)) / 1000.0
         emissions = (
             None
             if energy_mwh is None or outcome.grid_kgco2e_per_kwh is None
@@ -681,17 +679,17 @@ def evaluate(sc: Scenario, cat: Catalog, samples: int = 1) -> Result:
             OptionResult(
                 name=o.name,
                 kind=o.kind,
-                total_cost_usd=_first(total),
-                npv_usd=_first(npv(ledger.monthly_usd, rate)),
-                capex_usd=_first(ledger.category_monthly_usd("capex").sum(axis=-1)),
-                opex_usd=_first(ledger.category_monthly_usd("opex").sum(axis=-1)),
-                cost_per_mtok_usd=_first(total / tokens.sum(axis=-1) * 1e6),
-                cost_per_m_output_tok_usd=_first(total / out_tokens.sum(axis=-1) * 1e6),
+                total_cost_usd=first(total),
+                npv_usd=first(npv(ledger.monthly_usd, rate)),
+                capex_usd=first(ledger.category_monthly_usd("capex").sum(axis=-1)),
+                opex_usd=first(ledger.category_monthly_usd("opex").sum(axis=-1)),
+                cost_per_mtok_usd=first(total / tokens.sum(axis=-1) * 1e6),
+                cost_per_m_output_tok_usd=first(total / out_tokens.sum(axis=-1) * 1e6),
                 line_items=[
                     LineItemResult(
                         item=i.item,
                         category=i.category,
-                        total_usd=_first(i.total_usd),
+                        total_usd=first(i.total_usd),
                         monthly_usd=[float(v) for v in i.monthly_usd[0]],
                         quantity=i.quantity,
                         unit=i.unit,
@@ -748,8 +746,8 @@ def evaluate(sc: Scenario, cat: Catalog, samples: int = 1) -> Result:
                 name=d.workload.name,
                 model=d.workload.model,
                 requests_per_day_start=d.workload.requests_per_day_value,
-                input_tokens_total=_first(d.input_tokens.sum(axis=-1)),
-                output_tokens_total=_first(d.output_tokens.sum(axis=-1)),
+                input_tokens_total=first(d.input_tokens.sum(axis=-1)),
+                output_tokens_total=first(d.output_tokens.sum(axis=-1)),
             )
             for d in demands
         ],
@@ -805,6 +803,25 @@ def _efficiency_used(eff: Efficiency) -> dict[str, object]:
     }
 
 
+def _parts_ms(step: StepTime) -> dict[str, float]:
+    return {
+        "compute": first(step.compute_ms),
+        "memory": first(step.memory_ms),
+        "overhead": first(step.overhead_ms),
+        "allreduce": first(step.comm_ms),
+    }
+
+
+def _memory_gb(mem: MemoryBreakdown) -> dict[str, float]:
+    return {
+        "weights": first(mem.weights_gb),
+        "kv_cache": first(mem.kv_cache_gb),
+        "runtime_overhead": first(mem.runtime_overhead_gb),
+        "total": first(mem.total_gb),
+        "usable": first(mem.usable_gb),
+    }
+
+
 def probe_decode(
     cat: Catalog,
     model_id: str,
@@ -823,17 +840,17 @@ def probe_decode(
     kvb = kv_bytes_for(compute)
     mem = memory_breakdown(shape, hw, BYTES_PER_WEIGHT[prec], kvb, tp, batch, context)
     step = decode_step(shape, hw, BYTES_PER_WEIGHT[prec], kvb, tp, batch, context)
-    power = _first(gpu_power_w(hw, step.compute_share))
-    step_ms = _first(step.step_ms)
+    power = first(gpu_power_w(hw, step.compute_share))
+    step_ms = first(step.step_ms)
     tokens_per_s = batch / (step_ms / 1e3)
     fits = mem.fits
     reason = (
         None
         if fits
         else (
-            f"needs {_first(mem.total_gb):.1f} GB per GPU (weights {_first(mem.weights_gb):.1f}, KV cache "
-            f"{_first(mem.kv_cache_gb):.1f}, runtime {_first(mem.runtime_overhead_gb):.1f}) but {acc.id} has "
-            f"{_first(mem.usable_gb):.1f} GB usable; largest batch at this context: {int(_first(mem.max_batch))}"
+            f"needs {first(mem.total_gb):.1f} GB per GPU (weights {first(mem.weights_gb):.1f}, KV cache "
+            f"{first(mem.kv_cache_gb):.1f}, runtime {first(mem.runtime_overhead_gb):.1f}) but {acc.id} has "
+            f"{first(mem.usable_gb):.1f} GB usable; largest batch at this context: {int(first(mem.max_batch))}"
         )
     )
     return {
@@ -854,20 +871,8 @@ def probe_decode(
         "power_w_per_gpu": power,
         "power_w_total": power * tp,
         "energy_j_per_token": power * tp / tokens_per_s,
-        "parts_ms": {
-            "compute": _first(step.compute_ms),
-            "memory": _first(step.memory_ms),
-            "overhead": _first(step.overhead_ms),
-            "allreduce": _first(step.comm_ms),
-        },
-        "memory_gb": {
-            "weights": _first(mem.weights_gb),
-            "kv_cache": _first(mem.kv_cache_gb),
-            "runtime_overhead": _first(mem.runtime_overhead_gb),
-            "total": _first(mem.total_gb),
-            "usable": _first(mem.usable_gb),
-            "max_batch_at_context": int(_first(mem.max_batch)),
-        },
+        "parts_ms": _parts_ms(step),
+        "memory_gb": {**_memory_gb(mem), "max_batch_at_context": int(first(mem.max_batch))},
         "efficiency": _efficiency_used(eff),
     }
 
@@ -884,8 +889,8 @@ def probe_prefill(
     kvb = kv_bytes_for(compute)
     mem = memory_breakdown(shape, hw, BYTES_PER_WEIGHT[prec], kvb, tp, batch, seq)
     step = prefill_step(shape, hw, BYTES_PER_WEIGHT[prec], tp, batch, seq)
-    power = _first(gpu_power_w(hw, step.compute_share))
-    step_ms = _first(step.step_ms)
+    power = first(gpu_power_w(hw, step.compute_share))
+    step_ms = first(step.step_ms)
     tokens_per_s = batch * seq / (step_ms / 1e3)
     fits = mem.fits
     return {
@@ -897,26 +902,13 @@ def probe_prefill(
         "batch": batch,
         "seq": seq,
         "fits": fits,
-        "reason": None
-        if fits
-        else f"needs {_first(mem.total_gb):.1f} GB per GPU, {_first(mem.usable_gb):.1f} GB usable",
+        "reason": None if fits else f"needs {first(mem.total_gb):.1f} GB per GPU, {first(mem.usable_gb):.1f} GB usable",
         "step_ms": step_ms,
         "tokens_per_s": tokens_per_s,
         "power_w": power,
         "power_w_total": power * tp,
         "energy_j_per_token": power * tp / tokens_per_s,
-        "parts_ms": {
-            "compute": _first(step.compute_ms),
-            "memory": _first(step.memory_ms),
-            "overhead": _first(step.overhead_ms),
-            "allreduce": _first(step.comm_ms),
-        },
-        "memory_gb": {
-            "weights": _first(mem.weights_gb),
-            "kv_cache": _first(mem.kv_cache_gb),
-            "runtime_overhead": _first(mem.runtime_overhead_gb),
-            "total": _first(mem.total_gb),
-            "usable": _first(mem.usable_gb),
-        },
+        "parts_ms": _parts_ms(step),
+        "memory_gb": _memory_gb(mem),
         "efficiency": _efficiency_used(eff),
     }

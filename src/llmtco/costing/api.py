@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from llmtco.arrays import col, first
 from llmtco.costing.ledger import Ledger, LineItem
 from llmtco.perf.shapes import FloatArray
 
@@ -27,14 +28,6 @@ class ApiInputs:
     loaded_salary_usd_per_year: FloatArray
 
 
-def _col(x: FloatArray) -> FloatArray:
-    return np.asarray(x, dtype=float).reshape(-1, 1)
-
-
-def _first(x: FloatArray) -> float:
-    return float(np.asarray(x, dtype=float).reshape(-1)[0])
-
-
 def api_ledger(inp: ApiInputs) -> Ledger:
     s, months = inp.input_tokens.shape
     ledger = Ledger(option=inp.name, months=months, samples=s)
@@ -46,9 +39,9 @@ def api_ledger(inp: ApiInputs) -> Ledger:
     total = np.zeros((s, months))
     notes = []
     for label, tokens, price in parts:
-        total = total + tokens / 1e6 * _col(price) * inp.price_trend
-        notes.append(f"{label}: {_first(tokens.sum(axis=-1)) / 1e6:,.1f} M tok x {_first(price):.4g} USD/Mtok")
-    mtok = _first((inp.input_tokens + inp.cached_input_tokens + inp.output_tokens).sum(axis=-1)) / 1e6
+        total = total + tokens / 1e6 * col(price) * inp.price_trend
+        notes.append(f"{label}: {first(tokens.sum(axis=-1)) / 1e6:,.1f} M tok x {first(price):.4g} USD/Mtok")
+    mtok = first((inp.input_tokens + inp.cached_input_tokens + inp.output_tokens).sum(axis=-1)) / 1e6
     ledger.add(
         LineItem(
             "api_tokens",
@@ -56,7 +49,7 @@ def api_ledger(inp: ApiInputs) -> Ledger:
             total,
             mtok,
             "M tokens (input + cached + output)",
-            _first(total.sum(axis=-1)) / max(mtok, 1e-12),
+            first(total.sum(axis=-1)) / max(mtok, 1e-12),
             inp.price_source,
             "; ".join(notes),
         )
@@ -65,10 +58,10 @@ def api_ledger(inp: ApiInputs) -> Ledger:
         LineItem(
             "personnel",
             "opex",
-            np.broadcast_to(_col(inp.fte * inp.loaded_salary_usd_per_year / 12.0), (s, months)),
-            _first(inp.fte),
+            np.broadcast_to(col(inp.fte * inp.loaded_salary_usd_per_year / 12.0), (s, months)),
+            first(inp.fte),
             "FTE",
-            _first(inp.loaded_salary_usd_per_year),
+            first(inp.loaded_salary_usd_per_year),
             "rates: api_fte; region engineer salary x overhead",
         )
     )

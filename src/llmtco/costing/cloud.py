@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
+from llmtco.arrays import col, first
 from llmtco.costing.ledger import Ledger, LineItem
 from llmtco.perf.shapes import FloatArray
 
@@ -28,14 +27,6 @@ class CloudInputs:
     notes: str = ""
 
 
-def _col(x: FloatArray) -> FloatArray:
-    return np.asarray(x, dtype=float).reshape(-1, 1)
-
-
-def _first(x: FloatArray) -> float:
-    return float(np.asarray(x, dtype=float).reshape(-1)[0])
-
-
 def cloud_ledger(inp: CloudInputs) -> Ledger:
     s, months = inp.instance_hours.shape
     ledger = Ledger(option=inp.name, months=months, samples=s)
@@ -44,10 +35,10 @@ def cloud_ledger(inp: CloudInputs) -> Ledger:
         LineItem(
             "cloud_compute",
             "opex",
-            gpu_hours * _col(inp.usd_per_gpu_h),
-            _first(gpu_hours.sum(axis=-1)),
+            gpu_hours * col(inp.usd_per_gpu_h),
+            first(gpu_hours.sum(axis=-1)),
             f"GPU-hours ({inp.price_label})",
-            _first(inp.usd_per_gpu_h),
+            first(inp.usd_per_gpu_h),
             inp.price_source,
             inp.notes,
         )
@@ -56,10 +47,10 @@ def cloud_ledger(inp: CloudInputs) -> Ledger:
         LineItem(
             "cloud_egress",
             "opex",
-            inp.egress_gb * _col(inp.egress_usd_per_gb),
-            _first(inp.egress_gb.sum(axis=-1)),
+            inp.egress_gb * col(inp.egress_usd_per_gb),
+            first(inp.egress_gb.sum(axis=-1)),
             "GB out",
-            _first(inp.egress_usd_per_gb),
+            first(inp.egress_usd_per_gb),
             "rates: cloud_egress_usd_per_gb, bytes_per_token_egress",
         )
     )
@@ -67,10 +58,10 @@ def cloud_ledger(inp: CloudInputs) -> Ledger:
         LineItem(
             "personnel",
             "opex",
-            inp.fte * _col(inp.loaded_salary_usd_per_year) / 12.0,
-            _first(inp.fte.max(axis=-1)),
+            inp.fte * col(inp.loaded_salary_usd_per_year) / 12.0,
+            first(inp.fte.max(axis=-1)),
             "FTE at peak",
-            _first(inp.loaded_salary_usd_per_year),
+            first(inp.loaded_salary_usd_per_year),
             "rates: cloud_fte_base, cloud_instances_per_fte; region engineer salary x overhead",
         )
     )

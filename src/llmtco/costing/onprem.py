@@ -12,6 +12,7 @@ from typing import Literal
 
 import numpy as np
 
+from llmtco.arrays import col, first
 from llmtco.costing.finance import financed, in_service, purchases_with_refresh, residual_book_value, running_max
 from llmtco.costing.ledger import Ledger, LineItem
 from llmtco.perf.shapes import FloatArray
@@ -56,24 +57,16 @@ class OnPremInputs:
     financing_term_months: int = 60
 
 
-def _col(x: FloatArray) -> FloatArray:
-    return np.asarray(x, dtype=float).reshape(-1, 1)
-
-
-def _first(x: FloatArray) -> float:
-    return float(np.asarray(x, dtype=float).reshape(-1)[0])
-
-
 def onprem_ledger(inp: OnPremInputs) -> Ledger:
     s, months = inp.servers_needed.shape
     ledger = Ledger(option=inp.name, months=months, samples=s)
     owned = running_max(np.ceil(inp.servers_needed - 1e-9))
     additions = np.diff(owned, axis=-1, prepend=0.0)
     bought = purchases_with_refresh(additions, inp.life_months)
-    servers_capex = bought * _col(inp.server_price_usd)
-    network_capex = servers_capex * _col(inp.network_pct_of_servers) / 100.0
-    storage_capex = bought * _col(inp.storage_usd_per_server)
-    racks_capex = bought * _col(inp.racks_usd_per_server)
+    servers_capex = bought * col(inp.server_price_usd)
+    network_capex = servers_capex * col(inp.network_pct_of_servers) / 100.0
+    storage_capex = bought * col(inp.storage_usd_per_server)
+    racks_capex = bought * col(inp.racks_usd_per_server)
     hardware_capex = servers_capex + network_capex + storage_capex
 
     def capex_item(
@@ -104,16 +97,16 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
         servers_capex,
         n_bought,
         "servers bought (incl. refresh)",
-        _first(inp.server_price_usd),
+        first(inp.server_price_usd),
         inp.server_price_source,
         f"{int(owned[0, -1])} servers in service at the end; life {inp.life_months} months.",
     )
     capex_item(
         "network_fabric",
         network_capex,
-        _first(inp.network_pct_of_servers),
+        first(inp.network_pct_of_servers),
         "% of server CapEx",
-        _first(servers_capex.sum(axis=-1)) / 100.0,
+        first(servers_capex.sum(axis=-1)) / 100.0,
         "rates: network_fabric_pct_of_servers",
     )
     capex_item(
@@ -121,7 +114,7 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
         storage_capex,
         n_bought,
         "servers' storage",
-        _first(inp.storage_usd_per_server),
+        first(inp.storage_usd_per_server),
         "rates: storage_tb_per_server x storage_usd_per_tb",
     )
     capex_item(
@@ -129,35 +122,35 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
         racks_capex,
         n_bought,
         "servers installed",
-        _first(inp.racks_usd_per_server),
+        first(inp.racks_usd_per_server),
         "rates: racks_installation_usd_per_server",
     )
 
-    peak_kw = owned[:, -1:] * _col(inp.server_max_power_kw)
+    peak_kw = owned[:, -1:] * col(inp.server_max_power_kw)
     if inp.facility == "owned":
         facility = np.zeros((s, months))
-        built_kw = np.max(owned, axis=-1, keepdims=True) * _col(inp.server_max_power_kw)
-        facility[:, :1] = built_kw * _col(inp.facility_usd_per_kw)
+        built_kw = np.max(owned, axis=-1, keepdims=True) * col(inp.server_max_power_kw)
+        facility[:, :1] = built_kw * col(inp.facility_usd_per_kw)
         capex_item(
             "facility",
             facility,
-            _first(built_kw),
+            first(built_kw),
             "kW of IT capacity built",
-            _first(inp.facility_usd_per_kw),
+            first(inp.facility_usd_per_kw),
             "rates: facility_buildout_usd_per_kw",
             "Built at the start for the largest fleet of the horizon.",
         )
         facility_residual = residual_book_value(facility, inp.facility_life_months)
     else:
-        contracted_kw = owned * _col(inp.server_max_power_kw)
+        contracted_kw = owned * col(inp.server_max_power_kw)
         ledger.add(
             LineItem(
                 "colocation",
                 "opex",
-                contracted_kw * _col(inp.colocation_usd_per_kw_month),
-                _first(peak_kw),
+                contracted_kw * col(inp.colocation_usd_per_kw_month),
+                first(peak_kw),
                 "kW contracted at the end",
-                _first(inp.colocation_usd_per_kw_month),
+                first(inp.colocation_usd_per_kw_month),
                 "rates: colocation_usd_per_kw_month",
                 "Rent on the servers' maximum power.",
             )
@@ -174,7 +167,7 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
             credit,
             1.0,
             "credit at the end of the horizon",
-            -_first(residual),
+            -first(residual),
             "straight-line book value",
             "Hardware and facility still in service are credited at book value.",
         )
@@ -193,30 +186,30 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
             )
         )
 
-    tariff = _col(inp.electricity_usd_per_kwh)
+    tariff = col(inp.electricity_usd_per_kwh)
     ledger.add(
         LineItem(
             "energy_it",
             "opex",
             inp.energy_it_kwh * tariff,
-            _first(inp.energy_it_kwh.sum(axis=-1)),
+            first(inp.energy_it_kwh.sum(axis=-1)),
             "kWh (IT)",
-            _first(inp.electricity_usd_per_kwh),
+            first(inp.electricity_usd_per_kwh),
             inp.electricity_source,
             "Utilisation-dependent: busy GPUs at modelled power, provisioned idle GPUs at idle power.",
         )
     )
-    cooling_kwh = inp.energy_it_kwh * (_col(inp.pue) - 1.0)
+    cooling_kwh = inp.energy_it_kwh * (col(inp.pue) - 1.0)
     ledger.add(
         LineItem(
             "energy_cooling",
             "opex",
             cooling_kwh * tariff,
-            _first(cooling_kwh.sum(axis=-1)),
+            first(cooling_kwh.sum(axis=-1)),
             "kWh (cooling and overhead)",
-            _first(inp.electricity_usd_per_kwh),
+            first(inp.electricity_usd_per_kwh),
             inp.electricity_source,
-            f"IT energy x (PUE {(_first(inp.pue)):.2f} - 1).",
+            f"IT energy x (PUE {(first(inp.pue)):.2f} - 1).",
         )
     )
 
@@ -225,10 +218,10 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
         LineItem(
             "maintenance",
             "opex",
-            warranty_base * _col(inp.maintenance_pct_per_year) / 1200.0,
-            _first(inp.maintenance_pct_per_year),
+            warranty_base * col(inp.maintenance_pct_per_year) / 1200.0,
+            first(inp.maintenance_pct_per_year),
             "% of hardware per year",
-            _first(hardware_capex.sum(axis=-1)) / 100.0,
+            first(hardware_capex.sum(axis=-1)) / 100.0,
             "rates: maintenance_pct_per_year",
             f"From month {inp.warranty_months + 1} of each purchase (warranty before).",
         )
@@ -238,10 +231,10 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
         LineItem(
             "software_licences",
             "opex",
-            gpus * _col(inp.licence_usd_per_gpu_year) / 12.0,
-            _first(gpus[:, -1:]),
+            gpus * col(inp.licence_usd_per_gpu_year) / 12.0,
+            first(gpus[:, -1:]),
             "GPUs licensed at the end",
-            _first(inp.licence_usd_per_gpu_year),
+            first(inp.licence_usd_per_gpu_year),
             "rates: software_licence_usd_per_gpu_year",
             "Per GPU per year.",
         )
@@ -250,14 +243,14 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
         LineItem(
             "software_updates",
             "opex",
-            owned * _col(inp.update_hours_per_server_month * inp.engineer_usd_per_hour),
-            _first(inp.update_hours_per_server_month),
+            owned * col(inp.update_hours_per_server_month * inp.engineer_usd_per_hour),
+            first(inp.update_hours_per_server_month),
             "hours per server per month",
-            _first(inp.engineer_usd_per_hour),
+            first(inp.engineer_usd_per_hour),
             "rates: software_update_hours_per_server_month",
         )
     )
-    net = _col(inp.transit_usd_per_month + inp.network_fte * inp.loaded_salary_usd_per_year / 12.0)
+    net = col(inp.transit_usd_per_month + inp.network_fte * inp.loaded_salary_usd_per_year / 12.0)
     ledger.add(
         LineItem(
             "network_management",
@@ -265,19 +258,19 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
             np.broadcast_to(net, (s, months)),
             float(months),
             "months",
-            _first(net),
+            first(net),
             "rates: internet_transit_usd_per_month, network_fte",
         )
     )
-    fte = _col(inp.fte_base) + owned / _col(inp.servers_per_fte)
+    fte = col(inp.fte_base) + owned / col(inp.servers_per_fte)
     ledger.add(
         LineItem(
             "personnel",
             "opex",
-            fte * _col(inp.loaded_salary_usd_per_year) / 12.0,
-            _first(fte[:, -1:]),
+            fte * col(inp.loaded_salary_usd_per_year) / 12.0,
+            first(fte[:, -1:]),
             "FTE at the end",
-            _first(inp.loaded_salary_usd_per_year),
+            first(inp.loaded_salary_usd_per_year),
             "rates: onprem_fte_base, onprem_servers_per_fte; region engineer salary x overhead",
             "FTE = base + servers / servers per FTE.",
         )
@@ -287,10 +280,10 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
         LineItem(
             "insurance",
             "opex",
-            installed * _col(inp.insurance_pct_per_year) / 1200.0,
-            _first(inp.insurance_pct_per_year),
+            installed * col(inp.insurance_pct_per_year) / 1200.0,
+            first(inp.insurance_pct_per_year),
             "% of installed hardware per year",
-            _first(installed.max(axis=-1)) / 100.0,
+            first(installed.max(axis=-1)) / 100.0,
             "rates: insurance_pct_per_year",
         )
     )
