@@ -56,6 +56,8 @@ def simple_hw(**overrides: float) -> HardwareShape:
         step_overhead_ms=1.0,
         allreduce_latency_us=10.0,
         power_activity_floor=0.5,
+        per_sequence_overhead_us=0.0,
+        ttft_queue_steps=1.0,
     )
     fields.update(overrides)
     return HardwareShape(**fields)  # type: ignore[arg-type]

@@ -69,6 +69,13 @@ def model_shape(m: Model) -> ModelShape:
     )
 
 
+def efficiency_for(cat: Catalog, accelerator: str, engine: str | None) -> Efficiency:
+    """Engine-specific fitted factors (``h100-sxm@vllm``) where they exist, else the accelerator's."""
+    if engine and f"{accelerator}@{engine}" in cat.efficiency:
+        return cat.efficiency.get(f"{accelerator}@{engine}")
+    return cat.efficiency.get(accelerator, "efficiency")
+
+
 def compute_precision(weight_precision: str, acc: Accelerator) -> str:
     """Tensor-core precision used with these weights on this accelerator.
 
@@ -104,6 +111,8 @@ def hardware_shape(acc: Accelerator, eff: Efficiency, compute: str, samples: int
         step_overhead_ms=a(eff.step_overhead_ms),
         allreduce_latency_us=a(eff.allreduce_latency_us),
         power_activity_floor=a(eff.power_activity_floor),
+        ttft_queue_steps=a(eff.ttft_queue_steps),
+        per_sequence_overhead_us=a(eff.per_sequence_overhead_us),
     )
 
 
@@ -176,16 +185,20 @@ class Served:
     """Replicas per month (kept capacity for on-prem), shape (S, M)."""
 
 
-def _pick(points: list[ServingPoint]) -> ServingPoint:
-    """The smallest tensor-parallel degree that is feasible for the first sample.
+def pick_tensor_parallel(points: list[ServingPoint]) -> ServingPoint:
+    """The tensor-parallel degree with the most requests/s per GPU, for the first sample.
 
-    All samples share that degree (a fleet uses one layout); samples for which
-    it is infeasible keep zero capacity and show up as infeasible downstream.
+    DESIGN.md says "smallest TP that fits and meets the SLO"; that picks a
+    memory-starved TP 1 (a 70B FP8 model on one 80 GB GPU has room for a handful
+    of sequences) over a far cheaper TP 2. Throughput per GPU is what a fleet pays
+    for, so it decides; ties go to the smaller degree. All samples share the
+    degree (a fleet uses one layout); samples for which it is infeasible keep zero
+    capacity and show up as infeasible downstream.
     """
-    for p in points:
-        if p.feasible[0] > 0:
-            return p
-    return points[-1]
+    feasible = [p for p in points if p.feasible[0] > 0]
+    if not feasible:
+        return points[-1]
+    return max(feasible, key=lambda p: (round(float(p.requests_per_s[0]) / p.tp, 9), -p.tp))
 
 
 def serve(
@@ -230,7 +243,7 @@ def serve(
             f"TTFT {float(best.ttft_ms[0]):.0f} ms, TPOT {float(best.tpot_ms[0]):.1f} ms. "
             "Relax the SLO or use a faster accelerator."
         )
-    return Served(demand=d, point=_pick(points), precision=precision)
+    return Served(demand=d, point=pick_tensor_parallel(points), precision=precision)
 
 
 def _col(x: FloatArray) -> FloatArray:
@@ -298,7 +311,7 @@ def onprem_outcome(
     else:
         server = next(s for s in cat.servers if s.accelerator == o.accelerator)
     acc = cat.accelerators.get(server.accelerator)
-    eff = cat.efficiency.get(acc.id, "efficiency")
+    eff = efficiency_for(cat, acc.id, o.engine)
     region = cat.regions.get(o.region or sc.assumptions.region)
     served = [
         serve(
@@ -421,7 +434,11 @@ def onprem_outcome(
         peak_it_power_kw=float(owned_servers[0, -1] * max_kw),
         workloads=[workload_sizing(s) for s in served],
     )
-    notes = [f"Site {region.id}: {tariff:.4f} USD/kWh, PUE {pue:.2f}, {o.facility}."]
+    notes = [
+        f"Site {region.id}: {tariff:.4f} USD/kWh, PUE {pue:.2f}, {o.facility}.",
+        f"Performance factors {eff.id} "
+        f"({f'fitted on {eff.fitted_on} measurements' if eff.fitted_on else 'prior estimate'}).",
+    ]
     if server.estimate or acc.estimate:
         notes.append(f"Hardware record {server.id} is an estimate: {server.source}")
     return Outcome(
@@ -441,7 +458,7 @@ def cloud_outcome(
     rates = Rates(cat, o.rates, samples)
     inst = cat.cloud_instances.get(o.instance)
     acc = cat.accelerators.get(inst.accelerator)
-    eff = cat.efficiency.get(acc.id, "efficiency")
+    eff = efficiency_for(cat, acc.id, o.engine)
     price = inst.price(o.pricing)
     assert price is not None  # checked when the scenario was loaded
     served = [
@@ -775,11 +792,11 @@ def _used(sc: Scenario, kind: str, rid: str, cat: Catalog) -> bool:
 
 
 def _probe_setup(
-    cat: Catalog, model_id: str, accelerator_id: str, precision: str | None
+    cat: Catalog, model_id: str, accelerator_id: str, precision: str | None, engine: str | None = None
 ) -> tuple[Model, Accelerator, Efficiency, str, str, ModelShape, HardwareShape]:
     model = cat.models.get(model_id, "--model")
     acc = cat.accelerators.get(accelerator_id, "--accelerator")
-    eff = cat.efficiency.get(acc.id, "efficiency")
+    eff = efficiency_for(cat, acc.id, engine)
     prec = precision or model.default_precision
     if prec not in BYTES_PER_WEIGHT:
         raise InfeasibleError(f"--precision: unknown precision {prec!r}. Allowed: {', '.join(BYTES_PER_WEIGHT)}.")
@@ -830,13 +847,14 @@ def probe_decode(
     context: int,
     tp: int = 1,
     precision: str | None = None,
+    engine: str | None = None,
 ) -> dict[str, object]:
     """One decode step of ``batch`` sequences at ``context`` cached tokens (``llmtco perf decode``)."""
     from llmtco.perf.memory import memory_breakdown
     from llmtco.perf.power import gpu_power_w
     from llmtco.perf.timing import decode_step
 
-    model, acc, eff, prec, compute, shape, hw = _probe_setup(cat, model_id, accelerator_id, precision)
+    model, acc, eff, prec, compute, shape, hw = _probe_setup(cat, model_id, accelerator_id, precision, engine)
     kvb = kv_bytes_for(compute)
     mem = memory_breakdown(shape, hw, BYTES_PER_WEIGHT[prec], kvb, tp, batch, context)
     step = decode_step(shape, hw, BYTES_PER_WEIGHT[prec], kvb, tp, batch, context)
@@ -873,19 +891,26 @@ def probe_decode(
         "energy_j_per_token": power * tp / tokens_per_s,
         "parts_ms": _parts_ms(step),
         "memory_gb": {**_memory_gb(mem), "max_batch_at_context": int(first(mem.max_batch))},
-        "efficiency": _efficiency_used(eff),
+        "efficiency": {"id": eff.id, **_efficiency_used(eff)},
     }
 
 
 def probe_prefill(
-    cat: Catalog, model_id: str, accelerator_id: str, batch: int, seq: int, tp: int = 1, precision: str | None = None
+    cat: Catalog,
+    model_id: str,
+    accelerator_id: str,
+    batch: int,
+    seq: int,
+    tp: int = 1,
+    precision: str | None = None,
+    engine: str | None = None,
 ) -> dict[str, object]:
     """One prefill step of ``batch`` sequences of ``seq`` tokens (``llmtco perf prefill``)."""
     from llmtco.perf.memory import memory_breakdown
     from llmtco.perf.power import gpu_power_w
     from llmtco.perf.timing import prefill_step
 
-    model, acc, eff, prec, compute, shape, hw = _probe_setup(cat, model_id, accelerator_id, precision)
+    model, acc, eff, prec, compute, shape, hw = _probe_setup(cat, model_id, accelerator_id, precision, engine)
     kvb = kv_bytes_for(compute)
     mem = memory_breakdown(shape, hw, BYTES_PER_WEIGHT[prec], kvb, tp, batch, seq)
     step = prefill_step(shape, hw, BYTES_PER_WEIGHT[prec], tp, batch, seq)
@@ -910,5 +935,5 @@ def probe_prefill(
         "energy_j_per_token": power * tp / tokens_per_s,
         "parts_ms": _parts_ms(step),
         "memory_gb": _memory_gb(mem),
-        "efficiency": _efficiency_used(eff),
+        "efficiency": {"id": eff.id, **_efficiency_used(eff)},
     }

@@ -78,3 +78,10 @@ def test_power_between_idle_and_tdp() -> None:
     assert gpu_power_w(hw, 1.0) == pytest.approx(700)
     assert average_power_w(70.0, 500.0, 0.0) == 70.0
     assert average_power_w(70.0, 500.0, np.array([0.5]))[0] == pytest.approx(285.0)
+
+
+def test_per_sequence_overhead_grows_with_batch() -> None:
+    hw = simple_hw(per_sequence_overhead_us=20.0)
+    step = decode_step(llama8b(), hw, 2.0, 2.0, 1, batch=500, context=10)
+    # 1 ms fixed + 500 sequences x 20 us = 11 ms of host overhead per step
+    assert step.overhead_ms == pytest.approx(11.0)

@@ -217,10 +217,14 @@ class Efficiency(Record):
     """Achieved / peak dense FLOP/s for the compute part of a decode step."""
     train_compute_efficiency: Annotated[float, Field(gt=0, le=1)]
     step_overhead_ms: NonNeg
-    """Fixed time per forward step: kernel launches, scheduling, sampling [ms]."""
+    """Fixed time per forward step: kernel launches, scheduling [ms]."""
+    per_sequence_overhead_us: NonNeg = 10.0
+    """Time per running sequence per step outside the GPU kernels: sampling, scheduling, detokenising [us]."""
     allreduce_latency_us: NonNeg
     """Latency of one tensor-parallel all-reduce [us]."""
     power_activity_floor: Annotated[float, Field(ge=0, le=1)]
     """Share of the idle-to-TDP range drawn by a busy but memory-bound GPU."""
+    ttft_queue_steps: NonNeg = 1.0
+    """Decode steps a new request waits before its first token, on top of its prefill."""
     fitted_on: int = 0
     """Number of measurements the factors were fitted on (0 = prior only)."""

@@ -196,13 +196,16 @@ def perf_decode(
     precision: Annotated[
         str | None, typer.Option("--precision", help="Weight precision (default: the model's).")
     ] = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="Use factors fitted for this engine (e.g. vllm).")
+    ] = None,
     format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:
     """Time, throughput, power and memory of one decode step."""
     cat = load_catalog(catalog or [])
-    _probe_out(probe_decode(cat, model, accelerator, batch, context, tp, precision), format, output)
+    _probe_out(probe_decode(cat, model, accelerator, batch, context, tp, precision, engine), format, output)
 
 
 @perf_app.command("prefill")
@@ -215,13 +218,98 @@ def perf_prefill(
     precision: Annotated[
         str | None, typer.Option("--precision", help="Weight precision (default: the model's).")
     ] = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="Use factors fitted for this engine (e.g. vllm).")
+    ] = None,
     format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:
     """Time, throughput and power of one prefill step."""
     cat = load_catalog(catalog or [])
-    _probe_out(probe_prefill(cat, model, accelerator, batch, seq, tp, precision), format, output)
+    _probe_out(probe_prefill(cat, model, accelerator, batch, seq, tp, precision, engine), format, output)
+
+
+@app.command()
+def accuracy(
+    corpus: Annotated[
+        Path | None,
+        typer.Option("--corpus", help="CSV with the columns of the published corpus (default: the committed one)."),
+    ] = None,
+    loso: Annotated[
+        bool, typer.Option("--loso/--no-loso", help="Also refit leave-one-source-out (slower, honest).")
+    ] = True,
+    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    output: OutputOpt = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Predict every measurement in the corpus and report the model's error per row and per metric."""
+    from llmtco.calibration.api import accuracy as run_accuracy
+    from llmtco.calibration.report import render_json as acc_json
+    from llmtco.calibration.report import render_table as acc_table
+
+    cat = load_catalog(catalog or [])
+    with _spinner("fitting leave-one-source-out" if loso else "predicting"):
+        doc = run_accuracy(cat, corpus, loso)
+    emit(acc_json(doc) if format is ProbeFormat.json else acc_table(doc), output)
+
+
+@app.command()
+def calibrate(
+    source: Annotated[
+        Path, typer.Option("--from", help="Corpus CSV, vLLM `bench serve` result JSON, or GuideLLM report JSON.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Profile YAML to write.")],
+    model: Annotated[str | None, typer.Option("--model", help="Catalog model id (JSON results only).")] = None,
+    accelerator: Annotated[
+        str | None, typer.Option("--accelerator", help="Catalog accelerator id (JSON results only).")
+    ] = None,
+    gpus: Annotated[int, typer.Option("--gpus", min=1, help="GPUs the benchmarked server used.")] = 1,
+    tp: Annotated[int, typer.Option("--tp", min=1, help="Tensor-parallel degree of the server.")] = 1,
+    precision: Annotated[
+        str | None, typer.Option("--precision", help="Weight precision (default: the model's).")
+    ] = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="Serving engine name, e.g. vllm, sglang, trtllm.")
+    ] = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Fit efficiency factors to measurements and write a calibration profile."""
+    from llmtco.calibration.api import calibrate as run_calibrate
+
+    cat = load_catalog(catalog or [])
+    with _spinner("fitting"):
+        effs, cases = run_calibrate(
+            cat,
+            source,
+            output,
+            model=model,
+            accelerator=accelerator,
+            gpus=gpus,
+            tp=tp,
+            precision=precision,
+            engine=engine,
+        )
+    for e in effs:
+        typer.echo(f"{e.id}: fitted on {e.fitted_on} measurement(s)", err=True)
+    typer.echo(
+        f"wrote {output} ({len(cases)} measurement(s)); use it with `calibration: {output}` in a scenario", err=True
+    )
+
+
+class _spinner:
+    """A progress spinner on stderr for long work (silent when stderr is not a terminal)."""
+
+    def __init__(self, text: str) -> None:
+        from rich.console import Console
+
+        self.status = Console(stderr=True).status(text)
+
+    def __enter__(self) -> None:
+        self.status.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self.status.__exit__(None, None, None)
 
 
 @app.command()

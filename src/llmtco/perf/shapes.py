@@ -67,6 +67,10 @@ class HardwareShape:
     step_overhead_ms: Num
     allreduce_latency_us: Num
     power_activity_floor: Num
+    per_sequence_overhead_us: Num = 10.0
+    """Host-side time per running sequence per step [us]."""
+    ttft_queue_steps: Num = 1.0
+    """Decode steps a new request waits before its first token (scheduling, chunked prefill)."""
     usable_vram_fraction: Num = 0.9
     runtime_overhead_gb: Num = 2.0
     """CUDA context, framework, activations and workspace per GPU [GB] (estimate)."""

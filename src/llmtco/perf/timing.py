@@ -1,7 +1,9 @@
 """Step time of prefill and decode on one tensor-parallel replica.
 
 Decode step ≈ max(FLOPs / (peak x MFU_decode), bytes / (HBM bandwidth x MBU))
-+ fixed per-step overhead + tensor-parallel all-reduce time (DESIGN.md).
++ fixed per-step overhead + per-sequence host overhead x batch + tensor-parallel
+all-reduce time (DESIGN.md; the per-sequence term is what makes engines with
+Python schedulers slow down at large batches).
 Bytes moved per step = weights (MoE: the shared part plus the experts that the
 batch's tokens touch) + the KV cache of every sequence, read once.
 Prefill ≈ (2 x active params x tokens + attention FLOPs) / (peak x MFU_prefill),
@@ -91,12 +93,13 @@ def decode_step(
     flops = batch * (2.0 * model.active_params + 4.0 * model.layers * model.heads * model.head_dim * kv_tokens) / tp
     compute_ms = flops / (hw.peak_tflops * 1e12 * hw.decode_compute_efficiency) * 1e3
     comm = allreduce_ms(model, hw, tp, batch)
-    step = np.maximum(compute_ms, memory_ms) + hw.step_overhead_ms + comm
+    overhead = hw.step_overhead_ms + batch * hw.per_sequence_overhead_us * 1e-3
+    step = np.maximum(compute_ms, memory_ms) + overhead + comm
     return StepTime(
         step_ms=step,
         compute_ms=compute_ms,
         memory_ms=memory_ms,
-        overhead_ms=hw.step_overhead_ms,
+        overhead_ms=overhead,
         comm_ms=comm,
         tokens=batch,
     )

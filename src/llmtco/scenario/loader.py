@@ -142,7 +142,24 @@ def parse_scenario(
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_issues_from_validation(exc, file, node, data)) from None
-    cat = load_catalog(catalog_files, inline=sc.catalog, inline_file=file, inline_node=node)
+    files = list(catalog_files)
+    if sc.calibration is not None:
+        profile = Path(file).parent / sc.calibration if file not in ("<scenario>", "<string>") else Path(sc.calibration)
+        if not profile.is_file():
+            line, col = position(node, ("calibration",))
+            raise ScenarioError(
+                [
+                    Issue(
+                        path="calibration",
+                        message=f"calibration profile {str(profile)!r} not found",
+                        file=file,
+                        line=line,
+                        column=col,
+                    )
+                ]
+            )
+        files.append(profile)
+    cat = load_catalog(files, inline=sc.catalog, inline_file=file, inline_node=node)
     issues = []
     for loc, msg in _catalog_refs(sc, cat):
         line, col = position(node, loc)

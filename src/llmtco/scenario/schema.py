@@ -111,6 +111,11 @@ class _OptionBase(_Model):
         70.0, gt=0, le=100, description="Load per replica at peak as a share of its capacity [%]."
     )
     redundancy: Literal["none", "n+1"] = Field("n+1", description="n+1 adds one spare replica per workload.")
+    engine: str | None = Field(
+        None,
+        description="Serving engine whose fitted efficiency factors to use (e.g. vllm, trtllm); "
+        "default: the accelerator's factors fitted across engines.",
+    )
     tensor_parallel: int | None = Field(
         None, ge=1, le=8, description="Force a tensor-parallel degree (default: smallest that fits and meets the SLO)."
     )
@@ -203,6 +208,10 @@ class Scenario(_Model):
     workloads: list[Workload] = Field(min_length=1)
     options: list[Option] = Field(min_length=1)
     constraints: Constraints = Field(default_factory=Constraints)
+    calibration: str | None = Field(
+        None,
+        description="Calibration profile YAML written by `llmtco calibrate` (path relative to this file).",
+    )
     catalog: dict[str, list[dict[str, object]]] | None = Field(
         None, description="Inline catalog overlay: {kind: [records]} added to or replacing bundled records."
     )

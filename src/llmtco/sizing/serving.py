@@ -7,7 +7,7 @@ decode steps, Lout x t_step(B) / B, so at saturation
 
     requests/s per replica  X(B) = B / (Lout x t_step(B) + B x t_pf)
     time per output token   TPOT(B) = t_step(B) + B x t_pf / Lout
-    time to first token     TTFT ≈ prefill(Lin) + t_step(B)
+    time to first token     TTFT ≈ prefill(Lin) + q x t_step(B)   (q: fitted queueing steps)
 
 The chosen batch is the one with the highest X(B) among those that fit in
 memory and meet the TPOT and TTFT targets.
@@ -97,7 +97,10 @@ def serving_point(
 
     rps = grid / (lout * step_ms + grid * t_pf) * 1e3
     tpot = step_ms + grid * t_pf / lout
-    ttft = prefill_ms[:, None] + step_ms
+    ttft = (
+        prefill_ms[:, None]
+        + step_ms * np.broadcast_to(np.asarray(hw.ttft_queue_steps, dtype=float), (samples,))[:, None]
+    )
 
     ok = grid <= max_batch[:, None]
     if tpot_target_ms is not None:

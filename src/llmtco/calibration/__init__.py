@@ -1,0 +1,1 @@
+"""Calibration: the measurement corpus, predictions of it, fitting and accuracy reports."""

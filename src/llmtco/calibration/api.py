@@ -1,0 +1,75 @@
+"""Entry points used by the CLI: accuracy report and calibration runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from llmtco.calibration.corpus import Case, load_corpus
+from llmtco.calibration.fit import fit_all, leave_one_source_out, predictions
+from llmtco.calibration.imports import read_result_file
+from llmtco.calibration.profile import write_profile
+from llmtco.calibration.report import accuracy_document
+from llmtco.catalog import Catalog
+from llmtco.catalog.records import Efficiency
+from llmtco.errors import CalibrationError
+
+
+def accuracy(catalog: Catalog, corpus: str | Path | None = None, loso: bool = True) -> dict[str, Any]:
+    """Predict every corpus row with the catalog's efficiency factors; optionally refit leave-one-source-out."""
+    cases, unmapped = load_corpus(catalog, corpus)
+    if not cases:
+        raise CalibrationError("no corpus row could be mapped onto the catalog")
+    effs = {e.id: e for e in catalog.efficiency}
+    in_sample = predictions(cases, catalog, effs)
+    loso_preds = None
+    if loso:
+        from llmtco.calibration.priors import prior
+
+        priors = {a.id: prior(a) for a in catalog.accelerators}
+        loso_preds = leave_one_source_out(cases, catalog, priors, str(corpus or "published corpus"))
+    name = str(corpus) if corpus else "the committed published corpus (llmtco/calibration/data)"
+    return accuracy_document(in_sample, loso_preds, unmapped, name)
+
+
+def calibrate(
+    catalog: Catalog,
+    source: str | Path,
+    output: str | Path,
+    *,
+    model: str | None = None,
+    accelerator: str | None = None,
+    gpus: int = 1,
+    tp: int = 1,
+    precision: str | None = None,
+    engine: str | None = None,
+) -> tuple[list[Efficiency], list[Case]]:
+    """Fit efficiency factors to a corpus CSV or a vLLM/GuideLLM result file; write a profile overlay."""
+    path = Path(source)
+    if path.suffix.lower() == ".csv":
+        cases, _ = load_corpus(catalog, path)
+    else:
+        missing = [flag for flag, v in (("--model", model), ("--accelerator", accelerator)) if v is None]
+        if missing:
+            raise CalibrationError(f"a load-generator result file does not say {' or '.join(missing)}: give them")
+        assert model is not None and accelerator is not None
+        catalog.models.get(model, "--model")
+        catalog.accelerators.get(accelerator, "--accelerator")
+        prec = precision or catalog.models.get(model).default_precision
+        cases = read_result_file(
+            path, model=model, accelerator=accelerator, gpus=gpus, tp=tp, precision=prec, engine=engine or "vllm"
+        )
+    if not cases:
+        raise CalibrationError(f"{source}: no measurement could be used")
+    # the shipped (already fitted) factors are the prior for the user's own data
+    priors = {e.id: e for e in catalog.efficiency}
+    fitted = fit_all(cases, catalog, priors, str(source))
+    used = sorted({c.accelerator for c in cases})
+    out = [e for k, e in fitted.items() if k in used or (k.split("@")[0] in used and e.fitted_on)]
+    write_profile(
+        out,
+        output,
+        header=f"# llmtco calibration profile fitted to {source}\n"
+        "# Use it with `calibration: <this file>` in a scenario, or --catalog.\n",
+    )
+    return out, cases

@@ -1,0 +1,317 @@
+"""Measurement corpus: published (or your own) measurements mapped onto catalog entries.
+
+A corpus is a CSV with the columns of ``data/published-measurements.csv``
+(id, model, params_b, gpu, gpu_count, precision, engine, input_len, output_len,
+concurrency_or_batch, scenario, throughput_tok_s, ttft_ms, tpot_ms, power_w,
+energy_j_per_token, source, as_of, notes). Each row becomes a ``Case`` the
+performance model can predict, or an ``Unmapped`` entry saying why not.
+
+Normalisation: ``notes`` starts with ``tput_basis=``: ``output_total`` is the
+output tokens/s of all ``gpu_count`` GPUs, ``train_tokens_per_gpu`` is per GPU,
+``train_tokens_per_s`` is for the whole job. Everything is stored per GPU.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from llmtco.catalog import Catalog
+from llmtco.errors import CalibrationError
+
+COLUMNS = (
+    "id",
+    "model",
+    "params_b",
+    "gpu",
+    "gpu_count",
+    "precision",
+    "engine",
+    "input_len",
+    "output_len",
+    "concurrency_or_batch",
+    "scenario",
+    "throughput_tok_s",
+    "ttft_ms",
+    "tpot_ms",
+    "power_w",
+    "energy_j_per_token",
+    "source",
+    "as_of",
+    "notes",
+)
+
+METRICS = {
+    "output_tok_s_per_gpu": "output throughput [tokens/s per GPU]",
+    "tpot_ms": "time per output token [ms]",
+    "ttft_ms": "time to first token [ms]",
+    "power_w_per_gpu": "GPU power [W per GPU]",
+    "energy_j_per_token": "energy per output token [J]",
+    "train_tok_s_per_gpu": "training throughput [tokens/s per GPU]",
+}
+
+_MODELS = (
+    (r"llama-3\.1-8b", "llama-3.1-8b"),
+    (r"llama-3\.3-70b", "llama-3.3-70b"),
+    (r"llama-3\.1-70b", "llama-3.1-70b"),
+    (r"llama-3\.1-405b", "llama-3.1-405b"),
+    (r"llama-2-70b", "llama-2-70b"),
+    (r"mixtral-8x7b", "mixtral-8x7b"),
+    (r"qwen3-235b-a22b", "qwen3-235b-a22b"),
+)
+
+_GPUS = (
+    # (pattern, accelerator id or None, reason when None, assumption)
+    (r"maxq|power-capped", None, "power-capped MaxQ variant: no catalog accelerator for a capped H200", ""),
+    (r"cts|custom thermal", None, "custom-thermal H200 with higher TGP: not in the catalog", ""),
+    (r"gh200", None, "GH200 superchip is not in the catalog", ""),
+    (r"rtx pro 6000", None, "RTX PRO 6000 Blackwell is not in the catalog", ""),
+    (r"rtx a6000", None, "RTX A6000 is not in the catalog", ""),
+    (r"h100-nvl", "h100-nvl", "", ""),
+    (r"h100-pcie", "h100-pcie", "", ""),
+    (r"h100", "h100-sxm", "", ""),
+    (r"h200", "h200", "", ""),
+    (r"b200", "b200", "", ""),
+    (r"mi300x", "mi300x", "", ""),
+    (r"l40s", "l40s", "", ""),
+    (r"a100-80gb", "a100-80gb", "", ""),
+    (r"^a100$", "a100-80gb", "", "A100 memory size not stated: the 80 GB part assumed"),
+    (r"rtx 4090", "rtx-4090", "", ""),
+)
+
+DATASET_INPUT_TOKENS = (
+    # (pattern in input_len, mean input tokens, why) — estimates where sources give no mean
+    (r"openorca prompts", 600.0, "estimate: OpenOrca prompts truncated at 1,024 tokens, mean not stated; 600 assumed"),
+    (r"openorca\+gsm8k", 400.0, "estimate: Mixtral mix (OpenOrca, GSM8K, MBXP), mean not stated; 400 assumed"),
+    (r"lm arena", 200.0, "estimate: LM Arena chat prompts, length not listed; 200 assumed"),
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One measurement the model can predict."""
+
+    id: str
+    source: str
+    family: str
+    """Publication family, for leave-one-source-out: trtllm, mlperf, mlenergy, mosaic, torchtune, user."""
+    engine: str
+    kind: str
+    """offline | server | batch | train."""
+    accelerator: str
+    gpus: int
+    tp: int | None
+    precision: str
+    model: str | None
+    params_b: float
+    input_tokens: float | None = None
+    output_tokens: float | None = None
+    batch: float | None = None
+    method: str | None = None
+    """full | lora | qlora for training rows."""
+    measured: dict[str, float] = field(default_factory=dict)
+    assumptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unmapped:
+    id: str
+    reason: str
+
+
+def _num(text: str) -> float | None:
+    m = re.match(r"\s*([0-9][0-9,]*\.?[0-9]*)", text or "")
+    return float(m.group(1).replace(",", "")) if m else None
+
+
+def _family(row: dict[str, str]) -> str:
+    rid = row["id"].lower()
+    for prefix in ("trtllm", "mlperf", "mlenergy", "mosaic", "tune"):
+        if rid.startswith(prefix):
+            return "torchtune" if prefix == "tune" else prefix
+    return "user"
+
+
+def _engine(text: str) -> str:
+    t = text.lower()
+    for key, name in (
+        ("tensorrt", "trtllm"),
+        ("vllm", "vllm"),
+        ("sglang", "sglang"),
+        ("composer", "composer"),
+        ("llm-foundry", "composer"),
+        ("torchtune", "torchtune"),
+    ):
+        if key in t:
+            return name
+    return t.split()[0] if t.split() else "unknown"
+
+
+def _precision(text: str) -> tuple[str | None, str]:
+    t = text.lower()
+    if "nf4" in t:
+        return "int4", ""
+    if "fp4" in t:
+        return "fp4", ""
+    if "fp8" in t:
+        return "fp8", ""
+    if "bf16" in t or "bfloat16" in t:
+        return "bf16", ""
+    if "not verified" in t:
+        return "fp8", "precision not verified in the source: FP8 assumed (NVIDIA MLPerf code path on Ada)"
+    return None, ""
+
+
+def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
+    rid = row["id"]
+    assumptions: list[str] = []
+    gpu_text = row["gpu"].strip().lower()
+    accelerator = None
+    for pattern, acc, reason, assume in _GPUS:
+        if re.search(pattern, gpu_text):
+            if acc is None:
+                return Unmapped(rid, reason)
+            accelerator = acc
+            if assume:
+                assumptions.append(assume)
+            break
+    if accelerator is None or accelerator not in catalog.accelerators:
+        return Unmapped(rid, f"GPU {row['gpu']!r} is not in the catalog")
+    precision, assume = _precision(row["precision"])
+    if precision is None:
+        return Unmapped(rid, f"precision {row['precision']!r} not stated precisely enough to model")
+    if assume:
+        assumptions.append(assume)
+    gpus = int(_num(row["gpu_count"]) or 1)
+    scenario = row["scenario"].lower()
+    notes = row["notes"]
+    basis = re.search(r"tput_basis=(\w+)", notes) or re.search(r"(x)", "x")
+    basis_name = basis.group(1) if basis and basis.group(1) != "x" else ""
+    tp_match = re.search(r"\bTP(\d+)", row["concurrency_or_batch"] + " " + notes)
+    tp = int(tp_match.group(1)) if tp_match else None
+    tput = _num(row["throughput_tok_s"])
+    measured: dict[str, float] = {}
+    family = _family(row)
+    engine = _engine(row["engine"])
+
+    if scenario.startswith(("training", "finetune")):
+        method = "qlora" if "qlora" in scenario else "lora" if "lora" in scenario else "full"
+        params_b = _num(row["params_b"])
+        if tput is None or params_b is None:
+            return Unmapped(rid, "training row without throughput or parameter count")
+        if basis_name == "train_tokens_per_gpu":
+            measured["train_tok_s_per_gpu"] = tput
+        else:
+            measured["train_tok_s_per_gpu"] = tput / gpus
+            if gpus > 1:
+                assumptions.append("throughput read as the whole job's (per-GPU would exceed peak FLOP/s)")
+        return Case(
+            id=rid,
+            source=row["source"],
+            family=family,
+            engine=engine,
+            kind="train",
+            accelerator=accelerator,
+            gpus=gpus,
+            tp=tp,
+            precision=precision,
+            model=None,
+            params_b=params_b,
+            input_tokens=_num(row["input_len"]),
+            method=method,
+            measured=measured,
+            assumptions=tuple(assumptions),
+        )
+
+    model = None
+    name = row["model"].lower().split("/")[-1]
+    for pattern, mid in _MODELS:
+        if re.search(pattern, name):
+            model = mid
+            break
+    if model is None or model not in catalog.models:
+        return Unmapped(rid, f"model {row['model']!r} is not in the catalog")
+    lin = _num(row["input_len"])
+    if lin is None:
+        for pattern, value, why in DATASET_INPUT_TOKENS:
+            if re.search(pattern, row["input_len"].lower()):
+                lin = value
+                assumptions.append(why)
+                break
+    lout = _num(row["output_len"])
+    if lin is None or lout is None:
+        return Unmapped(rid, "input or output length not stated")
+    if tput is not None:
+        measured["output_tok_s_per_gpu"] = tput / gpus
+    for key in ("ttft_ms", "tpot_ms", "energy_j_per_token"):
+        v = _num(row[key])
+        if v is not None:
+            measured[key] = v
+    power = _num(row["power_w"])
+    if power is not None:
+        measured["power_w_per_gpu"] = power / gpus
+    batch = None
+    m = re.search(r"avg running batch ([0-9.]+)", row["concurrency_or_batch"])
+    if m:
+        batch = float(m.group(1))
+    if "server" in scenario:
+        kind = "server"
+    elif batch is not None:
+        kind = "batch"
+    else:
+        kind = "offline"
+    if tp is None:
+        assumptions.append("tensor parallelism not stated: smallest degree that fits assumed")
+    return Case(
+        id=rid,
+        source=row["source"],
+        family=family,
+        engine=engine,
+        kind=kind,
+        accelerator=accelerator,
+        gpus=gpus,
+        tp=tp,
+        precision=precision,
+        model=model,
+        params_b=float(_num(row["params_b"]) or 0.0),
+        input_tokens=lin,
+        output_tokens=lout,
+        batch=batch,
+        measured=measured,
+        assumptions=tuple(assumptions),
+    )
+
+
+def read_rows(path: str | Path | None = None) -> list[dict[str, str]]:
+    """Rows of a corpus CSV (default: the committed published corpus)."""
+    if path is None:
+        text = (
+            resources.files("llmtco.calibration")
+            .joinpath("data", "published-measurements.csv")
+            .read_text(encoding="utf-8")
+        )
+        name = "published-measurements.csv"
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CalibrationError(f"--corpus: cannot read {path}: {exc}") from None
+        name = str(path)
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise CalibrationError(f"{name}: missing columns {', '.join(missing)}; expected: {', '.join(COLUMNS)}")
+    return [dict(r) for r in reader]
+
+
+def load_corpus(catalog: Catalog, path: str | Path | None = None) -> tuple[list[Case], list[Unmapped]]:
+    cases: list[Case] = []
+    unmapped: list[Unmapped] = []
+    for row in read_rows(path):
+        result = map_row(row, catalog)
+        (cases if isinstance(result, Case) else unmapped).append(result)  # type: ignore[arg-type]
+    return cases, unmapped

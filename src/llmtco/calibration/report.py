@@ -1,0 +1,114 @@
+"""Accuracy: measured vs predicted per row, and error summaries per metric."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from llmtco.calibration.corpus import METRICS, Unmapped
+from llmtco.calibration.fit import Prediction
+
+TARGETS_PCT = {
+    "output_tok_s_per_gpu": 15.0,
+    "tpot_ms": 15.0,
+    "ttft_ms": 25.0,
+    "power_w_per_gpu": 20.0,
+    "energy_j_per_token": 20.0,
+    "train_tok_s_per_gpu": 20.0,
+}
+"""Median absolute percentage error targets per metric (issue #3)."""
+
+
+@dataclass(frozen=True)
+class Stat:
+    n: int
+    median_ape: float
+    p90_ape: float
+
+
+def _stat(errors: list[float]) -> Stat:
+    a = np.abs(np.asarray(errors, dtype=float))
+    return Stat(n=int(a.size), median_ape=float(np.median(a)), p90_ape=float(np.percentile(a, 90)))
+
+
+def summarise(preds: list[Prediction]) -> dict[str, Any]:
+    """Median and 90th-percentile absolute % error per metric, overall, by accelerator and by engine."""
+    out: dict[str, Any] = {}
+    by_metric: dict[str, list[Prediction]] = defaultdict(list)
+    for p in preds:
+        by_metric[p.metric].append(p)
+    for metric in METRICS:
+        ps = by_metric.get(metric)
+        if not ps:
+            continue
+        entry: dict[str, Any] = {"all": vars(_stat([p.error_pct for p in ps]))}
+        for key, attr in (("by_accelerator", "accelerator"), ("by_engine", "engine")):
+            groups: dict[str, list[float]] = defaultdict(list)
+            for p in ps:
+                groups[getattr(p.case, attr)].append(p.error_pct)
+            entry[key] = {g: vars(_stat(v)) for g, v in sorted(groups.items())}
+        out[metric] = entry
+    return out
+
+
+def accuracy_document(
+    in_sample: list[Prediction], loso: list[Prediction] | None, unmapped: list[Unmapped], corpus: str
+) -> dict[str, Any]:
+    return {
+        "corpus": corpus,
+        "metrics": METRICS,
+        "targets_median_ape_pct": TARGETS_PCT,
+        "in_sample": summarise(in_sample),
+        "leave_one_source_out": summarise(loso) if loso is not None else None,
+        "rows": [
+            {
+                "id": p.case.id,
+                "metric": p.metric,
+                "accelerator": p.case.accelerator,
+                "engine": p.case.engine,
+                "family": p.case.family,
+                "measured": p.measured,
+                "predicted": p.predicted,
+                "error_pct": p.error_pct,
+                "assumptions": list(p.case.assumptions),
+            }
+            for p in in_sample
+        ],
+        "unmapped": [{"id": u.id, "reason": u.reason} for u in unmapped],
+    }
+
+
+def render_json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def render_table(doc: dict[str, Any]) -> str:
+    buf = io.StringIO()
+    w = buf.write
+    w(f"Accuracy of the performance model on {doc['corpus']}\n\n")
+    w(f"{'id':40} {'metric':22} {'measured':>11} {'predicted':>11} {'error':>7}\n")
+    for r in doc["rows"]:
+        w(f"{r['id'][:40]:40} {r['metric']:22} {r['measured']:11.4g} {r['predicted']:11.4g} {r['error_pct']:+6.0f}%\n")
+    w("\nSummary: absolute percentage error (median / 90th percentile, n rows)\n")
+    w(f"{'metric':24} {'target':>7} {'in-sample':>22} {'leave-one-source-out':>24}\n")
+    for metric, entry in doc["in_sample"].items():
+        a = entry["all"]
+        lo = (doc["leave_one_source_out"] or {}).get(metric, {}).get("all")
+        loso = f"{lo['median_ape']:5.1f} / {lo['p90_ape']:5.1f} (n={lo['n']})" if lo else "-"
+        ins = f"{a['median_ape']:5.1f} / {a['p90_ape']:5.1f} (n={a['n']})"
+        w(f"{metric:24} {TARGETS_PCT[metric]:6.0f}% {ins:>22} {loso:>24}\n")
+    for key in ("by_accelerator", "by_engine"):
+        w(f"\nIn-sample median APE {key.replace('_', ' ')}:\n")
+        for metric, entry in doc["in_sample"].items():
+            parts = ", ".join(f"{g} {s['median_ape']:.0f}% (n={s['n']})" for g, s in entry[key].items())
+            w(f"  {metric}: {parts}\n")
+    if doc["unmapped"]:
+        w("\nRows not mapped onto the catalog:\n")
+        for u in doc["unmapped"]:
+            w(f"  {u['id']}: {u['reason']}\n")
+    return buf.getvalue()
