@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from llmtco.catalog.records import Efficiency
+from llmtco.catalog.records import Efficiency, Record
+
+
+def _plain(rec: Record) -> dict[str, object]:
+    d = rec.model_dump(mode="json", exclude={"overlay"})
+    if not d.get("notes"):
+        d.pop("notes", None)
+    return d
 
 
 def write_profile(effs: Iterable[Efficiency], path: str | Path, header: str = "", top_key: str = "efficiency") -> None:
     """Write records atomically; ``top_key`` 'efficiency' makes a catalog overlay, 'records' a bundled file."""
-    records = []
-    for e in sorted(effs, key=lambda e: e.id):
-        d = e.model_dump(mode="json", exclude={"overlay"})
-        if not d.get("notes"):
-            d.pop("notes", None)
-        records.append(d)
+    write_overlay({top_key: list(effs)}, path, header)
+
+
+def write_overlay(kinds: dict[str, Sequence[Record]], path: str | Path, header: str = "") -> None:
+    """Write ``{kind: [records]}`` atomically as YAML (a catalog overlay, or a bundled data file)."""
+    doc = {kind: [_plain(r) for r in sorted(recs, key=lambda r: r.id)] for kind, recs in kinds.items()}
     yaml = YAML()
     yaml.default_flow_style = False
     yaml.width = 120
@@ -28,7 +35,7 @@ def write_profile(effs: Iterable[Efficiency], path: str | Path, header: str = ""
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(header)
-            yaml.dump({top_key: records}, fh)
+            yaml.dump(doc, fh)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

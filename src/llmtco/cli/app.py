@@ -312,6 +312,70 @@ class _spinner:
         self.status.__exit__(None, None, None)
 
 
+DEVICE_NAMES = (
+    ("h100 nvl", "h100-nvl"),
+    ("h100 pcie", "h100-pcie"),
+    ("h100", "h100-sxm"),
+    ("h200", "h200"),
+    ("b200", "b200"),
+    ("a100-sxm4-40gb", "a100-40gb"),
+    ("a100", "a100-80gb"),
+    ("l40s", "l40s"),
+    ("l4", "l4"),
+    ("4090", "rtx-4090"),
+    ("5090", "rtx-5090"),
+)
+
+
+@app.command()
+def measure(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Calibration profile YAML to write.")],
+    accelerator: Annotated[
+        str | None, typer.Option("--accelerator", help="Catalog id (default: from the device name).")
+    ] = None,
+    raw: Annotated[Path | None, typer.Option("--json", help="Also write the raw readings as JSON.")] = None,
+    seconds: Annotated[float, typer.Option("--seconds", min=0.5, help="Duration of each power reading.")] = 3.0,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Measure this machine's NVIDIA GPU (power, bandwidth, matmul, decode steps) and write a profile.
+
+    Needs the extra `llmtco[gpu]` (nvidia-ml-py, torch). Exits 2 without a GPU.
+    """
+    import json as _json
+
+    from llmtco.calibration.profile import write_overlay
+    from llmtco.measure.core import profile_records, run_measure
+    from llmtco.measure.devices import NvmlTelemetry, TorchBench
+
+    cat = load_catalog(catalog or [])
+    telemetry = NvmlTelemetry()
+    bench = TorchBench()
+    name = telemetry.device_name()
+    acc_id = accelerator or next((aid for key, aid in DEVICE_NAMES if key in name.lower()), None)
+    if acc_id is None:
+        raise UsageError(
+            f"--accelerator: cannot tell the catalog id of {name!r}; give one of "
+            f"{', '.join(a.id for a in cat.accelerators)}"
+        )
+    acc = cat.accelerators.get(acc_id, "--accelerator")
+    with _spinner(f"measuring {name} ({acc.id})"):
+        result = run_measure(telemetry, bench, acc, seconds=seconds)
+    accel, eff = profile_records(acc, cat.efficiency.get(acc.id), result)
+    write_overlay(
+        {"accelerators": [accel], "efficiency": [eff]},
+        output,
+        header=f"# llmtco measure on {result.device} at {result.measured_at}\n"
+        f"# idle {result.idle_power_w:.0f} W, copy {result.copy_bandwidth_gb_s:.0f} GB/s, "
+        f"bf16 matmul {result.bf16_tflops:.0f} TFLOP/s\n"
+        "# Use with `calibration: <this file>` (and `engine: torch-eager` for the fitted factors).\n",
+    )
+    text = _json.dumps(result.to_dict(), indent=2) + "\n"
+    if raw is not None:
+        emit(text, raw)
+    typer.echo(text, nl=False)
+    typer.echo(f"wrote {output}", err=True)
+
+
 @app.command()
 def version() -> None:
     """Print the llmtco version."""

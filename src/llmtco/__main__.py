@@ -1,0 +1,5 @@
+"""``python -m llmtco`` runs the CLI."""
+
+from llmtco.cli import entry
+
+entry()
