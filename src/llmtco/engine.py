@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from llmtco import __version__
+from llmtco import __version__, finetune
 from llmtco.arrays import first
 from llmtco.catalog import Catalog
-from llmtco.catalog.api_prices import genai_prices_version, token_prices
+from llmtco.catalog.api_prices import TokenPrices, genai_prices_version, token_prices
 from llmtco.catalog.records import Accelerator, Efficiency, Model
 from llmtco.costing.api import ApiInputs, api_ledger
 from llmtco.costing.cloud import CloudInputs, cloud_ledger
@@ -29,6 +29,7 @@ from llmtco.perf.shapes import FloatArray, HardwareShape, ModelShape
 from llmtco.perf.timing import StepTime
 from llmtco.result import (
     SCHEMA_VERSION,
+    FinetuneResult,
     LineItemResult,
     OptionResult,
     Result,
@@ -36,7 +37,14 @@ from llmtco.result import (
     WorkloadSizing,
     WorkloadSummary,
 )
-from llmtco.scenario.schema import ApiOption, CloudGpuOption, InferenceWorkload, OnPremOption, Scenario
+from llmtco.scenario.schema import (
+    ApiOption,
+    CloudGpuOption,
+    FinetuneWorkload,
+    InferenceWorkload,
+    OnPremOption,
+    Scenario,
+)
 from llmtco.sizing.fleet import business_hours_profile, normalise_profile, replicas_needed
 from llmtco.sizing.serving import ServingPoint, serving_point
 
@@ -280,6 +288,11 @@ class Outcome:
     busy_gpu_h: float | None = None
     provisioned_gpu_h: float | None = None
     notes: list[str] = field(default_factory=list)
+    finetune: list[FinetuneResult] = field(default_factory=list)
+
+
+class OptionExcluded(Exception):
+    """Raised by an option builder when the option cannot serve the scenario (e.g. no fine-tuning offer)."""
 
 
 class Rates:
@@ -336,7 +349,53 @@ def onprem_outcome(
         s.replicas = running_max(need)
         gpus_needed += s.replicas * s.point.tp
     servers_needed = np.ceil(gpus_needed / server.gpus - 1e-9) + o.spare_servers
-    owned_servers = running_max(servers_needed)
+    # fine-tuning: in the idle hours of the inference fleet where they leave room, else on added servers
+    hourly_need = np.zeros((samples, days.size, 24))
+    for s in served:
+        need_h = replicas_needed(
+            s.demand.rps_hourly, s.point.requests_per_s[:, None, None], np.full((samples, 1, 1), util), redundancy
+        )
+        hourly_need += need_h * s.point.tp
+    ft_servers = np.zeros((samples, days.size))
+    ft_kwh = np.zeros((samples, days.size))
+    ft_busy_gpu_h = np.zeros((samples, days.size))
+    ft_results: list[FinetuneResult] = []
+    for i, w in ((i, w) for i, w in enumerate(sc.workloads) if isinstance(w, FinetuneWorkload)):
+        model = cat.models.get(w.model)
+        tp_plan = finetune.plan_or_fail(
+            w, model, acc, efficiency_for(cat, acc.id, w.engine), 64, f"options.{idx} (workloads.{i})"
+        )
+        runs = finetune.runs_per_month(w.runs_per_year, days.size)
+        owned_gpus_now = running_max(servers_needed + ft_servers) * server.gpus
+        free = owned_gpus_now[..., None] - hourly_need
+        fits, usable_h = finetune.idle_schedule(
+            free, tp_plan.gpus, tp_plan.wall_hours_per_run, runs[None, :], w.deadline_hours, days
+        )
+        idle_ok = bool(fits[0].all())
+        if not idle_ok:
+            first = int(np.argmax(runs > 0))
+            extra = np.zeros(days.size)
+            extra[first:] = np.ceil(tp_plan.gpus / server.gpus - 1e-9)
+            ft_servers = ft_servers + extra[None, :]
+        gpu_h = runs[None, :] * tp_plan.gpu_hours_per_run
+        ft_busy_gpu_h += gpu_h
+        ft_kwh += gpu_h * (tp_plan.power_w_per_gpu - acc.idle_w.value) / 1000.0
+        ft_results.append(
+            _finetune_result(
+                w,
+                tp_plan,
+                runs,
+                "idle_hours" if idle_ok else "dedicated",
+                (
+                    f"runs in the idle hours of the inference fleet ({float(usable_h[0].min()):.0f}+ h/day with "
+                    f"{tp_plan.gpus} free GPUs): no extra hardware, only its energy"
+                    if idle_ok
+                    else f"the inference fleet has too few idle hours for {tp_plan.gpus} GPUs within "
+                    f"{w.deadline_hours or 'a month of'} h: {int(np.ceil(tp_plan.gpus / server.gpus))} server(s) added"
+                ),
+            )
+        )
+    owned_servers = running_max(servers_needed + ft_servers)
     gpus_owned = owned_servers * server.gpus
 
     # energy: per hour, busy share of each workload's replicas; the rest of the GPUs idle
@@ -422,6 +481,8 @@ def onprem_outcome(
         insurance_pct_per_year=rates("insurance_pct_per_year"),
         financing_rate_pct_per_year=o.financing.rate_pct_per_year if o.financing else None,
         financing_term_months=o.financing.term_months if o.financing else 60,
+        finetune_servers=ft_servers if ft_results else None,
+        finetune_energy_kwh=ft_kwh if ft_results else None,
     )
     ledger = onprem_ledger(inputs)
     hours = days[None, :] * 24.0
@@ -444,11 +505,32 @@ def onprem_outcome(
     return Outcome(
         ledger=ledger,
         sizing=sizing,
-        energy_kwh=energy_it_kwh * pue,
+        energy_kwh=(energy_it_kwh + ft_kwh) * pue,
         grid_kgco2e_per_kwh=region.grid_kgco2e_per_kwh.value,
-        busy_gpu_h=float((busy_gpus.sum(axis=-1) * days[None, :])[0].sum()),
+        busy_gpu_h=float((busy_gpus.sum(axis=-1) * days[None, :])[0].sum() + ft_busy_gpu_h[0].sum()),
         provisioned_gpu_h=float((gpus_owned * hours)[0].sum()),
         notes=notes,
+        finetune=ft_results,
+    )
+
+
+def _finetune_result(
+    w: FinetuneWorkload, p: finetune.TrainPlan, runs: FloatArray, schedule: str, note: str
+) -> FinetuneResult:
+    n_runs = float(runs.sum())
+    return FinetuneResult(
+        workload=w.name,
+        method=w.method,
+        accelerator=p.accelerator,
+        gpus=p.gpus,
+        runs=n_runs,
+        tokens_per_run=p.tokens_per_run,
+        tokens_trained=p.tokens_per_run * n_runs,
+        gpu_hours_per_run=p.gpu_hours_per_run,
+        wall_hours_per_run=p.wall_hours_per_run,
+        gpu_hours=p.gpu_hours_per_run * n_runs,
+        schedule=schedule,
+        note=note,
     )
 
 
@@ -518,8 +600,36 @@ def cloud_outcome(
         "spot": "spot",
     }[o.pricing]
     mode = "fixed fleet sized for the peak" if fixed else "autoscaled hour by hour"
+    # fine-tuning: rent whole instances for each run (on-demand price; spot where the option uses spot)
+    ft_results: list[FinetuneResult] = []
+    ft_gpu_h = np.zeros((samples, days.size))
+    ft_kwh = np.zeros((samples, days.size))
+    ft_price = inst.price("spot" if o.pricing == "spot" else "on_demand") or price
+    ft_overhead = 1.0 + (rates.scalar("spot_interruption_overhead_pct") / 100.0 if ft_price.model == "spot" else 0.0)
+    for i, w in ((i, w) for i, w in enumerate(sc.workloads) if isinstance(w, FinetuneWorkload)):
+        tp_plan = finetune.plan_or_fail(
+            w, cat.models.get(w.model), acc, efficiency_for(cat, acc.id, w.engine), 64, f"options.{idx} (workloads.{i})"
+        )
+        runs = finetune.runs_per_month(w.runs_per_year, days.size)
+        instances = float(np.ceil(tp_plan.gpus / inst.gpus - 1e-9))
+        rented = runs * tp_plan.wall_hours_per_run * instances * inst.gpus * ft_overhead
+        ft_gpu_h = ft_gpu_h + rented[None, :]
+        ft_kwh = ft_kwh + runs[None, :] * tp_plan.gpu_hours_per_run * tp_plan.power_w_per_gpu / 1000.0
+        ft_results.append(
+            _finetune_result(
+                w,
+                tp_plan,
+                runs,
+                "cloud",
+                f"{int(instances)} x {inst.instance} per run at {ft_price.model} prices"
+                + (f", +{(ft_overhead - 1) * 100:g} % for interruptions" if ft_overhead > 1 else ""),
+            )
+        )
     ledger = cloud_ledger(
         CloudInputs(
+            finetune_gpu_hours=ft_gpu_h if ft_results else None,
+            finetune_usd_per_gpu_h=np.full(samples, ft_price.usd_per_gpu_h),
+            finetune_price_source=f"cloud_instances/{inst.id}: {ft_price.source} ({ft_price.as_of.isoformat()})",
             name=o.name,
             instance_hours=instance_hours,
             gpus_per_instance=inst.gpus,
@@ -544,7 +654,9 @@ def cloud_outcome(
     paid_gpus = instances_h * inst.gpus
     load_share = busy_gpus / np.maximum(paid_gpus, 1e-12)
     host_w = paid_gpus * host_w_per_gpu * (0.5 + 0.5 * load_share)
-    energy_kwh = (paid_gpus_power + host_w).sum(axis=-1) * days[None, :] / 1000.0 * overhead * rates.scalar("cloud_pue")
+    energy_kwh = ((paid_gpus_power + host_w).sum(axis=-1) * days[None, :] / 1000.0 * overhead + ft_kwh) * rates.scalar(
+        "cloud_pue"
+    )
     peak_gpus = int(peak_instances[0].max() * inst.gpus)
     sizing = Sizing(
         gpus=peak_gpus,
@@ -566,6 +678,7 @@ def cloud_outcome(
         busy_gpu_h=float((busy_gpus.sum(axis=-1) * days[None, :])[0].sum()),
         provisioned_gpu_h=float(instance_hours[0].sum() * inst.gpus),
         notes=notes,
+        finetune=ft_results,
     )
 
 
@@ -580,11 +693,70 @@ def api_outcome(
     cost_in, cost_cached, cost_out = zero.copy(), zero.copy(), zero.copy()
     notes = []
     sources = set()
+    # fine-tuning through the provider: training tokens, hosting, and fine-tuned prices for the served workload
+    ft_results: list[FinetuneResult] = []
+    ft_usd = zero.copy()
+    ft_mtok = 0.0
+    tuned: set[str] = set()
+    for w_ft in sc.finetune_workloads:
+        offer = off.finetune
+        if offer is None:
+            raise OptionExcluded(
+                f"fine-tuning: {off.id} has no fine-tuning offer in the catalog (workload {w_ft.name!r})"
+            )
+        if w_ft.method not in offer.methods:
+            raise OptionExcluded(
+                f"fine-tuning: {off.id} offers {', '.join(offer.methods)}, "
+                f"workload {w_ft.name!r} asks for {w_ft.method}"
+            )
+        if off.model is not None and off.model != w_ft.model:
+            notes.append(f"{off.id} fine-tunes {off.model}, workload {w_ft.name!r} asks for {w_ft.model}.")
+        runs = finetune.runs_per_month(w_ft.runs_per_year, months)
+        tokens = runs * w_ft.tokens_per_run_value
+        ft_usd = ft_usd + tokens[None, :] / 1e6 * offer.training_usd_per_mtok
+        first_run = int(np.argmax(runs > 0))
+        hosting = np.zeros(months)
+        hosting[first_run:] = offer.hosting_usd_per_month
+        ft_usd = ft_usd + hosting[None, :]
+        ft_mtok += float(tokens.sum()) / 1e6
+        sources.add(f"fine-tuning: {offer.source} ({offer.as_of.isoformat()})")
+        if w_ft.serves is not None:
+            tuned.add(w_ft.serves)
+        ft_results.append(
+            FinetuneResult(
+                workload=w_ft.name,
+                method=w_ft.method,
+                accelerator=None,
+                gpus=0,
+                runs=float(runs.sum()),
+                tokens_per_run=w_ft.tokens_per_run_value,
+                tokens_trained=float(tokens.sum()),
+                gpu_hours_per_run=0.0,
+                wall_hours_per_run=0.0,
+                gpu_hours=0.0,
+                schedule="api",
+                note=f"{offer.training_usd_per_mtok:g} USD per M training tokens"
+                + (
+                    f", fine-tuned model billed at {offer.input_usd_per_mtok:g}/{offer.output_usd_per_mtok:g} USD "
+                    f"per M input/output tokens"
+                    if offer.input_usd_per_mtok is not None
+                    else ""
+                ),
+            )
+        )
     for d in demands:
         w = d.workload
         tp = token_prices(
             off, sc.assumptions.start_date, w.input_tokens, w.output_tokens, w.cached_input_fraction, list(d.profile)
         )
+        if w.name in tuned and off.finetune is not None and off.finetune.input_usd_per_mtok is not None:
+            ratio = off.finetune.input_usd_per_mtok / max(tp.input_usd_per_mtok, 1e-12)
+            tp = TokenPrices(
+                off.finetune.input_usd_per_mtok,
+                tp.cached_input_usd_per_mtok * ratio,
+                off.finetune.output_usd_per_mtok or tp.output_usd_per_mtok,
+                f"fine-tuned model prices: {off.finetune.source}",
+            )
         sources.add(tp.source)
         cached = d.input_tokens * w.cached_input_fraction
         tok_in += d.input_tokens - cached
@@ -620,10 +792,15 @@ def api_outcome(
             price_source="; ".join(sorted(sources)),
             fte=fte,
             loaded_salary_usd_per_year=salary,
+            finetune_usd=ft_usd if ft_results else None,
+            finetune_mtok=ft_mtok,
+            finetune_source="; ".join(sorted(x for x in sources if x.startswith("fine-tuning"))),
         )
     )
     notes.append(f"{off.provider} ({off.jurisdiction}); energy and emissions are not disclosed by API providers.")
-    return Outcome(ledger=ledger, sizing=None, energy_kwh=None, grid_kgco2e_per_kwh=None, notes=notes)
+    return Outcome(
+        ledger=ledger, sizing=None, energy_kwh=None, grid_kgco2e_per_kwh=None, notes=notes, finetune=ft_results
+    )
 
 
 OPTION_KINDS = {"onprem": onprem_outcome, "cloud_gpu": cloud_outcome, "api": api_outcome}
@@ -666,7 +843,7 @@ def evaluate(sc: Scenario, cat: Catalog, samples: int = 1) -> Result:
     """Evaluate every option of a scenario and compare them."""
     months = sc.assumptions.horizon_months
     days = month_days(sc.assumptions.start_date, months)
-    demands = [demand(w, days, samples) for w in sc.workloads]
+    demands = [demand(w, days, samples) for w in sc.inference_workloads]
     tokens = np.sum([d.input_tokens + d.output_tokens for d in demands], axis=0)  # (S, M)
     out_tokens = np.sum([d.output_tokens for d in demands], axis=0)
     rate = sc.assumptions.discount_rate_pct
@@ -677,7 +854,11 @@ def evaluate(sc: Scenario, cat: Catalog, samples: int = 1) -> Result:
         if reason is not None:
             results.append(OptionResult(name=o.name, kind=o.kind, excluded=True, reason=reason))
             continue
-        outcome = OPTION_KINDS[o.kind](sc, cat, o, idx, demands, days, samples)  # type: ignore[operator]
+        try:
+            outcome = OPTION_KINDS[o.kind](sc, cat, o, idx, demands, days, samples)  # type: ignore[operator]
+        except OptionExcluded as exc:
+            results.append(OptionResult(name=o.name, kind=o.kind, excluded=True, reason=str(exc)))
+            continue
         ledger = outcome.ledger
         total = ledger.total_usd
         monthly[o.name] = ledger.monthly_usd
@@ -722,6 +903,7 @@ def evaluate(sc: Scenario, cat: Catalog, samples: int = 1) -> Result:
                 avg_utilisation_pct=util,
                 cumulative_usd=[float(v) for v in cumulative(ledger.monthly_usd)[0]],
                 notes=outcome.notes,
+                finetune=outcome.finetune,
             )
         )
     for r in results:
@@ -936,4 +1118,69 @@ def probe_prefill(
         "parts_ms": _parts_ms(step),
         "memory_gb": _memory_gb(mem),
         "efficiency": {"id": eff.id, **_efficiency_used(eff)},
+    }
+
+
+def probe_train(
+    cat: Catalog,
+    model_id: str,
+    accelerator_id: str,
+    gpus: int | None,
+    method: str,
+    seq: int,
+    micro_batch: int = 1,
+    lora_rank: int = 16,
+    optimizer: str = "adamw",
+    checkpointing: bool = True,
+    precision: str = "bf16",
+    tokens_per_run: float | None = None,
+    engine: str | None = None,
+) -> dict[str, object]:
+    """Speed and memory of a fine-tuning job (``llmtco perf train``)."""
+    model = cat.models.get(model_id, "--model")
+    acc = cat.accelerators.get(accelerator_id, "--accelerator")
+    eff = efficiency_for(cat, acc.id, engine)
+    w = FinetuneWorkload(
+        name="probe",
+        model=model.id,
+        method=method,
+        lora_rank=lora_rank,
+        tokens_per_run=tokens_per_run or 1e9,
+        seq_len=seq,
+        micro_batch=micro_batch,
+        optimizer=optimizer,
+        gradient_checkpointing=checkpointing,
+        precision=precision,
+    )
+    p = finetune.plan(w, model, acc, eff, gpus=gpus)
+    smallest = None
+    for cand in sorted(cat.accelerators, key=lambda a: a.vram_gb):
+        if finetune.plan(w, model, cand, efficiency_for(cat, cand.id, engine), gpus=p.gpus).fits:
+            smallest = cand.id
+            break
+    min_gpus = finetune.plan(w, model, acc, eff, gpus=None)
+    return {
+        "model": model.id,
+        "accelerator": acc.id,
+        "method": method,
+        "gpus": p.gpus,
+        "seq": seq,
+        "micro_batch": micro_batch,
+        "fits": p.fits,
+        "reason": p.reason,
+        "tokens_per_s": p.tokens_per_s_per_gpu * p.gpus,
+        "tokens_per_s_per_gpu": p.tokens_per_s_per_gpu,
+        "step_ms": p.step_ms,
+        "mfu": eff.train_compute_efficiency,
+        "gpu_hours_per_run": p.gpu_hours_per_run if tokens_per_run else None,
+        "wall_hours_per_run": p.wall_hours_per_run if tokens_per_run else None,
+        "memory_gb_per_gpu": {**p.memory_gb, "usable": finetune.USABLE_FRACTION * acc.vram_gb},
+        "min_gpus": min_gpus.gpus if min_gpus.fits else None,
+        "smallest_accelerator_at_these_gpus": smallest,
+        "efficiency": {
+            "id": eff.id,
+            "train_compute_efficiency": eff.train_compute_efficiency,
+            "fitted_on": eff.fitted_on,
+            "source": eff.source,
+        },
     }

@@ -47,6 +47,26 @@ class WorkloadSizing:
 
 
 @dataclass
+class FinetuneResult:
+    """How one fine-tuning workload runs on one option."""
+
+    workload: str
+    method: str
+    accelerator: str | None
+    gpus: int
+    """GPUs one run uses (0 for a hosted API)."""
+    runs: float
+    tokens_per_run: float
+    tokens_trained: float
+    gpu_hours_per_run: float
+    wall_hours_per_run: float
+    gpu_hours: float
+    schedule: str
+    """idle_hours (in the inference fleet's idle hours), dedicated (added servers), cloud, or api."""
+    note: str
+
+
+@dataclass
 class Sizing:
     gpus: int
     """GPUs owned or rented at peak (spares and redundancy included)."""
@@ -79,6 +99,7 @@ class OptionResult:
     emissions_tco2e: float | None = None
     avg_utilisation_pct: float | None = None
     """Busy GPU-hours / provisioned GPU-hours over the horizon (self-hosted options)."""
+    finetune: list[FinetuneResult] = field(default_factory=list)
     breakeven_month: dict[str, float | None] = field(default_factory=dict)
     """Per other option: first month from which this option's cumulative cost stays at or
     below the other's (0: from the start; null: not within the horizon)."""

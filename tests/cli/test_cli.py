@@ -210,3 +210,17 @@ def test_catalog_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and json.loads(out)["price_usd"] == 255237
     code, _, err = run(capsys, "catalog", "list", "gpus")
     assert code == 2 and "accelerators" in err
+
+
+def test_finetune_example_shows_idle_hour_scheduling(capsys: pytest.CaptureFixture[str]) -> None:
+    path = next(p for p in EXAMPLES if "lora" in p.name)
+    code, out, _ = run(capsys, "breakdown", str(path), "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    onprem = next(o for o in doc["options"] if o["kind"] == "onprem")
+    assert onprem["finetune"][0]["schedule"] == "idle_hours"
+    assert {"finetune_compute", "finetune_energy"} <= {li["item"] for li in onprem["line_items"]}
+    cloud = next(o for o in doc["options"] if o["kind"] == "cloud_gpu")
+    assert cloud["finetune"][0]["gpu_hours"] > 0
+    code, out, _ = run(capsys, "breakdown", str(path))
+    assert "[idle_hours]" in out

@@ -35,3 +35,9 @@ def test_golden(fmt: str) -> None:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"missing golden file {path}; run with LLMTCO_UPDATE_GOLDEN=1 to create it"
     assert text == path.read_text(encoding="utf-8")
+
+
+def test_table_renders_user_strings_literally() -> None:
+    sc, cat = parse_scenario_text(MINIMAL.replace("name: onprem,", 'name: "[bold]x[/bold] <script>",'))
+    text = RENDERERS["table"](evaluate(sc, cat))
+    assert "[bold]x[/bold] <script>" in text

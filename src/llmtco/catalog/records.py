@@ -133,6 +133,22 @@ class StaticTokenPrices(_Strict):
     cached_input_usd_per_mtok: NonNeg | None = None
 
 
+class FinetunePrices(_Strict):
+    """A provider's fine-tuning offer for a model."""
+
+    training_usd_per_mtok: NonNeg
+    """Per million trained tokens (dataset tokens x epochs)."""
+    methods: tuple[Literal["full", "lora", "qlora"], ...] = ("lora",)
+    """Methods the price covers (a provider's managed tuning counts as any of them)."""
+    input_usd_per_mtok: NonNeg | None = None
+    """Inference price of the fine-tuned model (null: the base model's price)."""
+    output_usd_per_mtok: NonNeg | None = None
+    hosting_usd_per_month: NonNeg = 0.0
+    source: str = Field(min_length=3)
+    as_of: AsOf
+    estimate: bool = False
+
+
 class ApiOffering(Record):
     provider: str
     genai_provider: str | None = None
@@ -142,6 +158,7 @@ class ApiOffering(Record):
     """Catalog model id served, when the API serves an open-weight model."""
     jurisdiction: str
     prices: StaticTokenPrices | None = None
+    finetune: FinetunePrices | None = None
 
     @model_validator(mode="after")
     def _priced(self) -> ApiOffering:

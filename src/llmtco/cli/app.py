@@ -230,6 +230,63 @@ def perf_prefill(
     _probe_out(probe_prefill(cat, model, accelerator, batch, seq, tp, precision, engine), format, output)
 
 
+@perf_app.command("train")
+def perf_train(
+    model: Annotated[str, typer.Option("--model", help="Catalog model id.")],
+    accelerator: Annotated[str, typer.Option("--accelerator", help="Catalog accelerator id.")],
+    gpus: Annotated[
+        int | None, typer.Option("--gpus", min=1, max=1024, help="GPUs (default: the fewest that fit).")
+    ] = None,
+    method: Annotated[str, typer.Option("--method", help="full, lora or qlora.")] = "lora",
+    seq: Annotated[int, typer.Option("--seq", min=16, help="Sequence length [tokens].")] = 2048,
+    micro_batch: Annotated[int, typer.Option("--micro-batch", min=1, help="Sequences per GPU per step.")] = 1,
+    lora_rank: Annotated[int, typer.Option("--lora-rank", min=1)] = 16,
+    optimizer: Annotated[str, typer.Option("--optimizer", help="adamw, adamw_8bit or sgd.")] = "adamw",
+    checkpointing: Annotated[bool, typer.Option("--checkpointing/--no-checkpointing")] = True,
+    precision: Annotated[str, typer.Option("--precision", help="bf16 or fp8 compute.")] = "bf16",
+    tokens_per_run: Annotated[
+        float | None, typer.Option("--tokens-per-run", min=1, help="Tokens per run, for GPU-hours.")
+    ] = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="Use factors fitted for this engine (e.g. torchtune).")
+    ] = None,
+    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    output: OutputOpt = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Speed, GPU-hours and memory of a fine-tuning job; `fits` false with the reason (exit 0)."""
+    from llmtco.engine import probe_train
+
+    allowed = {
+        "method": ("full", "lora", "qlora"),
+        "optimizer": ("adamw", "adamw_8bit", "sgd"),
+        "precision": ("bf16", "fp8"),
+    }
+    for flag, value in (("method", method), ("optimizer", optimizer), ("precision", precision)):
+        if value not in allowed[flag]:
+            raise UsageError(f"--{flag}: {value!r} is not one of {', '.join(allowed[flag])}")
+    cat = load_catalog(catalog or [])
+    _probe_out(
+        probe_train(
+            cat,
+            model,
+            accelerator,
+            gpus,
+            method,
+            seq,
+            micro_batch,
+            lora_rank,
+            optimizer,
+            checkpointing,
+            precision,
+            tokens_per_run,
+            engine,
+        ),
+        format,
+        output,
+    )
+
+
 @app.command()
 def accuracy(
     corpus: Annotated[

@@ -26,6 +26,10 @@ class ApiInputs:
     price_source: str
     fte: FloatArray
     loaded_salary_usd_per_year: FloatArray
+    finetune_usd: FloatArray | None = None
+    """Fine-tuning charges per month (training tokens and hosting), shape (S, M)."""
+    finetune_mtok: float = 0.0
+    finetune_source: str = ""
 
 
 def api_ledger(inp: ApiInputs) -> Ledger:
@@ -54,6 +58,18 @@ def api_ledger(inp: ApiInputs) -> Ledger:
             "; ".join(notes),
         )
     )
+    if inp.finetune_usd is not None:
+        ledger.add(
+            LineItem(
+                "finetune_compute",
+                "opex",
+                inp.finetune_usd,
+                inp.finetune_mtok,
+                "M training tokens",
+                first(inp.finetune_usd.sum(axis=-1)) / max(inp.finetune_mtok, 1e-12),
+                inp.finetune_source,
+            )
+        )
     ledger.add(
         LineItem(
             "personnel",

@@ -25,6 +25,10 @@ class CloudInputs:
     """FTE per month, shape (S, M)."""
     loaded_salary_usd_per_year: FloatArray
     notes: str = ""
+    finetune_gpu_hours: FloatArray | None = None
+    """GPU-hours rented for fine-tuning runs per month, shape (S, M) (None: no fine-tuning)."""
+    finetune_usd_per_gpu_h: FloatArray | None = None
+    finetune_price_source: str = ""
 
 
 def cloud_ledger(inp: CloudInputs) -> Ledger:
@@ -43,6 +47,18 @@ def cloud_ledger(inp: CloudInputs) -> Ledger:
             inp.notes,
         )
     )
+    if inp.finetune_gpu_hours is not None and inp.finetune_usd_per_gpu_h is not None:
+        ledger.add(
+            LineItem(
+                "finetune_compute",
+                "opex",
+                inp.finetune_gpu_hours * col(inp.finetune_usd_per_gpu_h),
+                first(inp.finetune_gpu_hours.sum(axis=-1)),
+                "GPU-hours for fine-tuning runs",
+                first(inp.finetune_usd_per_gpu_h),
+                inp.finetune_price_source,
+            )
+        )
     ledger.add(
         LineItem(
             "cloud_egress",

@@ -31,6 +31,8 @@ ITEMS: dict[str, str] = {
     "cloud_compute": "rented GPU instance-hours",
     "cloud_egress": "data transfer out of the cloud",
     "api_tokens": "hosted-API input, cached-input and output tokens",
+    "finetune_compute": "fine-tuning: added servers (on-prem), GPU-hours (cloud) or training tokens (API)",
+    "finetune_energy": "electricity of fine-tuning runs above idle power (on-prem)",
 }
 """Ledger item names and what each one covers."""
 

@@ -55,19 +55,28 @@ class OnPremInputs:
     insurance_pct_per_year: FloatArray
     financing_rate_pct_per_year: float | None = None
     financing_term_months: int = 60
+    finetune_servers: FloatArray | None = None
+    """Servers added for fine-tuning runs each month, shape (S, M) (None: no fine-tuning)."""
+    finetune_energy_kwh: FloatArray | None = None
+    """IT energy of fine-tuning runs above idle power, shape (S, M)."""
 
 
 def onprem_ledger(inp: OnPremInputs) -> Ledger:
     s, months = inp.servers_needed.shape
     ledger = Ledger(option=inp.name, months=months, samples=s)
-    owned = running_max(np.ceil(inp.servers_needed - 1e-9))
-    additions = np.diff(owned, axis=-1, prepend=0.0)
-    bought = purchases_with_refresh(additions, inp.life_months)
-    servers_capex = bought * col(inp.server_price_usd)
-    network_capex = servers_capex * col(inp.network_pct_of_servers) / 100.0
+    owned_inference = running_max(np.ceil(inp.servers_needed - 1e-9))
+    extra = inp.finetune_servers if inp.finetune_servers is not None else np.zeros_like(inp.servers_needed)
+    owned = running_max(np.ceil(inp.servers_needed + extra - 1e-9))
+    bought = purchases_with_refresh(np.diff(owned, axis=-1, prepend=0.0), inp.life_months)
+    bought_inference = purchases_with_refresh(np.diff(owned_inference, axis=-1, prepend=0.0), inp.life_months)
+    bought_finetune = np.maximum(bought - bought_inference, 0.0)
+    bought_inference = bought - bought_finetune
+    servers_capex = bought_inference * col(inp.server_price_usd)
+    finetune_capex = bought_finetune * col(inp.server_price_usd)
+    network_capex = (servers_capex + finetune_capex) * col(inp.network_pct_of_servers) / 100.0
     storage_capex = bought * col(inp.storage_usd_per_server)
     racks_capex = bought * col(inp.racks_usd_per_server)
-    hardware_capex = servers_capex + network_capex + storage_capex
+    hardware_capex = servers_capex + finetune_capex + network_capex + storage_capex
 
     def capex_item(
         item: str, monthly: FloatArray, qty: float, unit: str, price: float, source: str, notes: str = ""
@@ -92,15 +101,26 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
 
     financing_interest = np.zeros((s, months))
     n_bought = float(bought[0].sum())
+    n_bought_inference = float(bought_inference[0].sum())
     capex_item(
         "gpu_servers",
         servers_capex,
-        n_bought,
+        n_bought_inference,
         "servers bought (incl. refresh)",
         first(inp.server_price_usd),
         inp.server_price_source,
         f"{int(owned[0, -1])} servers in service at the end; life {inp.life_months} months.",
     )
+    if inp.finetune_servers is not None:
+        capex_item(
+            "finetune_compute",
+            finetune_capex,
+            float(bought_finetune[0].sum()),
+            "servers added for fine-tuning (incl. refresh)",
+            first(inp.server_price_usd),
+            inp.server_price_source,
+            "0 when the runs fit in the inference fleet's idle hours.",
+        )
     capex_item(
         "network_fabric",
         network_capex,
@@ -213,6 +233,20 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
         )
     )
 
+    if inp.finetune_energy_kwh is not None:
+        ft_kwh = inp.finetune_energy_kwh * col(inp.pue)
+        ledger.add(
+            LineItem(
+                "finetune_energy",
+                "opex",
+                ft_kwh * tariff,
+                first(ft_kwh.sum(axis=-1)),
+                "kWh (training above idle power, incl. PUE)",
+                first(inp.electricity_usd_per_kwh),
+                inp.electricity_source,
+                "Fine-tuning runs draw near-TDP power; idle power of the GPUs is already in energy_it.",
+            )
+        )
     warranty_base = in_service(hardware_capex, inp.warranty_months, inp.life_months)
     ledger.add(
         LineItem(

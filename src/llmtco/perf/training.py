@@ -30,3 +30,55 @@ def train_tokens_per_s_per_gpu(peak_tflops: Num, efficiency: Num, flops_per_toke
     """Trained tokens per second on one GPU at the given model FLOPs utilisation."""
     out: Num = np.asarray(peak_tflops, dtype=float) * 1e12 * efficiency / flops_per_token
     return out
+
+
+OPTIMIZER_BYTES = {"adamw": 12.0, "adamw_8bit": 6.0, "sgd": 4.0}
+"""Optimizer state bytes per trained parameter: FP32 master copy + moments (AdamW 4+4+4;
+8-bit AdamW 4+1+1; SGD with FP32 master 4)."""
+
+LORA_TARGETS_PER_LAYER = 7
+"""LoRA adapts every linear layer of a block: q, k, v, o, gate, up, down."""
+
+
+def lora_params(layers: int, hidden: int, heads: int, kv_heads: int, head_dim: int, ffn: int, rank: int) -> float:
+    """Trainable adapter parameters: rank x (in + out) for each adapted matrix [count]."""
+    q = hidden + heads * head_dim
+    kv = 2 * (hidden + kv_heads * head_dim)
+    o = heads * head_dim + hidden
+    mlp = 2 * (hidden + ffn) + (ffn + hidden)
+    return float(layers * rank * (q + kv + o + mlp))
+
+
+def train_memory_gb(
+    *,
+    params: float,
+    trainable: float,
+    method: str,
+    weight_bytes: float,
+    optimizer: str,
+    gpus: int,
+    layers: int,
+    hidden: int,
+    vocab: int,
+    seq: int,
+    micro_batch: int,
+    checkpointing: bool,
+) -> dict[str, float]:
+    """Memory per GPU of a fine-tuning job with all states sharded over ``gpus`` (FSDP / ZeRO-3) [GB].
+
+    Activations (BF16, FlashAttention): 34 x seq x batch x hidden bytes per layer
+    (Korthikanti et al. 2022, without the attention-matrix term); with activation
+    checkpointing only each layer's input (2 bytes x seq x batch x hidden) is kept,
+    plus one layer being recomputed. Logits and their gradient in FP32 on top.
+    """
+    if method == "full":
+        trainable = params
+    sbh = float(seq * micro_batch * hidden)
+    acts = (2.0 * sbh * layers + 34.0 * sbh) if checkpointing else 34.0 * sbh * layers
+    logits = 2.0 * seq * micro_batch * vocab * 4.0
+    return {
+        "weights": params * weight_bytes / gpus / 1e9,
+        "gradients": trainable * 2.0 / gpus / 1e9,
+        "optimizer": trainable * OPTIMIZER_BYTES[optimizer] / gpus / 1e9,
+        "activations": (acts + logits) / 1e9,
+    }

@@ -31,7 +31,7 @@ def render_table(result: Result, width: int = 160) -> str:
     sym = "$" if result.currency == "USD" else "€"
     included = [o for o in result.options if not o.excluded]
     out = io.StringIO()
-    console = Console(file=out, width=width, color_system=None, force_terminal=False, highlight=False)
+    console = Console(file=out, width=width, color_system=None, force_terminal=False, highlight=False, markup=False)
     console.print(
         f"{result.scenario} — {result.horizon_months} months from {result.start_date}, "
         f"discount rate {result.discount_rate_pct:g} %, amounts in {result.currency}"
@@ -90,6 +90,14 @@ def render_table(result: Result, width: int = 160) -> str:
                     f"{ws.output_tokens_per_s_per_replica:,.0f} output tok/s per replica, "
                     f"TTFT {ws.ttft_ms:,.0f} ms, TPOT {ws.tpot_ms:.1f} ms, {ws.precision}"
                 )
+    for o in included:
+        for ft in o.finetune:
+            where = f"{ft.gpus} x {ft.accelerator}, " if ft.gpus else ""
+            console.print(
+                f"{o.name}: fine-tune {ft.workload} ({ft.method}) — {ft.runs:g} runs, "
+                f"{ft.tokens_trained / 1e9:,.2f} B tokens, {where}{ft.gpu_hours:,.0f} GPU-h "
+                f"[{ft.schedule}]: {ft.note}"
+            )
     for o in included:
         for note in o.notes:
             console.print(f"note {o.name}: {note}")

@@ -26,7 +26,7 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
             isinstance(part, str)
             and i > 0
             and isinstance(loc[i - 1], int)
-            and (part in _TAGS or part == "inference" or "[" in part)
+            and (part in _TAGS or part in ("inference", "finetune") or "[" in part)
         ):
             continue
         out.append(part)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 NonNeg = Annotated[float, Field(ge=0)]
 Pct = Annotated[float, Field(ge=0, le=100)]
@@ -87,7 +87,59 @@ class InferenceWorkload(_Model):
         return self.tokens_per_month / (self.input_tokens + self.output_tokens) / (365.25 / 12)
 
 
-Workload = InferenceWorkload
+class FinetuneWorkload(_Model):
+    """Periodic fine-tuning runs of a base model."""
+
+    name: str = Field(min_length=1, max_length=80)
+    kind: Literal["finetune"] = "finetune"
+    model: str = Field(description="Catalog model id of the base model.")
+    method: Literal["full", "lora", "qlora"] = Field(
+        "lora", description="Full fine-tuning, LoRA, or QLoRA (4-bit base)."
+    )
+    lora_rank: int = Field(16, ge=1, le=1024, description="LoRA rank (adapters on every linear layer).")
+    tokens_per_run: NonNeg | None = Field(None, description="Tokens trained per run (dataset tokens x epochs).")
+    dataset_tokens: NonNeg | None = Field(None, description="Alternative: dataset size in tokens ...")
+    epochs: float = Field(1.0, gt=0, le=100, description="... and epochs per run.")
+    runs_per_year: float = Field(12.0, gt=0, le=365, description="Runs per year, spread evenly over the months.")
+    seq_len: int = Field(2048, ge=16, le=1_000_000, description="Training sequence length [tokens].")
+    micro_batch: int = Field(1, ge=1, le=1024, description="Sequences per GPU per step.")
+    precision: Literal["bf16", "fp8"] = Field("bf16", description="Training compute precision.")
+    optimizer: Literal["adamw", "adamw_8bit", "sgd"] = "adamw"
+    gradient_checkpointing: bool = True
+    deadline_hours: float | None = Field(
+        72.0, gt=0, description="A run must finish within this many hours of starting (null: within the month)."
+    )
+    serves: str | None = Field(
+        None,
+        description="Name of the inference workload that serves the fine-tuned model "
+        "(APIs then bill fine-tuned prices).",
+    )
+    engine: str | None = Field(None, description="Training engine whose fitted efficiency to use (e.g. torchtune).")
+
+    @model_validator(mode="after")
+    def _one_size(self) -> FinetuneWorkload:
+        if (self.tokens_per_run is None) == (self.dataset_tokens is None):
+            raise ValueError("give exactly one of tokens_per_run or dataset_tokens (with epochs)")
+        return self
+
+    @property
+    def tokens_per_run_value(self) -> float:
+        if self.tokens_per_run is not None:
+            return self.tokens_per_run
+        assert self.dataset_tokens is not None
+        return self.dataset_tokens * self.epochs
+
+
+def _workload_kind(value: object) -> str:
+    if isinstance(value, dict):
+        return str(value.get("kind", "inference"))
+    return str(getattr(value, "kind", "inference"))
+
+
+Workload = Annotated[
+    Annotated[InferenceWorkload, Tag("inference")] | Annotated[FinetuneWorkload, Tag("finetune")],
+    Discriminator(_workload_kind),
+]
 
 
 class Staffing(_Model):
@@ -206,6 +258,15 @@ class Scenario(_Model):
     description: str = ""
     assumptions: Assumptions = Field(default_factory=Assumptions)
     workloads: list[Workload] = Field(min_length=1)
+
+    @property
+    def inference_workloads(self) -> list[InferenceWorkload]:
+        return [w for w in self.workloads if isinstance(w, InferenceWorkload)]
+
+    @property
+    def finetune_workloads(self) -> list[FinetuneWorkload]:
+        return [w for w in self.workloads if isinstance(w, FinetuneWorkload)]
+
     options: list[Option] = Field(min_length=1)
     constraints: Constraints = Field(default_factory=Constraints)
     calibration: str | None = Field(
@@ -218,6 +279,15 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
+        inference = {w.name for w in self.workloads if isinstance(w, InferenceWorkload)}
+        if not inference:
+            raise ValueError("give at least one inference workload (fine-tuning runs alongside serving)")
+        for w in self.workloads:
+            if isinstance(w, FinetuneWorkload) and w.serves is not None and w.serves not in inference:
+                raise ValueError(
+                    f"workload {w.name!r}: serves {w.serves!r} is not an inference workload; "
+                    f"allowed: {', '.join(sorted(inference))}"
+                )
         for what, names in (
             ("workloads", [w.name for w in self.workloads]),
             ("options", [o.name for o in self.options]),

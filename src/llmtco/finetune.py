@@ -1,0 +1,165 @@
+"""Fine-tuning workloads in the engine: plan a run on an accelerator, and schedule runs per option.
+
+Part of the engine layer (it reads catalog records and scenario workloads);
+the formulas themselves are in ``perf.training``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from llmtco.catalog.records import Accelerator, Efficiency, Model
+from llmtco.errors import InfeasibleError
+from llmtco.perf.memory import BYTES_PER_WEIGHT
+from llmtco.perf.shapes import FloatArray
+from llmtco.perf.training import lora_params, train_flops_per_token, train_memory_gb, train_tokens_per_s_per_gpu
+from llmtco.scenario.schema import FinetuneWorkload
+
+GPU_COUNTS = (1, 2, 4, 8, 16, 32, 64)
+QLORA_OVERHEAD = 1.3
+"""QLoRA's extra compute over LoRA for dequantising NF4 weights (estimate, as in calibration.predict)."""
+TRAIN_ACTIVITY = 0.95
+"""Share of the idle-to-TDP power range drawn while training (estimate: 0.99 measured on an H100 under
+BF16 matrix products, examples/calibration/h100-sxm-measured.json, less time in communication and I/O)."""
+RUNTIME_GB = 2.0
+USABLE_FRACTION = 0.9
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    workload: str
+    method: str
+    accelerator: str
+    gpus: int
+    fits: bool
+    reason: str | None
+    tokens_per_s_per_gpu: float
+    tokens_per_run: float
+    gpu_hours_per_run: float
+    wall_hours_per_run: float
+    step_ms: float
+    """One step of ``micro_batch`` sequences per GPU [ms]."""
+    memory_gb: dict[str, float]
+    power_w_per_gpu: float
+
+
+def memory_for(w: FinetuneWorkload, model: Model, gpus: int) -> dict[str, float]:
+    head_dim = model.head_dim if model.attention == "gqa" else model.hidden // model.heads
+    trainable = lora_params(model.layers, model.hidden, model.heads, model.kv_heads, head_dim, model.ffn, w.lora_rank)
+    weight_bytes = BYTES_PER_WEIGHT["int4"] if w.method == "qlora" else 2.0
+    mem = train_memory_gb(
+        params=model.params_b * 1e9,
+        trainable=trainable,
+        method=w.method,
+        weight_bytes=weight_bytes,
+        optimizer=w.optimizer,
+        gpus=gpus,
+        layers=model.layers,
+        hidden=model.hidden,
+        vocab=model.vocab,
+        seq=w.seq_len,
+        micro_batch=w.micro_batch,
+        checkpointing=w.gradient_checkpointing,
+    )
+    mem["runtime_overhead"] = RUNTIME_GB
+    mem["total"] = sum(mem.values())
+    return mem
+
+
+def plan(
+    w: FinetuneWorkload, model: Model, acc: Accelerator, eff: Efficiency, gpus: int | None = None, max_gpus: int = 64
+) -> TrainPlan:
+    """The run on ``gpus`` GPUs, or on the fewest GPUs (1, 2, 4, ... max_gpus) where it fits in memory."""
+    usable = USABLE_FRACTION * acc.vram_gb
+    counts = [gpus] if gpus else [n for n in GPU_COUNTS if n <= max_gpus]
+    chosen, mem = counts[-1], memory_for(w, model, counts[-1])
+    for n in counts:
+        m = memory_for(w, model, n)
+        if m["total"] <= usable:
+            chosen, mem = n, m
+            break
+    fits = mem["total"] <= usable
+    reason = (
+        None
+        if fits
+        else (
+            f"{w.method} fine-tuning of {model.id} needs {mem['total']:.1f} GB per GPU on {chosen} x {acc.id} "
+            f"(weights {mem['weights']:.1f}, gradients {mem['gradients']:.1f}, optimizer {mem['optimizer']:.1f}, "
+            f"activations {mem['activations']:.1f}) but {usable:.1f} GB are usable"
+        )
+    )
+    compute = "fp8" if w.precision == "fp8" and "fp8" in acc.tflops_dense else "bf16"
+    flops = train_flops_per_token(model.active_b * 1e9, w.method, QLORA_OVERHEAD)
+    rate = float(train_tokens_per_s_per_gpu(acc.tflops_dense[compute], eff.train_compute_efficiency, flops))
+    tokens = w.tokens_per_run_value
+    gpu_hours = tokens / rate / 3600.0
+    return TrainPlan(
+        workload=w.name,
+        method=w.method,
+        accelerator=acc.id,
+        gpus=chosen,
+        fits=fits,
+        reason=reason,
+        tokens_per_s_per_gpu=rate,
+        tokens_per_run=tokens,
+        gpu_hours_per_run=gpu_hours,
+        wall_hours_per_run=gpu_hours / chosen,
+        step_ms=w.seq_len * w.micro_batch / rate * 1e3,
+        memory_gb=mem,
+        power_w_per_gpu=acc.idle_w.value + (acc.tdp_w - acc.idle_w.value) * TRAIN_ACTIVITY,
+    )
+
+
+def plan_or_fail(
+    w: FinetuneWorkload, model: Model, acc: Accelerator, eff: Efficiency, max_gpus: int, field_path: str
+) -> TrainPlan:
+    p = plan(w, model, acc, eff, max_gpus=max_gpus)
+    if not p.fits:
+        raise InfeasibleError(
+            f"{field_path}: workload {w.name!r}: {p.reason}. Use QLoRA/LoRA, more GPUs, "
+            "8-bit optimizer states, or a larger accelerator."
+        )
+    return p
+
+
+def runs_per_month(runs_per_year: float, months: int) -> FloatArray:
+    """Whole runs per month, spread evenly, the first in the first month.
+
+    Runs done by the end of month m = ceil((m + 1) x rate / 12): 12/yr → 1 a month,
+    4/yr → months 1, 4, 7, ..., 24/yr → 2 a month.
+    """
+    done = np.ceil(np.arange(1, months + 1) * runs_per_year / 12.0 - 1e-9)
+    out: FloatArray = np.diff(np.concatenate([[0.0], done]))
+    return out
+
+
+def idle_schedule(
+    free_gpus: FloatArray,
+    gpus: int,
+    wall_hours: float,
+    runs: FloatArray,
+    deadline_hours: float | None,
+    days: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Whether each month's runs fit in the hours with at least ``gpus`` idle GPUs.
+
+    ``free_gpus`` is (S, M, 24). Returns (fits per sample and month, usable hours per day).
+    A run uses the idle window day after day; it must finish within the deadline
+    (hours from its start), and all of the month's runs within the month.
+    """
+    usable = (free_gpus >= gpus).sum(axis=-1).astype(float)  # hours per day
+    days_per_run = np.where(usable > 0, wall_hours / np.maximum(usable, 1e-9), np.inf)
+    limit_days = (
+        np.full_like(days_per_run, np.inf)
+        if deadline_hours is None
+        else np.full_like(days_per_run, deadline_hours / 24.0)
+    )
+    # a run that starts at the window's opening needs (days_per_run - 1) full days plus the last window
+    windows = np.ceil(np.where(usable > 0, days_per_run, 1e9) - 1e-9)  # daily windows the run needs
+    elapsed_h = np.where(usable > 0, (windows - 1) * 24 + (wall_hours - (windows - 1) * usable), np.inf)
+    within_deadline = elapsed_h <= limit_days * 24 + 1e-9
+    within_month = runs * days_per_run <= days[None, :]
+    fits = (runs == 0) | (within_deadline & within_month & (usable > 0))
+    return fits.astype(float), usable
