@@ -117,6 +117,20 @@ class WorkloadSummary:
 
 
 @dataclass
+class Assumption:
+    """One input the evaluation used, with its provenance."""
+
+    scope: str
+    """'scenario', or the option name it applies to."""
+    name: str
+    value: float | str
+    unit: str
+    source: str
+    as_of: str | None = None
+    estimate: bool = False
+
+
+@dataclass
 class Result:
     schema_version: str
     metadata: dict[str, Any]
@@ -131,6 +145,7 @@ class Result:
     cheapest: str | None
     """Name of the option with the lowest total cost among those not excluded."""
     warnings: list[str] = field(default_factory=list)
+    assumptions: list[Assumption] = field(default_factory=list)
 
     def option(self, name: str) -> OptionResult:
         for o in self.options:

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from llmtco.cli.app import app
-from llmtco.errors import LlmtcoError
+from llmtco.errors import GateFailed, LlmtcoError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
+    except GateFailed as exc:
+        typer.echo(f"llmtco: gate failed: {exc}", err=True)
+        return exc.exit_code
     except LlmtcoError as exc:
         typer.echo(f"llmtco: error: {exc}", err=True)
         return exc.exit_code

@@ -37,6 +37,21 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    markdown = "markdown"
+    html = "html"
+    xlsx = "xlsx"
+
+
+class ReportFormat(StrEnum):
+    html = "html"
+    markdown = "markdown"
+    xlsx = "xlsx"
+
+
+class DiffFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
 
 
 class ProbeFormat(StrEnum):
@@ -70,17 +85,141 @@ def emit(text: str, output: Path | None) -> None:
     typer.echo(f"wrote {output}", err=True)
 
 
+def render_result(result: Any, fmt: str, output: Path | None) -> None:
+    """Write a Result in any output format (xlsx needs -o: it is binary)."""
+    if fmt == "xlsx":
+        from llmtco.report import render_xlsx
+
+        if output is None:
+            raise UsageError("--format xlsx writes a binary workbook: give -o FILE.xlsx")
+        emit_bytes(render_xlsx(result), output)
+    elif fmt == "html":
+        from llmtco.report import render_html
+
+        emit(render_html(result), output)
+    else:
+        emit(RENDERERS[fmt](result), output)
+
+
+def emit_bytes(data: bytes, output: Path) -> None:
+    output = output.expanduser()
+    directory = output.parent if str(output.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"-o: directory {str(directory)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    typer.echo(f"wrote {output}", err=True)
+
+
+FailAboveOpt = Annotated[
+    float | None, typer.Option("--fail-above", min=0, help="Exit 3 if an option's total (USD) is above this.")
+]
+GateOptionOpt = Annotated[str | None, typer.Option("--option", help="Apply the gates to this option only.")]
+SoftFailOpt = Annotated[bool, typer.Option("--soft-fail", help="Report crossed gates without failing.")]
+
+
+def apply_gates(problems: list[str], soft: bool) -> None:
+    from llmtco.errors import GateFailed
+
+    if not problems:
+        return
+    if soft:
+        for p in problems:
+            typer.echo(f"llmtco: gate crossed (soft): {p}", err=True)
+        return
+    raise GateFailed("; ".join(problems))
+
+
 @app.command()
 def breakdown(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
+    fail_above: FailAboveOpt = None,
+    gate_option: GateOptionOpt = None,
+    soft_fail: SoftFailOpt = False,
 ) -> None:
     """Compare every option of SCENARIO: line items, totals, NPV, $/Mtok, sizing, break-even."""
+    from llmtco.report.gates import above_limit
+
     sc, cat = load_scenario(scenario, catalog or [])
     result = evaluate(sc, cat)
-    emit(RENDERERS[format.value](result), output)
+    render_result(result, format.value, output)
+    if fail_above is not None:
+        apply_gates(above_limit(result, fail_above, gate_option), soft_fail)
+
+
+@app.command()
+def report(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write (e.g. report.html).")],
+    format: Annotated[ReportFormat | None, typer.Option("--format", "-f", help="Default: from the file name.")] = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Write a report to forward: self-contained HTML with charts, Markdown, or an Excel workbook."""
+    fmt = format.value if format else {".md": "markdown", ".xlsx": "xlsx"}.get(output.suffix.lower(), "html")
+    sc, cat = load_scenario(scenario, catalog or [])
+    with _spinner("rendering charts" if fmt == "html" else "writing"):
+        result = evaluate(sc, cat)
+        render_result(result, fmt, output)
+
+
+def _load_side(path: Path, catalog: list[Path]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A breakdown JSON document and the scenario inputs behind it (None for a saved JSON result)."""
+    import json as _json
+
+    from llmtco.yamlio import load_yaml, to_plain
+
+    if path.suffix.lower() == ".json":
+        try:
+            doc = _json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{path}: not a readable JSON result ({exc})") from None
+        if not isinstance(doc, dict) or "options" not in doc or "schema_version" not in doc:
+            raise UsageError(f"{path}: not a `llmtco breakdown --format json` result")
+        return doc, None
+    sc, cat = load_scenario(path, catalog)
+    return evaluate(sc, cat).to_dict(), to_plain(load_yaml(path))
+
+
+@app.command()
+def diff(
+    base: Annotated[Path, typer.Argument(help="Base scenario YAML or saved breakdown JSON.")],
+    head: Annotated[Path, typer.Argument(help="Head scenario YAML or saved breakdown JSON.")],
+    format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.table,
+    output: OutputOpt = None,
+    catalog: CatalogOpt = None,
+    fail_above: FailAboveOpt = None,
+    fail_on_increase: Annotated[
+        float | None, typer.Option("--fail-on-increase", help="Exit 3 if an option's total rises more than PCT %.")
+    ] = None,
+    gate_option: GateOptionOpt = None,
+    soft_fail: SoftFailOpt = False,
+) -> None:
+    """What changed between two scenarios or results: inputs, and cost per option and line item."""
+    from llmtco.report.diff import diff_results, render_diff_json, render_diff_markdown, render_diff_table
+    from llmtco.report.gates import head_above_limit, increase_above
+
+    b_doc, b_in = _load_side(base, catalog or [])
+    h_doc, h_in = _load_side(head, catalog or [])
+    d = diff_results(
+        b_doc, h_doc, str(base), str(head), b_in if h_in is not None else None, h_in if b_in is not None else None
+    )
+    render = {"table": render_diff_table, "json": render_diff_json, "markdown": render_diff_markdown}[format.value]
+    emit(render(d), output)
+    problems: list[str] = []
+    if fail_above is not None:
+        problems += head_above_limit(d, fail_above, gate_option)
+    if fail_on_increase is not None:
+        problems += increase_above(d, fail_on_increase, gate_option)
+    apply_gates(problems, soft_fail)
 
 
 @app.command()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from llmtco.report.csv import render_csv
 from llmtco.report.json import render_json
+from llmtco.report.markdown import render_markdown
 from llmtco.report.table import render_table
 from llmtco.result import Result
 
@@ -13,7 +14,21 @@ RENDERERS: dict[str, Callable[[Result], str]] = {
     "table": render_table,
     "json": render_json,
     "csv": render_csv,
+    "markdown": render_markdown,
 }
-"""Output format → renderer for breakdown results."""
+"""Text output format → renderer for breakdown results (html and xlsx: ``render_html``, ``render_xlsx``)."""
 
-__all__ = ["RENDERERS", "render_csv", "render_json", "render_table"]
+
+def render_html(result: Result) -> str:
+    from llmtco.report.html import render_html as _render
+
+    return _render(result)
+
+
+def render_xlsx(result: Result) -> bytes:
+    from llmtco.report.xlsx import render_xlsx as _render
+
+    return _render(result)
+
+
+__all__ = ["RENDERERS", "render_csv", "render_html", "render_json", "render_markdown", "render_table", "render_xlsx"]

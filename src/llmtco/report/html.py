@@ -1,0 +1,98 @@
+"""A self-contained HTML report: inline CSS and SVG charts, no scripts, no network."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from jinja2 import Environment, select_autoescape
+
+from llmtco.costing.ledger import ITEMS
+from llmtco.report.charts import render_svgs
+from llmtco.result import OptionResult, Result
+
+
+def recommendation(result: Result) -> dict[str, object]:
+    """The cheapest option and the reasons a reader needs."""
+    included = sorted((o for o in result.options if not o.excluded), key=lambda o: o.total_cost_usd or 0.0)
+    fx = result.usd_per_currency_unit
+    if not included:
+        return {
+            "name": "none",
+            "kind": "-",
+            "total": 0.0,
+            "per_mtok": 0.0,
+            "reasons": ["every option is excluded by the constraints"],
+        }
+    best = included[0]
+    reasons = []
+    if len(included) > 1:
+        second = included[1]
+        gap = (second.total_cost_usd or 0.0) - (best.total_cost_usd or 0.0)
+        reasons.append(
+            f"{_m(gap, fx, result.currency)} ({gap / max(second.total_cost_usd or 1.0, 1e-9) * 100:.0f} %) "
+            f"cheaper than the runner-up, {second.name}."
+        )
+        month = best.breakeven_month.get(second.name)
+        if month:
+            reasons.append(f"It breaks even with {second.name} in month {month:.0f}.")
+    drivers = sorted(best.line_items, key=lambda li: -abs(li.total_usd))[:3]
+    reasons.append(
+        "Largest cost items: " + ", ".join(f"{li.item} {_m(li.total_usd, fx, result.currency)}" for li in drivers) + "."
+    )
+    for o in result.options:
+        if o.excluded:
+            reasons.append(f"{o.name} is excluded: {o.reason}.")
+    for note in best.notes:
+        if "not like for like" in note or "proprietary" in note:
+            reasons.append(f"Caution: {note}")
+    return {
+        "name": best.name,
+        "kind": best.kind,
+        "total": best.total_cost_usd or 0.0,
+        "per_mtok": (best.cost_per_mtok_usd or 0.0) / fx,
+        "reasons": reasons,
+    }
+
+
+def _m(value: float | None, fx: float, currency: str) -> str:
+    if value is None:
+        return "–"
+    v = value / fx
+    sym = "$" if currency == "USD" else "€"
+    return f"{sym}{v / 1e6:,.2f}M" if abs(v) >= 1e6 else f"{sym}{v / 1e3:,.1f}k" if abs(v) >= 1e3 else f"{sym}{v:,.0f}"
+
+
+def render_html(result: Result) -> str:
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    template = env.from_string(
+        resources.files("llmtco.report").joinpath("templates", "report.html.j2").read_text(encoding="utf-8")
+    )
+    fx = result.usd_per_currency_unit
+    included = [o for o in result.options if not o.excluded]
+    items = [i for i in ITEMS if any(li.item == i for o in included for li in o.line_items)]
+
+    def item_money(o: OptionResult, item: str) -> str:
+        values = [li.total_usd for li in o.line_items if li.item == item]
+        return _m(sum(values), fx, result.currency) if values else ""
+
+    def breakeven(o: OptionResult, other: str) -> str:
+        if o.name == other:
+            return ""
+        month = o.breakeven_month.get(other)
+        return "never" if month is None else "from start" if month == 0 else f"month {month:.0f}"
+
+    rec = recommendation(result)
+    rec["total"] = rec["total"]
+    return template.render(
+        r=result,
+        included=included,
+        excluded=[o for o in result.options if o.excluded],
+        items=items,
+        charts=render_svgs(result),
+        fx=fx,
+        rec=rec,
+        has_uncertainty=False,
+        money=lambda v: _m(v, fx, result.currency),
+        item_money=item_money,
+        breakeven=breakeven,
+    )

@@ -1,0 +1,56 @@
+"""Markdown for pull-request comments: a compact comparison and the top cost drivers (< 65,000 characters)."""
+
+from __future__ import annotations
+
+from llmtco.report.html import _m, recommendation
+from llmtco.result import Result
+
+LIMIT = 65_000
+
+
+def _cell(text: str) -> str:
+    """Escape what would break a Markdown table or inject markup."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+
+def render_markdown(result: Result) -> str:
+    fx, cur = result.usd_per_currency_unit, result.currency
+    included = [o for o in result.options if not o.excluded]
+    rec = recommendation(result)
+    lines = [
+        f"### LLM TCO: {_cell(result.scenario)}",
+        "",
+        f"{result.horizon_months} months from {result.start_date}, discount rate {result.discount_rate_pct:g} %, "
+        f"{cur}. **Cheapest: {_cell(str(rec['name']))}**.",
+        "",
+    ]
+    if included:
+        lines.append("| | " + " | ".join(_cell(o.name) for o in included) + " |")
+        lines.append("|---|" + "---:|" * len(included))
+        lines.append("| Total | " + " | ".join(_m(o.total_cost_usd, fx, cur) for o in included) + " |")
+        lines.append("| NPV | " + " | ".join(_m(o.npv_usd, fx, cur) for o in included) + " |")
+        lines.append(
+            "| CapEx / OpEx | "
+            + " | ".join(f"{_m(o.capex_usd, fx, cur)} / {_m(o.opex_usd, fx, cur)}" for o in included)
+            + " |"
+        )
+        lines.append(
+            f"| {cur} per M tokens | " + " | ".join(f"{(o.cost_per_mtok_usd or 0) / fx:.3f}" for o in included) + " |"
+        )
+        lines.append("| GPUs | " + " | ".join(str(o.sizing.gpus) if o.sizing else "–" for o in included) + " |")
+        lines.append("")
+        lines.append("**Top cost drivers**")
+        lines.append("")
+        for o in included:
+            top = sorted(o.line_items, key=lambda li: -abs(li.total_usd))[:3]
+            lines.append(f"- {_cell(o.name)}: " + ", ".join(f"{li.item} {_m(li.total_usd, fx, cur)}" for li in top))
+    excluded = [o for o in result.options if o.excluded]
+    if excluded:
+        lines += ["", "**Excluded**", ""] + [f"- {_cell(o.name)}: {_cell(o.reason or '')}" for o in excluded]
+    if result.warnings:
+        lines += ["", "**Warnings**", ""] + [f"- {_cell(w)}" for w in result.warnings]
+    lines += ["", f"<sub>llmtco {result.metadata.get('tool_version')}, schema {result.schema_version}</sub>", ""]
+    text = "\n".join(lines)
+    if len(text) > LIMIT:
+        text = text[: LIMIT - 40] + "\n\n… (truncated to fit a comment)\n"
+    return text
