@@ -279,6 +279,14 @@ def workload_sizing(s: Served) -> WorkloadSizing:
 # ---------------------------------------------------------------- options
 
 
+def yearly_trend(pct_per_year: FloatArray, months: int) -> FloatArray:
+    """Price multiplier per month from a yearly % change, shape (S, M): (1 + r)^(m / 12)."""
+    out: FloatArray = (1.0 + np.asarray(pct_per_year, dtype=float).reshape(-1, 1) / 100.0) ** (
+        np.arange(months)[None, :] / 12.0
+    )
+    return out
+
+
 @dataclass
 class Outcome:
     ledger: Ledger
@@ -482,6 +490,7 @@ def onprem_outcome(
         insurance_pct_per_year=rates("insurance_pct_per_year"),
         financing_rate_pct_per_year=o.financing.rate_pct_per_year if o.financing else None,
         financing_term_months=o.financing.term_months if o.financing else 60,
+        hardware_price_trend=yearly_trend(rates("hardware_price_change_pct_per_year"), days.size),
         finetune_servers=ft_servers if ft_results else None,
         finetune_energy_kwh=ft_kwh if ft_results else None,
     )
@@ -626,8 +635,15 @@ def cloud_outcome(
                 + (f", +{(ft_overhead - 1) * 100:g} % for interruptions" if ft_overhead > 1 else ""),
             )
         )
+    cloud_trend = yearly_trend(
+        np.full(samples, o.price_change_pct_per_year)
+        if o.price_change_pct_per_year is not None
+        else rates("cloud_price_change_pct_per_year"),
+        days.size,
+    )
     ledger = cloud_ledger(
         CloudInputs(
+            price_trend=cloud_trend,
             finetune_gpu_hours=ft_gpu_h if ft_results else None,
             finetune_usd_per_gpu_h=np.full(samples, ft_price.usd_per_gpu_h),
             finetune_price_source=f"cloud_instances/{inst.id}: {ft_price.source} ({ft_price.as_of.isoformat()})",
@@ -776,7 +792,12 @@ def api_outcome(
         out: FloatArray = np.where(t > 0, cost.sum(axis=-1) / np.maximum(t, 1e-12), 0.0)
         return out
 
-    trend = (1.0 + o.price_change_pct_per_year / 100.0) ** (np.arange(months)[None, :] / 12.0)
+    trend = yearly_trend(
+        np.full(samples, o.price_change_pct_per_year)
+        if o.price_change_pct_per_year is not None
+        else rates("api_price_change_pct_per_year"),
+        months,
+    )
     region = cat.regions.get(sc.assumptions.region)
     salary = _engineer_salary(region.engineer_salary_usd_per_year.value, o, rates)
     fte = np.full(samples, o.staffing.fte_base) if o.staffing.fte_base is not None else rates("api_fte")
@@ -789,7 +810,7 @@ def api_outcome(
             input_usd_per_mtok=unit(cost_in, tok_in),
             cached_input_usd_per_mtok=unit(cost_cached, tok_cached),
             output_usd_per_mtok=unit(cost_out, tok_out),
-            price_trend=np.broadcast_to(trend, (samples, months)),
+            price_trend=trend,
             price_source="; ".join(sorted(sources)),
             fte=fte,
             loaded_salary_usd_per_year=salary,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from llmtco.arrays import col, first
 from llmtco.costing.ledger import Ledger, LineItem
 from llmtco.perf.shapes import FloatArray
@@ -25,6 +27,8 @@ class CloudInputs:
     """FTE per month, shape (S, M)."""
     loaded_salary_usd_per_year: FloatArray
     notes: str = ""
+    price_trend: FloatArray | None = None
+    """Multiplier on GPU-hour prices per month, shape (S, M) (None: today's prices)."""
     finetune_gpu_hours: FloatArray | None = None
     """GPU-hours rented for fine-tuning runs per month, shape (S, M) (None: no fine-tuning)."""
     finetune_usd_per_gpu_h: FloatArray | None = None
@@ -35,11 +39,12 @@ def cloud_ledger(inp: CloudInputs) -> Ledger:
     s, months = inp.instance_hours.shape
     ledger = Ledger(option=inp.name, months=months, samples=s)
     gpu_hours = inp.instance_hours * inp.gpus_per_instance
+    trend = inp.price_trend if inp.price_trend is not None else np.ones((s, months))
     ledger.add(
         LineItem(
             "cloud_compute",
             "opex",
-            gpu_hours * col(inp.usd_per_gpu_h),
+            gpu_hours * col(inp.usd_per_gpu_h) * trend,
             first(gpu_hours.sum(axis=-1)),
             f"GPU-hours ({inp.price_label})",
             first(inp.usd_per_gpu_h),
@@ -52,7 +57,7 @@ def cloud_ledger(inp: CloudInputs) -> Ledger:
             LineItem(
                 "finetune_compute",
                 "opex",
-                inp.finetune_gpu_hours * col(inp.finetune_usd_per_gpu_h),
+                inp.finetune_gpu_hours * col(inp.finetune_usd_per_gpu_h) * trend,
                 first(inp.finetune_gpu_hours.sum(axis=-1)),
                 "GPU-hours for fine-tuning runs",
                 first(inp.finetune_usd_per_gpu_h),

@@ -59,6 +59,8 @@ class OnPremInputs:
     """Servers added for fine-tuning runs each month, shape (S, M) (None: no fine-tuning)."""
     finetune_energy_kwh: FloatArray | None = None
     """IT energy of fine-tuning runs above idle power, shape (S, M)."""
+    hardware_price_trend: FloatArray | None = None
+    """Multiplier on hardware prices for purchases in each month, shape (S, M) (None: today's prices)."""
 
 
 def onprem_ledger(inp: OnPremInputs) -> Ledger:
@@ -71,10 +73,11 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
     bought_inference = purchases_with_refresh(np.diff(owned_inference, axis=-1, prepend=0.0), inp.life_months)
     bought_finetune = np.maximum(bought - bought_inference, 0.0)
     bought_inference = bought - bought_finetune
-    servers_capex = bought_inference * col(inp.server_price_usd)
-    finetune_capex = bought_finetune * col(inp.server_price_usd)
+    trend = inp.hardware_price_trend if inp.hardware_price_trend is not None else np.ones((s, months))
+    servers_capex = bought_inference * col(inp.server_price_usd) * trend
+    finetune_capex = bought_finetune * col(inp.server_price_usd) * trend
     network_capex = (servers_capex + finetune_capex) * col(inp.network_pct_of_servers) / 100.0
-    storage_capex = bought * col(inp.storage_usd_per_server)
+    storage_capex = bought * col(inp.storage_usd_per_server) * trend
     racks_capex = bought * col(inp.racks_usd_per_server)
     hardware_capex = servers_capex + finetune_capex + network_capex + storage_capex
 

@@ -222,6 +222,9 @@ class CloudGpuOption(_OptionBase):
         True, description="On-demand and spot fleets follow the hourly load; reserved fleets are fixed."
     )
     min_replicas: int = Field(1, ge=0, description="Replicas kept running at the quietest hour.")
+    price_change_pct_per_year: float | None = Field(
+        None, ge=-90, le=100, description="GPU-hour price change per year [%] (default: catalog rate)."
+    )
 
 
 class ApiOption(_OptionBase):
@@ -229,8 +232,11 @@ class ApiOption(_OptionBase):
 
     kind: Literal["api"] = "api"
     offering: str = Field(description="Catalog API offering id (`llmtco catalog list api_offerings`).")
-    price_change_pct_per_year: float = Field(
-        0.0, ge=-90, le=100, description="Token price change per year [%] (negative: prices fall)."
+    price_change_pct_per_year: float | None = Field(
+        None,
+        ge=-90,
+        le=100,
+        description="Token price change per year [%] (default: catalog rate; negative: prices fall).",
     )
 
 
