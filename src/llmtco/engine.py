@@ -103,9 +103,15 @@ def kv_bytes_for(compute: str) -> float:
     return 1.0 if compute in ("fp8", "fp4") else 2.0
 
 
-def hardware_shape(acc: Accelerator, eff: Efficiency, compute: str, samples: int) -> HardwareShape:
+def hardware_shape(
+    acc: Accelerator, eff: Efficiency, compute: str, samples: int, ctx: Ctx | None = None
+) -> HardwareShape:
     def a(x: float) -> FloatArray:
         return np.full(samples, float(x))
+
+    def e(name: str) -> FloatArray:
+        value = float(getattr(eff, name))
+        return ctx.draw(f"efficiency:{acc.id}:{name}", value) if ctx is not None else a(value)
 
     return HardwareShape(
         vram_gb=a(acc.vram_gb),
@@ -114,14 +120,14 @@ def hardware_shape(acc: Accelerator, eff: Efficiency, compute: str, samples: int
         tdp_w=a(acc.tdp_w),
         idle_w=a(acc.idle_w.value),
         interconnect_gb_s=a(acc.interconnect_gb_s),
-        decode_bandwidth_efficiency=a(eff.decode_bandwidth_efficiency),
-        decode_compute_efficiency=a(eff.decode_compute_efficiency),
-        prefill_compute_efficiency=a(eff.prefill_compute_efficiency),
-        step_overhead_ms=a(eff.step_overhead_ms),
+        decode_bandwidth_efficiency=e("decode_bandwidth_efficiency"),
+        decode_compute_efficiency=e("decode_compute_efficiency"),
+        prefill_compute_efficiency=e("prefill_compute_efficiency"),
+        step_overhead_ms=e("step_overhead_ms"),
         allreduce_latency_us=a(eff.allreduce_latency_us),
-        power_activity_floor=a(eff.power_activity_floor),
-        ttft_queue_steps=a(eff.ttft_queue_steps),
-        per_sequence_overhead_us=a(eff.per_sequence_overhead_us),
+        power_activity_floor=e("power_activity_floor"),
+        ttft_queue_steps=e("ttft_queue_steps"),
+        per_sequence_overhead_us=e("per_sequence_overhead_us"),
     )
 
 
@@ -168,10 +174,12 @@ def month_days(start: dt.date, months: int) -> FloatArray:
     return np.array(days, dtype=float)
 
 
-def demand(w: InferenceWorkload, days: FloatArray, samples: int) -> Demand:
+def demand(w: InferenceWorkload, days: FloatArray, ctx: Ctx) -> Demand:
     months = days.size
-    growth = (1.0 + w.growth_pct_per_year / 100.0) ** (np.arange(months) / 12.0)
-    per_day = np.full((samples, 1), w.requests_per_day_value) * growth[None, :]
+    growth_pct = ctx.draw(f"workload:{w.name}:growth_pct_per_year", w.growth_pct_per_year)[:, None]
+    growth = (1.0 + growth_pct / 100.0) ** (np.arange(months)[None, :] / 12.0)
+    rpd = ctx.draw(f"workload:{w.name}:requests_per_day", w.requests_per_day_value) * ctx.draw("volume_scale", 1.0)
+    per_day = rpd[:, None] * growth
     profile = (
         normalise_profile(w.hourly_profile)
         if w.hourly_profile is not None
@@ -218,13 +226,14 @@ def serve(
     eff: Efficiency,
     max_tp: int,
     forced_tp: int | None,
-    samples: int,
+    ctx: Ctx,
     field_path: str,
 ) -> Served:
+    samples = ctx.samples
     precision = w.precision or model.default_precision
     compute = compute_precision(precision, acc)
     shape = model_shape(model)
-    hw = hardware_shape(acc, eff, compute, samples)
+    hw = hardware_shape(acc, eff, compute, samples, ctx)
     bpw, kvb = BYTES_PER_WEIGHT[precision], kv_bytes_for(compute)
     tps = [forced_tp] if forced_tp else [t for t in TP_CANDIDATES if t <= max_tp]
     if not tps:
@@ -304,15 +313,37 @@ class OptionExcluded(Exception):
     """Raised by an option builder when the option cannot serve the scenario (e.g. no fine-tuning offer)."""
 
 
-class Rates:
-    """Catalog rates with per-option overrides, as (S,) arrays."""
+@dataclass
+class Ctx:
+    """Sample count and sampled inputs for one evaluation.
 
-    def __init__(self, catalog: Catalog, overrides: dict[str, float], samples: int) -> None:
-        self.catalog, self.overrides, self.samples = catalog, overrides, samples
+    ``draws`` maps an input key to an (S,) array of sampled values; inputs not
+    drawn take their scenario or catalog value. Keys:
+    ``rate:<rate id>``, ``option:<name>:<field>`` (server_price_usd,
+    electricity_usd_per_kwh, pue, usd_per_gpu_h, token_price_factor),
+    ``workload:<name>:<field>`` (requests_per_day, growth_pct_per_year),
+    ``assumptions:discount_rate_pct``, ``efficiency:<accelerator>:<factor>``,
+    ``volume_scale`` (multiplies every inference workload's requests).
+    """
+
+    samples: int = 1
+    draws: dict[str, FloatArray] = field(default_factory=dict)
+
+    def draw(self, key: str, default: float) -> FloatArray:
+        if key in self.draws:
+            return np.asarray(self.draws[key], dtype=float).reshape(self.samples)
+        return np.full(self.samples, float(default))
+
+
+class Rates:
+    """Catalog rates with per-option overrides, as (S,) arrays (sampled where the context draws them)."""
+
+    def __init__(self, catalog: Catalog, overrides: dict[str, float], ctx: Ctx) -> None:
+        self.catalog, self.overrides, self.ctx, self.samples = catalog, overrides, ctx, ctx.samples
 
     def __call__(self, key: str) -> FloatArray:
         value = self.overrides.get(key, self.catalog.rate(key))
-        return np.full(self.samples, float(value))
+        return self.ctx.draw(f"rate:{key}", value)
 
     def scalar(self, key: str) -> float:
         return float(self(key)[0])
@@ -325,9 +356,10 @@ def _engineer_salary(region_salary: float, o: OnPremOption | CloudGpuOption | Ap
 
 
 def onprem_outcome(
-    sc: Scenario, cat: Catalog, o: OnPremOption, idx: int, demands: list[Demand], days: FloatArray, samples: int
+    sc: Scenario, cat: Catalog, o: OnPremOption, idx: int, demands: list[Demand], days: FloatArray, ctx: Ctx
 ) -> Outcome:
-    rates = Rates(cat, o.rates, samples)
+    samples = ctx.samples
+    rates = Rates(cat, o.rates, ctx)
     if o.server is not None:
         server = cat.servers.get(o.server)
     else:
@@ -344,7 +376,7 @@ def onprem_outcome(
             eff,
             server.gpus,
             o.tensor_parallel,
-            samples,
+            ctx,
             f"options.{idx}",
         )
         for d in demands
@@ -449,6 +481,8 @@ def onprem_outcome(
         else f"regions/{region.id}: {region.electricity_usd_per_kwh.source}"
     )
     pue = o.pue if o.pue is not None else region.pue.value
+    tariff_arr = ctx.draw(f"option:{o.name}:electricity_usd_per_kwh", tariff)
+    pue_arr = ctx.draw(f"option:{o.name}:pue", pue)
     salary = _engineer_salary(region.engineer_salary_usd_per_year.value, o, rates)
     life_months = round(12 * (o.hardware_life_years or rates.scalar("hardware_life_years")))
     fte_base = np.full(samples, o.staffing.fte_base) if o.staffing.fte_base is not None else rates("onprem_fte_base")
@@ -462,7 +496,7 @@ def onprem_outcome(
         name=o.name,
         servers_needed=servers_needed,
         gpus_per_server=server.gpus,
-        server_price_usd=np.full(samples, server_price),
+        server_price_usd=ctx.draw(f"option:{o.name}:server_price_usd", server_price),
         server_price_source=price_source,
         network_pct_of_servers=rates("network_fabric_pct_of_servers"),
         storage_usd_per_server=rates("storage_tb_per_server") * rates("storage_usd_per_tb"),
@@ -475,9 +509,9 @@ def onprem_outcome(
         colocation_usd_per_kw_month=rates("colocation_usd_per_kw_month"),
         server_max_power_kw=np.full(samples, max_kw),
         energy_it_kwh=energy_it_kwh,
-        electricity_usd_per_kwh=np.full(samples, tariff),
+        electricity_usd_per_kwh=tariff_arr,
         electricity_source=tariff_source,
-        pue=np.full(samples, pue),
+        pue=pue_arr,
         maintenance_pct_per_year=rates("maintenance_pct_per_year"),
         licence_usd_per_gpu_year=rates("software_licence_usd_per_gpu_year"),
         update_hours_per_server_month=rates("software_update_hours_per_server_month"),
@@ -515,7 +549,7 @@ def onprem_outcome(
     return Outcome(
         ledger=ledger,
         sizing=sizing,
-        energy_kwh=(energy_it_kwh + ft_kwh) * pue,
+        energy_kwh=(energy_it_kwh + ft_kwh) * pue_arr[:, None],
         grid_kgco2e_per_kwh=region.grid_kgco2e_per_kwh.value,
         busy_gpu_h=float((busy_gpus.sum(axis=-1) * days[None, :])[0].sum() + ft_busy_gpu_h[0].sum()),
         provisioned_gpu_h=float((gpus_owned * hours)[0].sum()),
@@ -545,9 +579,10 @@ def _finetune_result(
 
 
 def cloud_outcome(
-    sc: Scenario, cat: Catalog, o: CloudGpuOption, idx: int, demands: list[Demand], days: FloatArray, samples: int
+    sc: Scenario, cat: Catalog, o: CloudGpuOption, idx: int, demands: list[Demand], days: FloatArray, ctx: Ctx
 ) -> Outcome:
-    rates = Rates(cat, o.rates, samples)
+    samples = ctx.samples
+    rates = Rates(cat, o.rates, ctx)
     inst = cat.cloud_instances.get(o.instance)
     acc = cat.accelerators.get(inst.accelerator)
     eff = efficiency_for(cat, acc.id, o.engine)
@@ -562,7 +597,7 @@ def cloud_outcome(
             eff,
             inst.gpus,
             o.tensor_parallel,
-            samples,
+            ctx,
             f"options.{idx}",
         )
         for d in demands
@@ -650,7 +685,7 @@ def cloud_outcome(
             name=o.name,
             instance_hours=instance_hours,
             gpus_per_instance=inst.gpus,
-            usd_per_gpu_h=np.full(samples, price.usd_per_gpu_h),
+            usd_per_gpu_h=ctx.draw(f"option:{o.name}:usd_per_gpu_h", price.usd_per_gpu_h),
             price_label=label,
             price_source=f"cloud_instances/{inst.id}: {price.source} ({price.as_of.isoformat()})",
             egress_gb=egress_gb,
@@ -700,9 +735,10 @@ def cloud_outcome(
 
 
 def api_outcome(
-    sc: Scenario, cat: Catalog, o: ApiOption, idx: int, demands: list[Demand], days: FloatArray, samples: int
+    sc: Scenario, cat: Catalog, o: ApiOption, idx: int, demands: list[Demand], days: FloatArray, ctx: Ctx
 ) -> Outcome:
-    rates = Rates(cat, o.rates, samples)
+    samples = ctx.samples
+    rates = Rates(cat, o.rates, ctx)
     off = cat.api_offerings.get(o.offering)
     months = days.size
     zero = np.zeros((samples, months))
@@ -779,9 +815,10 @@ def api_outcome(
         tok_in += d.input_tokens - cached
         tok_cached += cached
         tok_out += d.output_tokens
-        cost_in += (d.input_tokens - cached) * tp.input_usd_per_mtok
-        cost_cached += cached * tp.cached_input_usd_per_mtok
-        cost_out += d.output_tokens * tp.output_usd_per_mtok
+        factor = ctx.draw(f"option:{o.name}:token_price_factor", 1.0)[:, None]
+        cost_in += (d.input_tokens - cached) * tp.input_usd_per_mtok * factor
+        cost_cached += cached * tp.cached_input_usd_per_mtok * factor
+        cost_out += d.output_tokens * tp.output_usd_per_mtok * factor
         if off.model is not None and off.model != w.model:
             notes.append(f"{off.id} serves {off.model}, workload {w.name!r} asks for {w.model}: not like for like.")
         elif off.model is None:
@@ -861,29 +898,79 @@ def exclusion_reason(sc: Scenario, cat: Catalog, o: OnPremOption | CloudGpuOptio
 # ---------------------------------------------------------------- evaluate
 
 
-def evaluate(sc: Scenario, cat: Catalog, samples: int = 1) -> Result:
-    """Evaluate every option of a scenario and compare them."""
+@dataclass
+class Run:
+    """Every option's outcome for S samples: what ``evaluate`` reports (sample 0) and analysis consumes."""
+
+    ctx: Ctx
+    days: FloatArray
+    demands: list[Demand]
+    outcomes: dict[str, Outcome]
+    excluded: dict[str, str]
+    """Option name → reason."""
+    kinds: dict[str, str]
+    tokens: FloatArray
+    """Input + output tokens per month, shape (S, M)."""
+    output_tokens: FloatArray
+    discount_rate_pct: FloatArray
+
+    def monthly(self, name: str) -> FloatArray:
+        return self.outcomes[name].ledger.monthly_usd
+
+    def total(self, name: str) -> FloatArray:
+        return self.outcomes[name].ledger.total_usd
+
+    def npv(self, name: str) -> FloatArray:
+        return npv(self.monthly(name), self.discount_rate_pct)
+
+    def per_mtok(self, name: str) -> FloatArray:
+        out: FloatArray = self.total(name) / self.tokens.sum(axis=-1) * 1e6
+        return out
+
+
+def run(sc: Scenario, cat: Catalog, ctx: Ctx | None = None) -> Run:
+    """Evaluate every option for the context's samples (one by default)."""
+    ctx = ctx or Ctx()
     months = sc.assumptions.horizon_months
     days = month_days(sc.assumptions.start_date, months)
-    demands = [demand(w, days, samples) for w in sc.inference_workloads]
-    tokens = np.sum([d.input_tokens + d.output_tokens for d in demands], axis=0)  # (S, M)
-    out_tokens = np.sum([d.output_tokens for d in demands], axis=0)
-    rate = sc.assumptions.discount_rate_pct
-    results: list[OptionResult] = []
-    monthly: dict[str, FloatArray] = {}
+    demands = [demand(w, days, ctx) for w in sc.inference_workloads]
+    outcomes: dict[str, Outcome] = {}
+    excluded: dict[str, str] = {}
     for idx, o in enumerate(sc.options):
         reason = exclusion_reason(sc, cat, o)
+        if reason is None:
+            try:
+                outcomes[o.name] = OPTION_KINDS[o.kind](sc, cat, o, idx, demands, days, ctx)  # type: ignore[operator]
+            except OptionExcluded as exc:
+                reason = str(exc)
         if reason is not None:
-            results.append(OptionResult(name=o.name, kind=o.kind, excluded=True, reason=reason))
+            excluded[o.name] = reason
+    return Run(
+        ctx=ctx,
+        days=days,
+        demands=demands,
+        outcomes=outcomes,
+        excluded=excluded,
+        kinds={o.name: o.kind for o in sc.options},
+        tokens=np.sum([d.input_tokens + d.output_tokens for d in demands], axis=0),
+        output_tokens=np.sum([d.output_tokens for d in demands], axis=0),
+        discount_rate_pct=ctx.draw("assumptions:discount_rate_pct", sc.assumptions.discount_rate_pct),
+    )
+
+
+def evaluate(sc: Scenario, cat: Catalog, ctx: Ctx | None = None) -> Result:
+    """Evaluate every option of a scenario and compare them (the first sample is reported)."""
+    r = run(sc, cat, ctx)
+    months = sc.assumptions.horizon_months
+    rate = sc.assumptions.discount_rate_pct
+    results: list[OptionResult] = []
+    for o in sc.options:
+        if o.name in r.excluded:
+            results.append(OptionResult(name=o.name, kind=o.kind, excluded=True, reason=r.excluded[o.name]))
             continue
-        try:
-            outcome = OPTION_KINDS[o.kind](sc, cat, o, idx, demands, days, samples)  # type: ignore[operator]
-        except OptionExcluded as exc:
-            results.append(OptionResult(name=o.name, kind=o.kind, excluded=True, reason=str(exc)))
-            continue
+        outcome = r.outcomes[o.name]
         ledger = outcome.ledger
         total = ledger.total_usd
-        monthly[o.name] = ledger.monthly_usd
         energy_mwh = None if outcome.energy_kwh is None else first(outcome.energy_kwh.sum(axis=-1)) / 1000.0
         emissions = (
             None
@@ -900,11 +987,11 @@ def evaluate(sc: Scenario, cat: Catalog, samples: int = 1) -> Result:
                 name=o.name,
                 kind=o.kind,
                 total_cost_usd=first(total),
-                npv_usd=first(npv(ledger.monthly_usd, rate)),
+                npv_usd=first(r.npv(o.name)),
                 capex_usd=first(ledger.category_monthly_usd("capex").sum(axis=-1)),
                 opex_usd=first(ledger.category_monthly_usd("opex").sum(axis=-1)),
-                cost_per_mtok_usd=first(total / tokens.sum(axis=-1) * 1e6),
-                cost_per_m_output_tok_usd=first(total / out_tokens.sum(axis=-1) * 1e6),
+                cost_per_mtok_usd=first(r.per_mtok(o.name)),
+                cost_per_m_output_tok_usd=first(total / r.output_tokens.sum(axis=-1) * 1e6),
                 line_items=[
                     LineItemResult(
                         item=i.item,
@@ -928,16 +1015,16 @@ def evaluate(sc: Scenario, cat: Catalog, samples: int = 1) -> Result:
                 finetune=outcome.finetune,
             )
         )
-    for r in results:
-        if r.excluded:
+    for res in results:
+        if res.excluded:
             continue
         for other in results:
-            if other is r or other.excluded:
+            if other is res or other.excluded:
                 continue
-            be = breakeven_month(monthly[r.name], monthly[other.name])
-            r.breakeven_month[other.name] = None if np.isnan(be[0]) else float(be[0])
-    included = [r for r in results if not r.excluded]
-    cheapest = min(included, key=lambda r: r.total_cost_usd or 0.0).name if included else None
+            be = breakeven_month(r.monthly(res.name)[:1], r.monthly(other.name)[:1])
+            res.breakeven_month[other.name] = None if np.isnan(be[0]) else float(be[0])
+    included = [x for x in results if not x.excluded]
+    cheapest = min(included, key=lambda x: x.total_cost_usd or 0.0).name if included else None
     warnings = [
         f"stale catalog record {kind}/{rid}: as of {d.isoformat()}"
         for kind, rid, d in cat.stale(sc.assumptions.start_date)
@@ -953,7 +1040,7 @@ def evaluate(sc: Scenario, cat: Catalog, samples: int = 1) -> Result:
             "genai_prices_version": genai_prices_version(),
             "catalog_as_of": cat.as_of_range(),
             "catalog_overlays": cat.overlay_files,
-            "samples": samples,
+            "samples": r.ctx.samples,
             "seed": None,
             "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         },
@@ -971,7 +1058,7 @@ def evaluate(sc: Scenario, cat: Catalog, samples: int = 1) -> Result:
                 input_tokens_total=first(d.input_tokens.sum(axis=-1)),
                 output_tokens_total=first(d.output_tokens.sum(axis=-1)),
             )
-            for d in demands
+            for d in r.demands
         ],
         options=results,
         cheapest=cheapest,
