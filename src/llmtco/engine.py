@@ -42,6 +42,7 @@ from llmtco.scenario.schema import (
     ApiOption,
     CloudGpuOption,
     FinetuneWorkload,
+    HybridOption,
     InferenceWorkload,
     OnPremOption,
     Scenario,
@@ -139,18 +140,24 @@ class Demand:
     """One workload's demand over the horizon."""
 
     workload: InferenceWorkload
-    profile: FloatArray
+    profile24: FloatArray
     """24-hour shape, mean 1."""
     rps_avg: FloatArray
     """Average requests/s per month, shape (S, M)."""
     requests: FloatArray
     """Requests per month, shape (S, M)."""
+    profile: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """Load level of each hour class, shape (H,) (see ``hour_classes``)."""
+    hour_weights: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """Hours per day in each hour class, shape (H,), summing to 24."""
+    _hourly: FloatArray | None = field(default=None, repr=False)
 
     @property
     def rps_hourly(self) -> FloatArray:
-        """Requests/s per month and hour, shape (S, M, 24)."""
-        out: FloatArray = self.rps_avg[..., None] * self.profile
-        return out
+        """Requests/s per month and hour class, shape (S, M, H)."""
+        if self._hourly is None:
+            self._hourly = self.rps_avg[..., None] * self.profile
+        return self._hourly
 
     @property
     def input_tokens(self) -> FloatArray:
@@ -185,7 +192,25 @@ def demand(w: InferenceWorkload, days: FloatArray, ctx: Ctx) -> Demand:
         if w.hourly_profile is not None
         else business_hours_profile(w.peak_to_average)
     )
-    return Demand(workload=w, profile=profile, rps_avg=per_day / 86400.0, requests=per_day * days[None, :])
+    return Demand(workload=w, profile24=profile, rps_avg=per_day / 86400.0, requests=per_day * days[None, :])
+
+
+def hour_classes(demands: list[Demand]) -> None:
+    """Group the 24 hours into classes with the same load for every workload.
+
+    Every hourly computation (replicas, energy, instance-hours, idle windows) is
+    the same for hours of one class, so it runs once per class and is weighted by
+    the class's hours: a business-hours profile has 3-4 classes instead of 24,
+    which is what makes 100,000-sample Monte Carlo runs fast.
+    """
+    if not demands:
+        return
+    stacked = np.round(np.vstack([d.profile24 for d in demands]), 12)  # (W, 24)
+    columns, counts = np.unique(stacked.T, axis=0, return_counts=True)  # (H, W), (H,)
+    for i, d in enumerate(demands):
+        d.profile = np.asarray(columns[:, i], dtype=float)
+        d.hour_weights = counts.astype(float)
+        d._hourly = None
 
 
 # ---------------------------------------------------------------- serving a workload on hardware
@@ -238,8 +263,10 @@ def serve(
     tps = [forced_tp] if forced_tp else [t for t in TP_CANDIDATES if t <= max_tp]
     if not tps:
         raise InfeasibleError(f"{field_path}: tensor_parallel {forced_tp} exceeds the {max_tp} GPUs per machine")
+    # the tensor-parallel layout is chosen on the first sample; only that layout is evaluated for all samples
+    hw0 = _first_sample(hw) if samples > 1 else hw
     points = [
-        serving_point(shape, hw, bpw, kvb, t, w.input_tokens, w.output_tokens, w.slo.tpot_ms, w.slo.ttft_ms, samples)
+        serving_point(shape, hw0, bpw, kvb, t, w.input_tokens, w.output_tokens, w.slo.tpot_ms, w.slo.ttft_ms, 1)
         for t in tps
     ]
     if not any(p.feasible[0] > 0 for p in points):
@@ -261,7 +288,24 @@ def serve(
             f"TTFT {float(best.ttft_ms[0]):.0f} ms, TPOT {float(best.tpot_ms[0]):.1f} ms. "
             "Relax the SLO or use a faster accelerator."
         )
-    return Served(demand=d, point=pick_tensor_parallel(points), precision=precision)
+    chosen = pick_tensor_parallel(points)
+    if samples > 1:
+        chosen = serving_point(
+            shape, hw, bpw, kvb, chosen.tp, w.input_tokens, w.output_tokens, w.slo.tpot_ms, w.slo.ttft_ms, samples
+        )
+    return Served(demand=d, point=chosen, precision=precision)
+
+
+def _first_sample(hw: HardwareShape) -> HardwareShape:
+    """The hardware of sample 0 only (fields as one-element arrays)."""
+    from dataclasses import fields, replace
+
+    changes = {
+        f.name: np.asarray(getattr(hw, f.name)).reshape(-1)[:1]
+        for f in fields(hw)
+        if isinstance(getattr(hw, f.name), np.ndarray)
+    }
+    return replace(hw, **changes)
 
 
 def _col(x: FloatArray) -> FloatArray:
@@ -289,11 +333,13 @@ def workload_sizing(s: Served) -> WorkloadSizing:
 
 
 def yearly_trend(pct_per_year: FloatArray, months: int) -> FloatArray:
-    """Price multiplier per month from a yearly % change, shape (S, M): (1 + r)^(m / 12)."""
-    out: FloatArray = (1.0 + np.asarray(pct_per_year, dtype=float).reshape(-1, 1) / 100.0) ** (
-        np.arange(months)[None, :] / 12.0
-    )
-    return out
+    """Price multiplier per month from a yearly % change, shape (S, M) (or (1, M) when every sample agrees):
+    (1 + r)^(m / 12)."""
+    r = np.asarray(pct_per_year, dtype=float).reshape(-1, 1)
+    if r.shape[0] > 1 and np.all(r == r[0]):
+        r = r[:1]
+    out: FloatArray = (1.0 + r / 100.0) ** (np.arange(months)[None, :] / 12.0)
+    return np.broadcast_to(out, (np.asarray(pct_per_year).size, months))
 
 
 @dataclass
@@ -338,11 +384,16 @@ class Ctx:
 class Rates:
     """Catalog rates with per-option overrides, as (S,) arrays (sampled where the context draws them)."""
 
-    def __init__(self, catalog: Catalog, overrides: dict[str, float], ctx: Ctx) -> None:
+    def __init__(self, catalog: Catalog, overrides: dict[str, float], ctx: Ctx, option: str = "") -> None:
         self.catalog, self.overrides, self.ctx, self.samples = catalog, overrides, ctx, ctx.samples
+        self.option = option
 
     def __call__(self, key: str) -> FloatArray:
         value = self.overrides.get(key, self.catalog.rate(key))
+        if self.option and f"option:{self.option}:rate:{key}" in self.ctx.draws:
+            return self.ctx.draw(f"option:{self.option}:rate:{key}", value)
+        if key in self.overrides:
+            return self.ctx.draw("", value)
         return self.ctx.draw(f"rate:{key}", value)
 
     def scalar(self, key: str) -> float:
@@ -359,7 +410,7 @@ def onprem_outcome(
     sc: Scenario, cat: Catalog, o: OnPremOption, idx: int, demands: list[Demand], days: FloatArray, ctx: Ctx
 ) -> Outcome:
     samples = ctx.samples
-    rates = Rates(cat, o.rates, ctx)
+    rates = Rates(cat, o.rates, ctx, o.name)
     if o.server is not None:
         server = cat.servers.get(o.server)
     else:
@@ -391,7 +442,9 @@ def onprem_outcome(
         gpus_needed += s.replicas * s.point.tp
     servers_needed = np.ceil(gpus_needed / server.gpus - 1e-9) + o.spare_servers
     # fine-tuning: in the idle hours of the inference fleet where they leave room, else on added servers
-    hourly_need = np.zeros((samples, days.size, 24))
+    hw_ = demands[0].hour_weights if demands else np.ones(24)
+    n_cls = hw_.size
+    hourly_need = np.zeros((samples, days.size, n_cls))
     for s in served:
         need_h = replicas_needed(
             s.demand.rps_hourly, s.point.requests_per_s[:, None, None], np.full((samples, 1, 1), util), redundancy
@@ -410,7 +463,7 @@ def onprem_outcome(
         owned_gpus_now = running_max(servers_needed + ft_servers) * server.gpus
         free = owned_gpus_now[..., None] - hourly_need
         fits, usable_h = finetune.idle_schedule(
-            free, tp_plan.gpus, tp_plan.wall_hours_per_run, runs[None, :], w.deadline_hours, days
+            free, tp_plan.gpus, tp_plan.wall_hours_per_run, runs[None, :], w.deadline_hours, days, hw_
         )
         idle_ok = bool(fits[0].all())
         if not idle_ok:
@@ -441,8 +494,8 @@ def onprem_outcome(
 
     # energy: per hour, busy share of each workload's replicas; the rest of the GPUs idle
     idle_w = np.full((samples, 1, 1), acc.idle_w.value)
-    gpu_w = np.zeros((samples, days.size, 24))
-    busy_gpus = np.zeros((samples, days.size, 24))
+    gpu_w = np.zeros((samples, days.size, n_cls))
+    busy_gpus = np.zeros((samples, days.size, n_cls))
     for s in served:
         cap = np.maximum(s.replicas[..., None] * s.point.requests_per_s[:, None, None], 1e-12)
         busy = np.clip(s.demand.rps_hourly / cap, 0.0, 1.0)
@@ -453,7 +506,7 @@ def onprem_outcome(
     gpu_w += idle_gpus * idle_w
     load_share = busy_gpus / np.maximum(gpus_owned[..., None], 1e-12)
     server_w = owned_servers[..., None] * server.non_gpu_power_w * (0.5 + 0.5 * load_share)
-    energy_it_kwh = (gpu_w + server_w).sum(axis=-1) * days[None, :] / 1000.0
+    energy_it_kwh = ((gpu_w + server_w) @ hw_) * days[None, :] / 1000.0
 
     server_price = (
         o.server_price_usd
@@ -551,7 +604,7 @@ def onprem_outcome(
         sizing=sizing,
         energy_kwh=(energy_it_kwh + ft_kwh) * pue_arr[:, None],
         grid_kgco2e_per_kwh=region.grid_kgco2e_per_kwh.value,
-        busy_gpu_h=float((busy_gpus.sum(axis=-1) * days[None, :])[0].sum() + ft_busy_gpu_h[0].sum()),
+        busy_gpu_h=float(((busy_gpus @ hw_) * days[None, :])[0].sum() + ft_busy_gpu_h[0].sum()),
         provisioned_gpu_h=float((gpus_owned * hours)[0].sum()),
         notes=notes,
         finetune=ft_results,
@@ -582,7 +635,7 @@ def cloud_outcome(
     sc: Scenario, cat: Catalog, o: CloudGpuOption, idx: int, demands: list[Demand], days: FloatArray, ctx: Ctx
 ) -> Outcome:
     samples = ctx.samples
-    rates = Rates(cat, o.rates, ctx)
+    rates = Rates(cat, o.rates, ctx, o.name)
     inst = cat.cloud_instances.get(o.instance)
     acc = cat.accelerators.get(inst.accelerator)
     eff = efficiency_for(cat, acc.id, o.engine)
@@ -605,9 +658,11 @@ def cloud_outcome(
     util = np.full((samples, 1, 1), o.target_utilisation_pct / 100.0)
     redundancy = 1 if o.redundancy == "n+1" else 0
     fixed = o.pricing.startswith("reserved") or not o.autoscaling
-    instances_h = np.zeros((samples, days.size, 24))
-    busy_gpus = np.zeros((samples, days.size, 24))
-    paid_gpus_power = np.zeros((samples, days.size, 24))
+    hw_ = demands[0].hour_weights if demands else np.ones(24)
+    n_cls = hw_.size
+    instances_h = np.zeros((samples, days.size, n_cls))
+    busy_gpus = np.zeros((samples, days.size, n_cls))
+    paid_gpus_power = np.zeros((samples, days.size, n_cls))
     for s in served:
         per_instance = inst.gpus // s.point.tp
         need = replicas_needed(s.demand.rps_hourly, s.point.requests_per_s[:, None, None], util, redundancy)
@@ -625,7 +680,7 @@ def cloud_outcome(
             acc.idle_w.value, _col(s.point.busy_power_w), busy * need * s.point.tp / np.maximum(gpus, 1e-12)
         )
     overhead = 1.0 + (rates("spot_interruption_overhead_pct")[:, None] / 100.0 if o.pricing == "spot" else 0.0)
-    instance_hours = instances_h.sum(axis=-1) * days[None, :] * overhead
+    instance_hours = (instances_h @ hw_) * days[None, :] * overhead
     out_tokens = np.sum([d.output_tokens for d in demands], axis=0)
     egress_gb = out_tokens * rates("bytes_per_token_egress")[:, None] / 1e9
     peak_instances = instances_h.max(axis=-1)
@@ -706,7 +761,7 @@ def cloud_outcome(
     paid_gpus = instances_h * inst.gpus
     load_share = busy_gpus / np.maximum(paid_gpus, 1e-12)
     host_w = paid_gpus * host_w_per_gpu * (0.5 + 0.5 * load_share)
-    energy_kwh = ((paid_gpus_power + host_w).sum(axis=-1) * days[None, :] / 1000.0 * overhead + ft_kwh) * rates.scalar(
+    energy_kwh = (((paid_gpus_power + host_w) @ hw_) * days[None, :] / 1000.0 * overhead + ft_kwh) * rates.scalar(
         "cloud_pue"
     )
     peak_gpus = int(peak_instances[0].max() * inst.gpus)
@@ -727,7 +782,7 @@ def cloud_outcome(
         sizing=sizing,
         energy_kwh=energy_kwh,
         grid_kgco2e_per_kwh=region.grid_kgco2e_per_kwh.value,
-        busy_gpu_h=float((busy_gpus.sum(axis=-1) * days[None, :])[0].sum()),
+        busy_gpu_h=float(((busy_gpus @ hw_) * days[None, :])[0].sum()),
         provisioned_gpu_h=float(instance_hours[0].sum() * inst.gpus),
         notes=notes,
         finetune=ft_results,
@@ -738,7 +793,7 @@ def api_outcome(
     sc: Scenario, cat: Catalog, o: ApiOption, idx: int, demands: list[Demand], days: FloatArray, ctx: Ctx
 ) -> Outcome:
     samples = ctx.samples
-    rates = Rates(cat, o.rates, ctx)
+    rates = Rates(cat, o.rates, ctx, o.name)
     off = cat.api_offerings.get(o.offering)
     months = days.size
     zero = np.zeros((samples, months))
@@ -800,7 +855,7 @@ def api_outcome(
     for d in demands:
         w = d.workload
         tp = token_prices(
-            off, sc.assumptions.start_date, w.input_tokens, w.output_tokens, w.cached_input_fraction, list(d.profile)
+            off, sc.assumptions.start_date, w.input_tokens, w.output_tokens, w.cached_input_fraction, list(d.profile24)
         )
         if w.name in tuned and off.finetune is not None and off.finetune.input_usd_per_mtok is not None:
             ratio = off.finetune.input_usd_per_mtok / max(tp.input_usd_per_mtok, 1e-12)
@@ -862,16 +917,94 @@ def api_outcome(
     )
 
 
-OPTION_KINDS = {"onprem": onprem_outcome, "cloud_gpu": cloud_outcome, "api": api_outcome}
+def split_demand(d: Demand, percentile: float, days: FloatArray) -> tuple[Demand, Demand]:
+    """Split a demand at the load of the day's ``percentile`` hour: (base part, overflow part)."""
+    hourly = d.rps_hourly
+    w = d.hour_weights
+    order = np.argsort(d.profile, kind="stable")
+    share = np.cumsum(w[order]) / w.sum()
+    if percentile <= 0:
+        cap = np.zeros(hourly.shape[:-1])
+    else:
+        cls = order[min(int(np.searchsorted(share, percentile / 100.0 - 1e-12)), order.size - 1)]
+        cap = hourly[..., cls]
+    base_h = np.minimum(hourly, cap[..., None])
+
+    def part(h: FloatArray) -> Demand:
+        per_s = h @ w / 24.0
+        out = Demand(
+            workload=d.workload,
+            profile24=d.profile24,
+            rps_avg=per_s,
+            requests=per_s * 86400.0 * days[None, :],
+            profile=d.profile,
+            hour_weights=w,
+        )
+        out._hourly = h
+        return out
+
+    return part(base_h), part(hourly - base_h)
+
+
+def hybrid_outcome(
+    sc: Scenario, cat: Catalog, o: HybridOption, idx: int, demands: list[Demand], days: FloatArray, ctx: Ctx
+) -> Outcome:
+    """Base fleet for the load up to a percentile hour, overflow option for the rest; one merged ledger."""
+    parts = [split_demand(d, o.base_percentile, days) for d in demands]
+    base_d, over_d = [p[0] for p in parts], [p[1] for p in parts]
+    base_opt = o.base.model_copy(update={"name": o.name})
+    over_update: dict[str, object] = {"name": o.name}
+    if isinstance(o.overflow, CloudGpuOption):
+        over_update["min_replicas"] = 0  # no overflow, no instance
+    over_opt = o.overflow.model_copy(update=over_update)
+    base_out = OPTION_KINDS[base_opt.kind](sc, cat, base_opt, idx, base_d, days, ctx)  # type: ignore[operator]
+    inference_only = sc.model_copy(update={"workloads": list(sc.inference_workloads)})
+    over_out = OPTION_KINDS[over_opt.kind](inference_only, cat, over_opt, idx, over_d, days, ctx)  # type: ignore[operator]
+    ledger = Ledger(option=o.name, months=days.size, samples=ctx.samples)
+    for label, out in (("base", base_out), ("overflow", over_out)):
+        for item in out.ledger.items:
+            item.notes = f"{label}: {item.notes}".rstrip(": ")
+            ledger.add(item)
+    base_share = sum(float((b.requests[0]).sum()) for b in base_d) / max(
+        sum(float(d.requests[0].sum()) for d in demands), 1e-12
+    )
+    energies = [x.energy_kwh for x in (base_out, over_out) if x.energy_kwh is not None]
+    notes = [
+        f"Base ({o.base.kind}) carries the load up to the P{o.base_percentile:g} hour of the day "
+        f"({base_share * 100:.0f} % of requests); the rest overflows to {o.overflow.kind}."
+    ]
+    notes += [f"base: {n}" for n in base_out.notes] + [f"overflow: {n}" for n in over_out.notes]
+    return Outcome(
+        ledger=ledger,
+        sizing=base_out.sizing,
+        energy_kwh=np.sum(energies, axis=0) if energies else None,
+        grid_kgco2e_per_kwh=base_out.grid_kgco2e_per_kwh or over_out.grid_kgco2e_per_kwh,
+        busy_gpu_h=base_out.busy_gpu_h,
+        provisioned_gpu_h=base_out.provisioned_gpu_h,
+        notes=notes,
+        finetune=base_out.finetune,
+    )
+
+
+OPTION_KINDS = {"onprem": onprem_outcome, "cloud_gpu": cloud_outcome, "api": api_outcome, "hybrid": hybrid_outcome}
 """Registry: option kind → function building its Outcome."""
 
 
 # ---------------------------------------------------------------- constraints
 
 
-def exclusion_reason(sc: Scenario, cat: Catalog, o: OnPremOption | CloudGpuOption | ApiOption) -> str | None:
+def exclusion_reason(
+    sc: Scenario, cat: Catalog, o: OnPremOption | CloudGpuOption | ApiOption | HybridOption
+) -> str | None:
     """Why an option breaks the scenario's constraints, or None."""
     c = sc.constraints
+    if isinstance(o, HybridOption):
+        for label, part in (("base", o.base), ("overflow", o.overflow)):
+            part = part.model_copy(update={"certifications": [*part.certifications, *o.certifications]})
+            reason = exclusion_reason(sc, cat, part)
+            if reason is not None:
+                return f"{label}: {reason}"
+        return None
     if c.air_gapped and o.kind == "api":
         return "air-gapped operation: a hosted API needs an external network connection"
     if c.air_gapped and o.kind == "cloud_gpu":
@@ -934,6 +1067,7 @@ def run(sc: Scenario, cat: Catalog, ctx: Ctx | None = None) -> Run:
     months = sc.assumptions.horizon_months
     days = month_days(sc.assumptions.start_date, months)
     demands = [demand(w, days, ctx) for w in sc.inference_workloads]
+    hour_classes(demands)
     outcomes: dict[str, Outcome] = {}
     excluded: dict[str, str] = {}
     for idx, o in enumerate(sc.options):
@@ -1023,6 +1157,11 @@ def evaluate(sc: Scenario, cat: Catalog, ctx: Ctx | None = None) -> Result:
                 continue
             be = breakeven_month(r.monthly(res.name)[:1], r.monthly(other.name)[:1])
             res.breakeven_month[other.name] = None if np.isnan(be[0]) else float(be[0])
+    if r.ctx.samples == 1 and not r.ctx.draws:
+        from llmtco.analysis.breakeven import breakeven_volumes
+
+        for name, row in breakeven_volumes(sc, cat).items():
+            next(x for x in results if x.name == name).breakeven_volume = row
     included = [x for x in results if not x.excluded]
     cheapest = min(included, key=lambda x: x.total_cost_usd or 0.0).name if included else None
     warnings = [
@@ -1066,9 +1205,23 @@ def evaluate(sc: Scenario, cat: Catalog, ctx: Ctx | None = None) -> Result:
     )
 
 
+def expanded_options(sc: Scenario) -> list[OnPremOption | CloudGpuOption | ApiOption]:
+    """Options with each hybrid replaced by its base and overflow parts."""
+    out: list[OnPremOption | CloudGpuOption | ApiOption] = []
+    for opt in sc.options:
+        if isinstance(opt, HybridOption):
+            out += [
+                opt.base.model_copy(update={"name": f"{opt.name} (base)"}),
+                opt.overflow.model_copy(update={"name": f"{opt.name} (overflow)"}),
+            ]
+        else:
+            out.append(opt)
+    return out
+
+
 def _used(sc: Scenario, kind: str, rid: str, cat: Catalog) -> bool:
     """Is this catalog record used by the scenario (for stale warnings)?"""
-    for o in sc.options:
+    for o in expanded_options(sc):
         if kind == "servers" and isinstance(o, OnPremOption):
             sid = o.server or next((s.id for s in cat.servers if s.accelerator == o.accelerator), None)
             if sid == rid:
@@ -1329,7 +1482,7 @@ def assumptions_used(sc: Scenario, cat: Catalog) -> list[Assumption]:
             )
         )
 
-    for o in sc.options:
+    for o in expanded_options(sc):
         if isinstance(o, OnPremOption):
             server = (
                 cat.servers.get(o.server)

@@ -142,14 +142,17 @@ def idle_schedule(
     runs: FloatArray,
     deadline_hours: float | None,
     days: FloatArray,
+    hour_weights: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Whether each month's runs fit in the hours with at least ``gpus`` idle GPUs.
 
-    ``free_gpus`` is (S, M, 24). Returns (fits per sample and month, usable hours per day).
+    ``free_gpus`` is (S, M, H) over hour classes of ``hour_weights`` hours each (default: 24 single
+    hours). Returns (fits per sample and month, usable hours per day).
     A run uses the idle window day after day; it must finish within the deadline
     (hours from its start), and all of the month's runs within the month.
     """
-    usable = (free_gpus >= gpus).sum(axis=-1).astype(float)  # hours per day
+    weights = np.ones(free_gpus.shape[-1]) if hour_weights is None else np.asarray(hour_weights, dtype=float)
+    usable = (free_gpus >= gpus).astype(float) @ weights  # hours per day
     days_per_run = np.where(usable > 0, wall_hours / np.maximum(usable, 1e-9), np.inf)
     limit_days = (
         np.full_like(days_per_run, np.inf)

@@ -101,6 +101,10 @@ class OptionResult:
     """Busy GPU-hours / provisioned GPU-hours over the horizon (self-hosted options)."""
     finetune: list[FinetuneResult] = field(default_factory=list)
     breakeven_month: dict[str, float | None] = field(default_factory=dict)
+    breakeven_volume: dict[str, dict[str, float] | None] = field(default_factory=dict)
+    """On-prem options only, per cloud/API option: the volume at which both cost the same over the horizon
+    (scale factor on every inference workload, tokens per month in the first month, requests per day),
+    or null when it is outside 1 %-100 x the scenario's volume."""
     """Per other option: first month from which this option's cumulative cost stays at or
     below the other's (0: from the start; null: not within the horizon)."""
     cumulative_usd: list[float] = field(default_factory=list)

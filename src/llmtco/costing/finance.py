@@ -10,8 +10,11 @@ from llmtco.perf.shapes import FloatArray
 def discount_factors(months: int, rate_pct_per_year: FloatArray | float) -> FloatArray:
     """Factor per month for cash paid at the start of month m: (1 + r)^(-m/12), shape (S, M)."""
     r = np.asarray(rate_pct_per_year, dtype=float).reshape(-1, 1) / 100.0
+    n = r.shape[0]
+    if n > 1 and np.all(r == r[0]):
+        r = r[:1]
     m = np.arange(months, dtype=float)[None, :]
-    out: FloatArray = (1.0 + r) ** (-m / 12.0)
+    out: FloatArray = np.broadcast_to((1.0 + r) ** (-m / 12.0), (n, months))
     return out
 
 

@@ -75,18 +75,23 @@ class Ledger:
     samples: int
     items: list[LineItem] = field(default_factory=list)
 
+    _monthly: FloatArray | None = field(default=None, repr=False)
+
     def add(self, item: LineItem) -> None:
         shape = (self.samples, self.months)
         item.monthly_usd = np.broadcast_to(np.asarray(item.monthly_usd, dtype=float), shape).copy()
         self.items.append(item)
+        self._monthly = None
 
     @property
     def monthly_usd(self) -> FloatArray:
-        """Total per month, shape (S, M)."""
-        if not self.items:
-            return np.zeros((self.samples, self.months))
-        out: FloatArray = np.sum([i.monthly_usd for i in self.items], axis=0)
-        return out
+        """Total per month, shape (S, M) (computed once; items are only ever added)."""
+        if self._monthly is None:
+            total = np.zeros((self.samples, self.months))
+            for i in self.items:
+                total += i.monthly_usd
+            self._monthly = total
+        return self._monthly
 
     def category_monthly_usd(self, category: Category) -> FloatArray:
         parts = [i.monthly_usd for i in self.items if i.category == category]

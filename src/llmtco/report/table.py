@@ -91,6 +91,15 @@ def render_table(result: Result, width: int = 160) -> str:
                     f"TTFT {ws.ttft_ms:,.0f} ms, TPOT {ws.tpot_ms:.1f} ms, {ws.precision}"
                 )
     for o in included:
+        for other_name, v in o.breakeven_volume.items():
+            if v is None:
+                console.print(f"break-even volume {o.name} vs {other_name}: none between 1 % and 100 x today's volume")
+            else:
+                console.print(
+                    f"break-even volume {o.name} vs {other_name}: {v['tokens_per_month'] / 1e9:,.2f} B tokens/month "
+                    f"({v['scale']:.2f} x today, {v['requests_per_day']:,.0f} requests/day)"
+                )
+    for o in included:
         for ft in o.finetune:
             where = f"{ft.gpus} x {ft.accelerator}, " if ft.gpus else ""
             console.print(

@@ -12,10 +12,10 @@ from pydantic import BaseModel, ValidationError
 
 from llmtco.catalog import Catalog, load_catalog
 from llmtco.errors import CatalogError, Issue, ScenarioError, did_you_mean
-from llmtco.scenario.schema import ApiOption, CloudGpuOption, OnPremOption, Scenario
+from llmtco.scenario.schema import ApiOption, CloudGpuOption, HybridOption, OnPremOption, Scenario
 from llmtco.yamlio import load_yaml, load_yaml_text, position, to_plain
 
-_TAGS = {"onprem": OnPremOption, "cloud_gpu": CloudGpuOption, "api": ApiOption}
+_TAGS = {"onprem": OnPremOption, "cloud_gpu": CloudGpuOption, "api": ApiOption, "hybrid": HybridOption}
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -90,36 +90,42 @@ def _catalog_refs(sc: Scenario, cat: Catalog) -> Iterable[tuple[tuple[Any, ...],
             yield loc, f"unknown {table.kind} id {key!r}.{did_you_mean(key, table.records)}"
 
     yield from check(("assumptions", "region"), cat.regions, sc.assumptions.region)
-    for i, w in enumerate(sc.workloads):
-        yield from check(("workloads", i, "model"), cat.models, w.model)
-    for i, o in enumerate(sc.options):
+    for wi, w in enumerate(sc.workloads):
+        yield from check(("workloads", wi, "model"), cat.models, w.model)
+    parts: list[tuple[tuple[Any, ...], Any]] = []
+    for oi, opt in enumerate(sc.options):
+        if isinstance(opt, HybridOption):
+            parts += [(("options", oi, "base"), opt.base), (("options", oi, "overflow"), opt.overflow)]
+        else:
+            parts.append((("options", oi), opt))
+    for i, o in parts:
         for key in o.rates:
             if key not in cat.rates:
-                yield ("options", i, "rates", key), f"unknown rate id {key!r}.{did_you_mean(key, cat.rates.records)}"
+                yield (*i, "rates", key), f"unknown rate id {key!r}.{did_you_mean(key, cat.rates.records)}"
         if isinstance(o, OnPremOption):
-            yield from check(("options", i, "server"), cat.servers, o.server)
-            yield from check(("options", i, "accelerator"), cat.accelerators, o.accelerator)
-            yield from check(("options", i, "region"), cat.regions, o.region)
+            yield from check((*i, "server"), cat.servers, o.server)
+            yield from check((*i, "accelerator"), cat.accelerators, o.accelerator)
+            yield from check((*i, "region"), cat.regions, o.region)
             if (
                 o.accelerator is not None
                 and o.accelerator in cat.accelerators
                 and not any(s.accelerator == o.accelerator for s in cat.servers)
             ):
                 yield (
-                    ("options", i, "accelerator"),
+                    (*i, "accelerator"),
                     (f"no catalog server carries accelerator {o.accelerator!r}; add one to a catalog overlay"),
                 )
         elif isinstance(o, CloudGpuOption):
-            yield from check(("options", i, "instance"), cat.cloud_instances, o.instance)
+            yield from check((*i, "instance"), cat.cloud_instances, o.instance)
             inst = cat.cloud_instances.records.get(o.instance)
             if inst is not None and inst.price(o.pricing) is None:
                 allowed = ", ".join(p.model for p in inst.prices)
                 yield (
-                    ("options", i, "pricing"),
+                    (*i, "pricing"),
                     (f"{o.pricing} is not published for {o.instance} in the catalog. Allowed: {allowed}."),
                 )
         elif isinstance(o, ApiOption):
-            yield from check(("options", i, "offering"), cat.api_offerings, o.offering)
+            yield from check((*i, "offering"), cat.api_offerings, o.offering)
 
 
 def parse_scenario(
@@ -138,10 +144,14 @@ def parse_scenario(
                 )
             ]
         )
+    from llmtco.analysis.uncertainty import extract
+
+    data, dists = extract(data, file, node)
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_issues_from_validation(exc, file, node, data)) from None
+    sc._distributions = dists
     files = list(catalog_files)
     if sc.calibration is not None:
         profile = Path(file).parent / sc.calibration if file not in ("<scenario>", "<string>") else Path(sc.calibration)

@@ -7,9 +7,9 @@ Every field has a default where a sensible one exists; the JSON Schema that
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
 
 NonNeg = Annotated[float, Field(ge=0)]
 Pct = Annotated[float, Field(ge=0, le=100)]
@@ -240,7 +240,24 @@ class ApiOption(_OptionBase):
     )
 
 
-Option = Annotated[OnPremOption | CloudGpuOption | ApiOption, Field(discriminator="kind")]
+class HybridOption(_Model):
+    """A base fleet sized to a percentile of the hourly load, with the rest overflowing elsewhere."""
+
+    name: str = Field(min_length=1, max_length=80)
+    kind: Literal["hybrid"] = "hybrid"
+    base: Annotated[OnPremOption | CloudGpuOption, Field(discriminator="kind")] = Field(
+        description="On-prem servers or reserved cloud instances (its name is ignored)."
+    )
+    overflow: Annotated[CloudGpuOption | ApiOption, Field(discriminator="kind")] = Field(
+        description="On-demand cloud GPUs or a hosted API for the load above the base (its name is ignored)."
+    )
+    base_percentile: float = Field(
+        90.0, ge=0, le=100, description="The base carries the load up to this percentile of the day's hours [%]."
+    )
+    certifications: list[str] = Field(default_factory=list)
+
+
+Option = Annotated[OnPremOption | CloudGpuOption | ApiOption | HybridOption, Field(discriminator="kind")]
 
 
 class Constraints(_Model):
@@ -257,8 +274,23 @@ class Constraints(_Model):
     )
 
 
+class Uncertainty(_Model):
+    """What ``simulate`` and ``sensitivity`` sample besides the distributions written in fields."""
+
+    catalog_ranges: bool = Field(
+        True, description="Also sample the ranges the catalog records (server prices, tariffs, rates)."
+    )
+
+
 class Scenario(_Model):
     """What to serve, which ways to compare, and under which constraints."""
+
+    _distributions: list[Any] = PrivateAttr(default_factory=list)
+
+    @property
+    def distributions(self) -> list[Any]:
+        """Uncertain inputs written as distributions in the file (``analysis.uncertainty.Dist``)."""
+        return self._distributions
 
     name: str = Field("Unnamed scenario", max_length=200)
     description: str = ""
@@ -275,6 +307,7 @@ class Scenario(_Model):
 
     options: list[Option] = Field(min_length=1)
     constraints: Constraints = Field(default_factory=Constraints)
+    uncertainty: Uncertainty | None = Field(None, description="Uncertainty analysis settings.")
     calibration: str | None = Field(
         None,
         description="Calibration profile YAML written by `llmtco calibrate` (path relative to this file).",

@@ -1,0 +1,1 @@
+"""Decision analysis on top of the engine: uncertainty, sensitivity, break-even volume."""
