@@ -196,7 +196,7 @@ def demand(w: InferenceWorkload, days: FloatArray, ctx: Ctx) -> Demand:
 
 
 def hour_classes(demands: list[Demand]) -> None:
-    """Group the 24 hours into classes with the same load for every workload.
+    """Group the 24 hours (168 with a weekly shape) into classes with the same load for every workload.
 
     Every hourly computation (replicas, energy, instance-hours, idle windows) is
     the same for hours of one class, so it runs once per class and is weighted by
@@ -205,11 +205,21 @@ def hour_classes(demands: list[Demand]) -> None:
     """
     if not demands:
         return
-    stacked = np.round(np.vstack([d.profile24 for d in demands]), 12)  # (W, 24)
+    weekly = any(d.workload.weekly_profile is not None for d in demands)
+
+    def hours(d: Demand) -> FloatArray:
+        if not weekly:
+            return d.profile24
+        days = np.asarray(d.workload.weekly_profile or [1.0] * 7, dtype=float)
+        days = days / days.mean()
+        out: FloatArray = (days[:, None] * d.profile24[None, :]).reshape(-1)  # 168 hours of a week
+        return out
+
+    stacked = np.round(np.vstack([hours(d) for d in demands]), 12)  # (W, 24 or 168)
     columns, counts = np.unique(stacked.T, axis=0, return_counts=True)  # (H, W), (H,)
     for i, d in enumerate(demands):
         d.profile = np.asarray(columns[:, i], dtype=float)
-        d.hour_weights = counts.astype(float)
+        d.hour_weights = counts.astype(float) / (7.0 if weekly else 1.0)  # average hours per day
         d._hourly = None
 
 
@@ -441,6 +451,8 @@ def onprem_outcome(
         s.replicas = running_max(need)
         gpus_needed += s.replicas * s.point.tp
     servers_needed = np.ceil(gpus_needed / server.gpus - 1e-9) + o.spare_servers
+    if o.servers is not None:
+        servers_needed = np.full_like(servers_needed, float(o.servers))
     # fine-tuning: in the idle hours of the inference fleet where they leave room, else on added servers
     hw_ = demands[0].hour_weights if demands else np.ones(24)
     n_cls = hw_.size
@@ -680,6 +692,8 @@ def cloud_outcome(
             acc.idle_w.value, _col(s.point.busy_power_w), busy * need * s.point.tp / np.maximum(gpus, 1e-12)
         )
     overhead = 1.0 + (rates("spot_interruption_overhead_pct")[:, None] / 100.0 if o.pricing == "spot" else 0.0)
+    if o.instances is not None:
+        instances_h = np.full_like(instances_h, float(o.instances))
     instance_hours = (instances_h @ hw_) * days[None, :] * overhead
     out_tokens = np.sum([d.output_tokens for d in demands], axis=0)
     egress_gb = out_tokens * rates("bytes_per_token_egress")[:, None] / 1e9

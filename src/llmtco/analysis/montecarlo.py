@@ -30,9 +30,12 @@ def _breakeven_from_cumulative(cum_a: FloatArray, cum_b: FloatArray) -> FloatArr
     return np.where(any_above & (last_above == months - 1), np.nan, out)
 
 
-def _pct(x: FloatArray) -> dict[str, float]:
-    p10, p50, p90 = np.nanpercentile(x, [10, 50, 90]) if np.isfinite(x).any() else (np.nan,) * 3
-    return {"p10": float(p10), "p50": float(p50), "p90": float(p90), "mean": float(np.nanmean(x))}
+def _pct(x: FloatArray) -> dict[str, float | None]:
+    finite = x[np.isfinite(x)]
+    if finite.size == 0:
+        return {"p10": None, "p50": None, "p90": None, "mean": None}
+    p10, p50, p90 = np.percentile(finite, [10, 50, 90])
+    return {"p10": float(p10), "p50": float(p50), "p90": float(p90), "mean": float(finite.mean())}
 
 
 @dataclass

@@ -508,6 +508,153 @@ class _spinner:
         self.status.__exit__(None, None, None)
 
 
+def _fmt_usd(v: float) -> str:
+    return f"{v / 1e6:,.2f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.1f}k"
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file (distributions in fields, uncertainty: ...).")],
+    samples: Annotated[
+        int, typer.Option("--samples", "-n", min=1, max=10_000_000, help="Monte Carlo samples.")
+    ] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (recorded in the output).")] = 0,
+    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    output: OutputOpt = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Monte Carlo over every uncertain input: P10/P50/P90 per option, P(cheapest), break-even distribution."""
+    import json as _json
+
+    from rich.progress import Progress
+
+    from llmtco.analysis.montecarlo import simulate as run_simulate
+
+    sc, cat = load_scenario(scenario, catalog or [])
+    with Progress(console=__import__("rich.console").console.Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("simulating", total=samples)
+        sim = run_simulate(sc, cat, samples, seed, progress=lambda n: bar.advance(task, n))
+    doc = sim.summary()
+    doc["scenario"] = sc.name
+    if format is ProbeFormat.json:
+        emit(_json.dumps(doc, indent=2, allow_nan=False, default=lambda x: None) + "\n", output)
+        return
+    lines = [f"{sc.name}: {samples:,} samples, seed {seed}, {len(doc['inputs'])} uncertain input(s)", ""]
+    lines.append(f"{'option':30} {'P10':>10} {'P50':>10} {'P90':>10} {'P(cheapest)':>12}   (total cost, USD)")
+    for name, o in doc["options"].items():
+        t = o["total_cost_usd"]
+        lines.append(
+            f"{name[:30]:30} {_fmt_usd(t['p10']):>10} {_fmt_usd(t['p50']):>10} {_fmt_usd(t['p90']):>10} "
+            f"{o['probability_cheapest'] * 100:11.1f}%"
+        )
+    lines.append("")
+    lines.append(f"{'option':30} {'P10':>10} {'P50':>10} {'P90':>10}   (USD per M tokens)")
+    for name, o in doc["options"].items():
+        m = o["cost_per_mtok_usd"]
+        lines.append(f"{name[:30]:30} {m['p10']:10.3f} {m['p50']:10.3f} {m['p90']:10.3f}")
+    lines.append("")
+    for pair, b in doc["breakeven_month"].items():
+        if b["p50"] is not None and b["p50"] > 0:
+            lines.append(
+                f"break-even {pair}: P50 month {b['p50']:.0f} (P10 {b['p10']:.0f}, P90 {b['p90']:.0f}), "
+                f"never within the horizon in {b['probability_never'] * 100:.0f} % of samples"
+            )
+    lines.append("")
+    lines.append("inputs: " + "; ".join(f"{i['from']} ({i['distribution']})" for i in doc["inputs"]))
+    emit("\n".join(lines) + "\n", output)
+
+
+class SensitivityMethod(StrEnum):
+    tornado = "tornado"
+    sobol = "sobol"
+
+
+@app.command()
+def sensitivity(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    method: Annotated[SensitivityMethod, typer.Option("--method")] = SensitivityMethod.tornado,
+    samples: Annotated[
+        int, typer.Option("--samples", "-n", min=8, help="Base samples for Sobol (power of two).")
+    ] = 1024,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    output: OutputOpt = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Which inputs move the answer: a tornado of one-at-a-time swings, or Sobol indices."""
+    import json as _json
+
+    from llmtco.analysis.sensitivity import sobol, tornado
+
+    sc, cat = load_scenario(scenario, catalog or [])
+    with _spinner(f"{method.value} sensitivity"):
+        doc = tornado(sc, cat) if method is SensitivityMethod.tornado else sobol(sc, cat, samples, seed)
+    if format is ProbeFormat.json:
+        emit(_json.dumps(doc, indent=2) + "\n", output)
+        return
+    first, second = doc["leaders"]
+    lines = [f"{sc.name}: {method.value} sensitivity; leaders {first} and {second}", ""]
+    if method is SensitivityMethod.tornado:
+        lines.append(f"{'input':48} {'P10':>12} {'P90':>12} {'swing of ' + str(second) + ' - ' + str(first):>30}")
+        for row in doc["inputs"]:
+            d = row.get("leading_difference")
+            swing = f"{_fmt_usd(d['at_low'])} .. {_fmt_usd(d['at_high'])}" if d else "-"
+            lines.append(f"{row['input'][:48]:48} {row['low']:12.4g} {row['high']:12.4g} {swing:>30}")
+    else:
+        target = "leading_difference" if first and second else next(iter(doc["inputs"][0]["total_order"]))
+        lines.append(f"{'input':48} {'first order':>12} {'total order':>12}   ({target})")
+        for row in doc["inputs"]:
+            lines.append(
+                f"{row['input'][:48]:48} {row['first_order'][target]:12.3f} {row['total_order'][target]:12.3f}"
+            )
+        lines.append(f"\n{doc['evaluations']:,} engine evaluations (n = {doc['base_samples']})")
+    emit("\n".join(lines) + "\n", output)
+
+
+@app.command()
+def optimize(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    power_kw: Annotated[
+        float | None, typer.Option("--power-kw", min=0, help="Power budget for on-prem servers [kW].")
+    ] = None,
+    rack_units: Annotated[float | None, typer.Option("--rack-units", min=0, help="Rack space budget [U].")] = None,
+    capex_usd: Annotated[
+        float | None, typer.Option("--capex-usd", min=0, help="CapEx budget for servers [USD].")
+    ] = None,
+    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    output: OutputOpt = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Cheapest fleet (MILP over on-prem, reserved, on-demand and API candidates) and hybrid base sizes."""
+    import json as _json
+
+    from llmtco.analysis.optimize import hybrid_curve, optimize_fleet
+
+    sc, cat = load_scenario(scenario, catalog or [])
+    with _spinner("optimising"):
+        doc: dict[str, Any] = {"fleet": optimize_fleet(sc, cat, power_kw, rack_units, capex_usd)}
+        if any(o.kind == "hybrid" for o in sc.options):
+            doc["hybrid"] = hybrid_curve(sc, cat)
+    if format is ProbeFormat.json:
+        emit(_json.dumps(doc, indent=2) + "\n", output)
+        return
+    f = doc["fleet"]
+    lines = [f"{sc.name}: {f['candidates']} candidates", f["explanation"], ""]
+    lines.append(f"{'option':44} {'NPV':>12} {'total':>12}")
+    for row in f["ranking"]:
+        lines.append(f"{row['option'][:44]:44} {_fmt_usd(row['npv_usd']):>12}")
+    for name, h in doc.get("hybrid", {}).items():
+        lines.append("")
+        lines.append(
+            f"hybrid {name}: best base percentile P{h['best']['base_percentile']:g} "
+            f"(NPV {_fmt_usd(h['best']['npv_usd'])}; now P{h['current']:g})"
+        )
+        for p in h["curve"]:
+            bar = "#" * max(1, int(40 * p["npv_usd"] / max(q["npv_usd"] for q in h["curve"])))
+            lines.append(f"  P{p['base_percentile']:>5.0f} {_fmt_usd(p['npv_usd']):>10} {bar}")
+    emit("\n".join(lines) + "\n", output)
+
+
 DEVICE_NAMES = (
     ("h100 nvl", "h100-nvl"),
     ("h100 pcie", "h100-pcie"),

@@ -66,6 +66,9 @@ class InferenceWorkload(_Model):
     hourly_profile: list[NonNeg] | None = Field(
         None, min_length=24, max_length=24, description="24 relative load values, hour 0-23 (UTC); scaled to mean 1."
     )
+    weekly_profile: list[NonNeg] | None = Field(
+        None, min_length=7, max_length=7, description="7 relative day loads, Monday first; scaled to mean 1."
+    )
     growth_pct_per_year: float = Field(
         0.0, ge=-90, le=1000, description="Load growth per year [%], compounded monthly."
     )
@@ -199,6 +202,9 @@ class OnPremOption(_OptionBase):
         None, description="Negotiated price per server [USD], overrides the catalog."
     )
     spare_servers: int = Field(0, ge=0, description="Cold-spare servers on top of the sized fleet.")
+    servers: int | None = Field(
+        None, ge=0, le=100_000, description="Fix the fleet at this many servers instead of sizing it from the load."
+    )
     hardware_life_years: float | None = Field(
         None, gt=0, le=15, description="Refresh interval [years] (default from catalog rates)."
     )
@@ -222,6 +228,12 @@ class CloudGpuOption(_OptionBase):
         True, description="On-demand and spot fleets follow the hourly load; reserved fleets are fixed."
     )
     min_replicas: int = Field(1, ge=0, description="Replicas kept running at the quietest hour.")
+    instances: int | None = Field(
+        None,
+        ge=0,
+        le=100_000,
+        description="Rent exactly this many instances all the time instead of sizing from the load.",
+    )
     price_change_pct_per_year: float | None = Field(
         None, ge=-90, le=100, description="GPU-hour price change per year [%] (default: catalog rate)."
     )
