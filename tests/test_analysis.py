@@ -71,10 +71,10 @@ def test_simulation_is_reproducible_and_records_the_seed(tmp_path: Path, capsys:
 
 
 def test_unsupported_distribution_names_the_field() -> None:
-    text = API_ONLY.replace("REQ", "1000").replace("input_tokens: 1000", "input_tokens: {min: 900, max: 1100}")
+    text = API_ONLY.replace("REQ", "1000").replace("horizon_months: 12", "horizon_months: {min: 12, max: 24}")
     with pytest.raises(ScenarioError) as info:
         parse_scenario_text(text)
-    assert "workloads.0.input_tokens" in str(info.value) and "supported" in str(info.value)
+    assert "assumptions.horizon_months" in str(info.value) and "supported" in str(info.value)
     bad = API_ONLY.replace("REQ", "{low: 5, mode: 1, high: 9}")
     with pytest.raises(ScenarioError, match="low <= mode <= high"):
         parse_scenario_text(bad)
@@ -162,3 +162,11 @@ def test_weekly_profile_adds_day_classes() -> None:
     # the same requests per week, but the weekday peak is 30 % higher
     assert week_run.demands[0].rps_hourly.max() == pytest.approx(1.3 * flat_run.demands[0].rps_hourly.max())
     assert float(week_run.demands[0].requests.sum()) == pytest.approx(float(flat_run.demands[0].requests.sum()))
+
+
+def test_token_lengths_can_be_uncertain() -> None:
+    text = API_ONLY.replace("REQ", "100000").replace("input_tokens: 1000", "input_tokens: {min: 500, max: 1500}")
+    sc, cat = parse_scenario_text(text)
+    out = simulate(sc, cat, 4000, seed=1).summary()["options"]["api"]["total_cost_usd"]
+    fixed = evaluate(*parse_scenario_text(API_ONLY.replace("REQ", "100000"))).option("api").total_cost_usd
+    assert out["p10"] < fixed < out["p90"]

@@ -151,6 +151,14 @@ class Demand:
     hour_weights: FloatArray = field(default_factory=lambda: np.zeros(0))
     """Hours per day in each hour class, shape (H,), summing to 24."""
     _hourly: FloatArray | None = field(default=None, repr=False)
+    lengths: tuple[FloatArray, FloatArray] | None = None
+    """Mean input and output tokens per request, each shape (S,) (None: the workload's values)."""
+
+    def input_len(self) -> FloatArray:
+        return self.lengths[0] if self.lengths is not None else np.array([self.workload.input_tokens])
+
+    def output_len(self) -> FloatArray:
+        return self.lengths[1] if self.lengths is not None else np.array([self.workload.output_tokens])
 
     @property
     def rps_hourly(self) -> FloatArray:
@@ -161,12 +169,12 @@ class Demand:
 
     @property
     def input_tokens(self) -> FloatArray:
-        out: FloatArray = self.requests * self.workload.input_tokens
+        out: FloatArray = self.requests * self.input_len()[:, None]
         return out
 
     @property
     def output_tokens(self) -> FloatArray:
-        out: FloatArray = self.requests * self.workload.output_tokens
+        out: FloatArray = self.requests * self.output_len()[:, None]
         return out
 
 
@@ -192,7 +200,13 @@ def demand(w: InferenceWorkload, days: FloatArray, ctx: Ctx) -> Demand:
         if w.hourly_profile is not None
         else business_hours_profile(w.peak_to_average)
     )
-    return Demand(workload=w, profile24=profile, rps_avg=per_day / 86400.0, requests=per_day * days[None, :])
+    lengths = (
+        ctx.draw(f"workload:{w.name}:input_tokens", w.input_tokens),
+        ctx.draw(f"workload:{w.name}:output_tokens", w.output_tokens),
+    )
+    return Demand(
+        workload=w, profile24=profile, rps_avg=per_day / 86400.0, requests=per_day * days[None, :], lengths=lengths
+    )
 
 
 def hour_classes(demands: list[Demand]) -> None:
@@ -276,7 +290,7 @@ def serve(
     # the tensor-parallel layout is chosen on the first sample; only that layout is evaluated for all samples
     hw0 = _first_sample(hw) if samples > 1 else hw
     points = [
-        serving_point(shape, hw0, bpw, kvb, t, w.input_tokens, w.output_tokens, w.slo.tpot_ms, w.slo.ttft_ms, 1)
+        serving_point(shape, hw0, bpw, kvb, t, d.input_len()[:1], d.output_len()[:1], w.slo.tpot_ms, w.slo.ttft_ms, 1)
         for t in tps
     ]
     if not any(p.feasible[0] > 0 for p in points):
@@ -301,7 +315,7 @@ def serve(
     chosen = pick_tensor_parallel(points)
     if samples > 1:
         chosen = serving_point(
-            shape, hw, bpw, kvb, chosen.tp, w.input_tokens, w.output_tokens, w.slo.tpot_ms, w.slo.ttft_ms, samples
+            shape, hw, bpw, kvb, chosen.tp, d.input_len(), d.output_len(), w.slo.tpot_ms, w.slo.ttft_ms, samples
         )
     return Served(demand=d, point=chosen, precision=precision)
 
@@ -442,12 +456,12 @@ def onprem_outcome(
         )
         for d in demands
     ]
-    util = o.target_utilisation_pct / 100.0
+    util = ctx.draw(f"option:{o.name}:target_utilisation_pct", o.target_utilisation_pct)[:, None] / 100.0
     redundancy = 1 if o.redundancy == "n+1" else 0
     gpus_needed = np.zeros((samples, days.size))
     for s in served:
         peak = s.demand.rps_hourly.max(axis=-1)
-        need = replicas_needed(peak, s.point.requests_per_s[:, None], np.full((samples, 1), util), redundancy)
+        need = replicas_needed(peak, s.point.requests_per_s[:, None], util, redundancy)
         s.replicas = running_max(need)
         gpus_needed += s.replicas * s.point.tp
     servers_needed = np.ceil(gpus_needed / server.gpus - 1e-9) + o.spare_servers
@@ -459,7 +473,7 @@ def onprem_outcome(
     hourly_need = np.zeros((samples, days.size, n_cls))
     for s in served:
         need_h = replicas_needed(
-            s.demand.rps_hourly, s.point.requests_per_s[:, None, None], np.full((samples, 1, 1), util), redundancy
+            s.demand.rps_hourly, s.point.requests_per_s[:, None, None], util[..., None], redundancy
         )
         hourly_need += need_h * s.point.tp
     ft_servers = np.zeros((samples, days.size))
@@ -667,7 +681,7 @@ def cloud_outcome(
         )
         for d in demands
     ]
-    util = np.full((samples, 1, 1), o.target_utilisation_pct / 100.0)
+    util = ctx.draw(f"option:{o.name}:target_utilisation_pct", o.target_utilisation_pct)[:, None, None] / 100.0
     redundancy = 1 if o.redundancy == "n+1" else 0
     fixed = o.pricing.startswith("reserved") or not o.autoscaling
     hw_ = demands[0].hour_weights if demands else np.ones(24)
@@ -740,7 +754,7 @@ def cloud_outcome(
             )
         )
     cloud_trend = yearly_trend(
-        np.full(samples, o.price_change_pct_per_year)
+        ctx.draw(f"option:{o.name}:price_change_pct_per_year", o.price_change_pct_per_year)
         if o.price_change_pct_per_year is not None
         else rates("cloud_price_change_pct_per_year"),
         days.size,
@@ -880,7 +894,7 @@ def api_outcome(
                 f"fine-tuned model prices: {off.finetune.source}",
             )
         sources.add(tp.source)
-        cached = d.input_tokens * w.cached_input_fraction
+        cached = d.input_tokens * ctx.draw(f"workload:{w.name}:cached_input_fraction", w.cached_input_fraction)[:, None]
         tok_in += d.input_tokens - cached
         tok_cached += cached
         tok_out += d.output_tokens
@@ -899,7 +913,7 @@ def api_outcome(
         return out
 
     trend = yearly_trend(
-        np.full(samples, o.price_change_pct_per_year)
+        ctx.draw(f"option:{o.name}:price_change_pct_per_year", o.price_change_pct_per_year)
         if o.price_change_pct_per_year is not None
         else rates("api_price_change_pct_per_year"),
         months,

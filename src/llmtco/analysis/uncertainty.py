@@ -30,8 +30,15 @@ Z90 = 1.2815515655446004
 
 SUPPORTED = (
     (r"^assumptions\.discount_rate_pct$", "assumptions:discount_rate_pct"),
-    (r"^workloads\.(\d+)\.(requests_per_day|growth_pct_per_year)$", "workload:{name}:{field}"),
-    (r"^options\.(\d+)\.(server_price_usd|electricity_usd_per_kwh|pue)$", "option:{name}:{field}"),
+    (
+        r"^workloads\.(\d+)\.(requests_per_day|growth_pct_per_year|input_tokens|output_tokens|cached_input_fraction)$",
+        "workload:{name}:{field}",
+    ),
+    (
+        r"^options\.(\d+)\.(server_price_usd|electricity_usd_per_kwh|pue|target_utilisation_pct|"
+        r"price_change_pct_per_year)$",
+        "option:{name}:{field}",
+    ),
     (r"^options\.(\d+)\.rates\.(\w+)$", "option:{name}:rate:{field}"),
 )
 """Scenario fields that may be distributions, and the engine input each one drives."""

@@ -71,16 +71,17 @@ def serving_point(
     bytes_per_weight: float,
     kv_bytes: float,
     tp: int,
-    input_tokens: float,
-    output_tokens: float,
+    input_tokens: float | FloatArray,
+    output_tokens: float | FloatArray,
     tpot_target_ms: float | None,
     ttft_target_ms: float | None,
     samples: int,
 ) -> ServingPoint:
     """Best batch and throughput of one replica for requests of the given mean lengths."""
-    lin, lout = float(input_tokens), max(float(output_tokens), 1.0)
+    lin = np.broadcast_to(np.asarray(input_tokens, dtype=float).reshape(-1), (samples,))
+    lout = np.maximum(np.broadcast_to(np.asarray(output_tokens, dtype=float).reshape(-1), (samples,)), 1.0)
     context_mem = lin + lout
-    context_decode = lin + lout / 2.0
+    context_decode = (lin + lout / 2.0)[:, None]
     hwc = _column(hw)
 
     mem: MemoryBreakdown = memory_breakdown(model, hw, bytes_per_weight, kv_bytes, tp, 1.0, context_mem)
@@ -95,8 +96,8 @@ def serving_point(
     t_pf = np.broadcast_to(np.asarray(pf1.compute_ms + pf1.comm_ms, dtype=float), (samples,))[:, None]
     prefill_ms = np.broadcast_to(np.asarray(pf1.step_ms, dtype=float), (samples,))
 
-    rps = grid / (lout * step_ms + grid * t_pf) * 1e3
-    tpot = step_ms + grid * t_pf / lout
+    rps = grid / (lout[:, None] * step_ms + grid * t_pf) * 1e3
+    tpot = step_ms + grid * t_pf / lout[:, None]
     ttft = (
         prefill_ms[:, None]
         + step_ms * np.broadcast_to(np.asarray(hw.ttft_queue_steps, dtype=float), (samples,))[:, None]
