@@ -31,6 +31,7 @@ workloads:
     growth_pct_per_year: 0
 options:
   - {name: api, kind: api, offering: together-llama-3.1-8b, price_change_pct_per_year: 0}
+uncertainty: {catalog_ranges: false}
 """
 
 

@@ -225,7 +225,7 @@ def catalog_ranges(sc: Any, cat: Catalog) -> list[Dist]:
 def inputs(sc: Any, cat: Catalog) -> list[Dist]:
     """Every uncertain input of a scenario."""
     out = list(sc.distributions)
-    if sc.uncertainty is not None and sc.uncertainty.catalog_ranges:
+    if sc.uncertainty.catalog_ranges:
         out += catalog_ranges(sc, cat)
     return out
 

@@ -319,7 +319,7 @@ class Scenario(_Model):
 
     options: list[Option] = Field(min_length=1)
     constraints: Constraints = Field(default_factory=Constraints)
-    uncertainty: Uncertainty | None = Field(None, description="Uncertainty analysis settings.")
+    uncertainty: Uncertainty = Field(default_factory=Uncertainty, description="Uncertainty analysis settings.")
     calibration: str | None = Field(
         None,
         description="Calibration profile YAML written by `llmtco calibrate` (path relative to this file).",
