@@ -30,7 +30,11 @@ def test_html_report_renders_in_chromium(result, tmp_path: Path) -> None:  # typ
             pytest.fail("chromium is required (LLMTCO_REQUIRE_BROWSER is set) but not installed")
         pytest.skip("Debian's chromium is not installed (make test installs it when run as root)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    html = render_html(result)
+    from llmtco.analysis.montecarlo import simulate
+    from llmtco.analysis.sensitivity import tornado
+
+    sc, cat = load_scenario(ROOT / "examples" / "chat-assistant-70b.yaml")
+    html = render_html(result, simulate(sc, cat, 500, 0).summary(), tornado(sc, cat))
     # self-contained: nothing is fetched (no scripts, stylesheets, images or fonts from anywhere)
     for needle in ("<script", "<link", "src=", "@import", "url("):
         assert needle not in html, needle
@@ -45,7 +49,7 @@ def test_html_report_renders_in_chromium(result, tmp_path: Path) -> None:  # typ
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(page_file.as_uri())
-        for chart in ("cumulative", "breakdown", "per_mtok", "energy"):
+        for chart in ("cumulative", "breakdown", "per_mtok", "energy", "distribution", "tornado"):
             marks = page.locator(f"#chart-{chart} svg path, #chart-{chart} svg rect, #chart-{chart} svg line").count()
             assert marks > 5, chart
             box = page.locator(f"#chart-{chart} svg").first.bounding_box()

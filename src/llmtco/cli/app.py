@@ -161,6 +161,15 @@ def report(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write (e.g. report.html).")],
     format: Annotated[ReportFormat | None, typer.Option("--format", "-f", help="Default: from the file name.")] = None,
+    samples: Annotated[
+        int,
+        typer.Option(
+            "--samples",
+            min=0,
+            help="Monte Carlo samples for the HTML report's distribution and tornado charts (0: leave them out).",
+        ),
+    ] = 5000,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
     catalog: CatalogOpt = None,
 ) -> None:
     """Write a report to forward: self-contained HTML with charts, Markdown, or an Excel workbook."""
@@ -168,7 +177,19 @@ def report(
     sc, cat = load_scenario(scenario, catalog or [])
     with _spinner("rendering charts" if fmt == "html" else "writing"):
         result = evaluate(sc, cat)
-        render_result(result, fmt, output)
+        if fmt == "html" and samples > 0:
+            from llmtco.analysis.montecarlo import simulate as run_simulate
+            from llmtco.analysis.sensitivity import tornado as run_tornado
+            from llmtco.analysis.uncertainty import inputs as uncertain_inputs
+            from llmtco.report import render_html
+
+            sim = tor = None
+            if uncertain_inputs(sc, cat):
+                sim = run_simulate(sc, cat, samples, seed).summary()
+                tor = run_tornado(sc, cat)
+            emit(render_html(result, sim, tor), output)
+        else:
+            render_result(result, fmt, output)
 
 
 def _load_side(path: Path, catalog: list[Path]) -> tuple[dict[str, Any], dict[str, Any] | None]:

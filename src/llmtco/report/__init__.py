@@ -19,10 +19,12 @@ RENDERERS: dict[str, Callable[[Result], str]] = {
 """Text output format → renderer for breakdown results (html and xlsx: ``render_html``, ``render_xlsx``)."""
 
 
-def render_html(result: Result) -> str:
+def render_html(
+    result: Result, simulation: dict[str, object] | None = None, tornado: dict[str, object] | None = None
+) -> str:
     from llmtco.report.html import render_html as _render
 
-    return _render(result)
+    return _render(result, simulation, tornado)
 
 
 def render_xlsx(result: Result) -> bytes:

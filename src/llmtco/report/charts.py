@@ -139,3 +139,60 @@ CHARTS = {
 
 def render_svgs(result: Result) -> dict[str, str]:
     return {name: _svg(build(result)) for name, build in CHARTS.items()}
+
+
+def distribution_chart(summary: dict[str, Any], currency: str, fx: float) -> dict[str, Any]:
+    """P10-P90 range and P50 of each option's total cost from a Monte Carlo summary."""
+    import altair as alt
+
+    rows = [
+        {
+            "option": name,
+            "p10": o["total_cost_usd"]["p10"] / fx,
+            "p50": o["total_cost_usd"]["p50"] / fx,
+            "p90": o["total_cost_usd"]["p90"] / fx,
+            "cheapest": f"{o['probability_cheapest'] * 100:.0f} %",
+        }
+        for name, o in summary["options"].items()
+        if o["total_cost_usd"]["p50"] is not None
+    ]
+    base = _chart(rows).encode(y=alt.Y("option:N", title=None))
+    band = base.mark_bar(height=14, opacity=0.5).encode(
+        x=alt.X("p10:Q", title=f"total cost, P10-P90 and P50 ({currency})"), x2="p90:Q"
+    )
+    tick = base.mark_tick(thickness=3, size=20, color="black").encode(x="p50:Q", tooltip=["cheapest:N"])
+    spec: dict[str, Any] = (
+        alt.layer(band, tick)
+        .properties(
+            width=560,
+            height=32 * max(len(rows), 1),
+            title=f"Monte Carlo: {summary['samples']:,} samples (seed {summary['seed']})",
+        )
+        .to_dict()
+    )
+    return spec
+
+
+def tornado_chart(doc: dict[str, Any], currency: str, fx: float, top: int = 10) -> dict[str, Any]:
+    """Swing of the difference between the two leading options as each input goes from P10 to P90."""
+    import altair as alt
+
+    first, second = doc["leaders"]
+    rows = []
+    for row in doc["inputs"][:top]:
+        d = row.get("leading_difference")
+        if d is None or d["swing"] <= 0:
+            continue
+        rows.append({"input": row["input"], "low": d["at_low"] / fx, "high": d["at_high"] / fx})
+    spec: dict[str, Any] = (
+        _chart(rows)
+        .mark_bar()
+        .encode(
+            y=alt.Y("input:N", sort=None, title=None),
+            x=alt.X("low:Q", title=f"{second} minus {first} ({currency})"),
+            x2="high:Q",
+        )
+        .properties(width=520, height=24 * max(len(rows), 1), title="Tornado: what moves the answer")
+        .to_dict()
+    )
+    return spec

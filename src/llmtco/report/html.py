@@ -7,7 +7,7 @@ from importlib import resources
 from jinja2 import Environment, select_autoescape
 
 from llmtco.costing.ledger import ITEMS
-from llmtco.report.charts import render_svgs
+from llmtco.report.charts import _svg, distribution_chart, render_svgs, tornado_chart
 from llmtco.result import OptionResult, Result
 
 
@@ -62,7 +62,10 @@ def _m(value: float | None, fx: float, currency: str) -> str:
     return f"{sym}{v / 1e6:,.2f}M" if abs(v) >= 1e6 else f"{sym}{v / 1e3:,.1f}k" if abs(v) >= 1e3 else f"{sym}{v:,.0f}"
 
 
-def render_html(result: Result) -> str:
+def render_html(
+    result: Result, simulation: dict[str, object] | None = None, tornado: dict[str, object] | None = None
+) -> str:
+    """The report; with a Monte Carlo summary and a tornado, their charts too."""
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     template = env.from_string(
         resources.files("llmtco.report").joinpath("templates", "report.html.j2").read_text(encoding="utf-8")
@@ -82,16 +85,20 @@ def render_html(result: Result) -> str:
         return "never" if month is None else "from start" if month == 0 else f"month {month:.0f}"
 
     rec = recommendation(result)
-    rec["total"] = rec["total"]
+    charts = render_svgs(result)
+    if simulation is not None:
+        charts["distribution"] = _svg(distribution_chart(simulation, result.currency, fx))
+    if tornado is not None and isinstance(tornado.get("leaders"), list) and tornado["leaders"][1]:  # type: ignore[index]
+        charts["tornado"] = _svg(tornado_chart(tornado, result.currency, fx))
     return template.render(
         r=result,
         included=included,
         excluded=[o for o in result.options if o.excluded],
         items=items,
-        charts=render_svgs(result),
+        charts=charts,
         fx=fx,
         rec=rec,
-        has_uncertainty=False,
+        has_uncertainty=simulation is not None,
         money=lambda v: _m(v, fx, result.currency),
         item_money=item_money,
         breakeven=breakeven,
