@@ -33,8 +33,9 @@ typecheck: $(VENV)/.installed-dev
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null && echo "installed chromium"; } || echo "chromium not installed: browser tests will be skipped"
 
+# scripts/run-tests.sh starts a loopback PostgreSQL (installing Debian's package when root) for the web tests
 pytest: $(VENV)/.installed-dev browser
-	$(BIN)/pytest -q
+	scripts/run-tests.sh $(BIN)/pytest -q
 
 test: lint typecheck pytest
 

@@ -1,0 +1,1 @@
+"""Web app (``llmtco serve``): interactive what-if analysis and saved, versioned scenarios."""
