@@ -12,22 +12,13 @@ import numpy as np
 
 from llmtco.analysis.uncertainty import Dist, inputs, sample
 from llmtco.catalog import Catalog
+from llmtco.costing.finance import breakeven_from_cumulative
 from llmtco.engine import Ctx, run
 from llmtco.perf.shapes import FloatArray
 from llmtco.scenario.schema import Scenario
 
 CHUNK = 4_000
 """Samples per engine call: bounds memory (the hourly arrays are samples x months x 24)."""
-
-
-def _breakeven_from_cumulative(cum_a: FloatArray, cum_b: FloatArray) -> FloatArray:
-    """``costing.finance.breakeven_month`` on precomputed cumulative curves (same rule)."""
-    above = (cum_a - cum_b) > 1e-6
-    months = above.shape[-1]
-    any_above = above.any(axis=-1)
-    last_above = months - 1 - np.argmax(above[..., ::-1], axis=-1)
-    out = np.where(any_above, last_above + 2.0, 0.0)
-    return np.where(any_above & (last_above == months - 1), np.nan, out)
 
 
 def _pct(x: FloatArray) -> dict[str, float | None]:
@@ -115,7 +106,7 @@ def simulate(
         names = list(r.outcomes)
         per = {name: (r.total(name), r.npv(name), r.per_mtok(name)) for name in names}
         cums = {n_: np.cumsum(r.monthly(n_), axis=-1) for n_ in names}
-        pairs = {(a, b): _breakeven_from_cumulative(cums[a], cums[b]) for a in names for b in names if a != b}
+        pairs = {(a, b): breakeven_from_cumulative(cums[a], cums[b]) for a in names for b in names if a != b}
         if progress is not None:
             with lock:
                 progress(n)

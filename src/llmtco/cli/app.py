@@ -59,6 +59,11 @@ class ProbeFormat(StrEnum):
     json = "json"
 
 
+ModelOpt = Annotated[str, typer.Option("--model", help="Catalog model id.")]
+AcceleratorOpt = Annotated[str, typer.Option("--accelerator", help="Catalog accelerator id.")]
+WeightPrecisionOpt = Annotated[str | None, typer.Option("--precision", help="Weight precision (default: the model's).")]
+EngineOpt = Annotated[str | None, typer.Option("--engine", help="Use factors fitted for this engine (e.g. vllm).")]
+FormatOpt = Annotated[ProbeFormat, typer.Option("--format", "-f")]
 CatalogOpt = Annotated[
     list[Path] | None, typer.Option("--catalog", help="Catalog overlay YAML ({kind: [records]}); repeatable.")
 ]
@@ -289,7 +294,7 @@ def _summary(rec: Any) -> str:
 @catalog_app.command("list")
 def catalog_list(
     kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(KINDS)}.")],
-    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    format: FormatOpt = ProbeFormat.table,
     catalog: CatalogOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -343,23 +348,16 @@ def _fmt(v: object) -> str:
     return f"{v:,.4g}" if isinstance(v, float) else str(v)
 
 
-PositiveInt = Annotated[int, typer.Option(min=1)]
-
-
 @perf_app.command("decode")
 def perf_decode(
-    model: Annotated[str, typer.Option("--model", help="Catalog model id.")],
-    accelerator: Annotated[str, typer.Option("--accelerator", help="Catalog accelerator id.")],
+    model: ModelOpt,
+    accelerator: AcceleratorOpt,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Concurrent sequences.")] = 1,
     context: Annotated[int, typer.Option("--context", min=1, help="Cached tokens per sequence.")] = 1024,
     tp: Annotated[int, typer.Option("--tp", min=1, max=64, help="Tensor-parallel GPUs.")] = 1,
-    precision: Annotated[
-        str | None, typer.Option("--precision", help="Weight precision (default: the model's).")
-    ] = None,
-    engine: Annotated[
-        str | None, typer.Option("--engine", help="Use factors fitted for this engine (e.g. vllm).")
-    ] = None,
-    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    precision: WeightPrecisionOpt = None,
+    engine: EngineOpt = None,
+    format: FormatOpt = ProbeFormat.table,
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:
@@ -370,18 +368,14 @@ def perf_decode(
 
 @perf_app.command("prefill")
 def perf_prefill(
-    model: Annotated[str, typer.Option("--model", help="Catalog model id.")],
-    accelerator: Annotated[str, typer.Option("--accelerator", help="Catalog accelerator id.")],
+    model: ModelOpt,
+    accelerator: AcceleratorOpt,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Sequences prefilled together.")] = 1,
     seq: Annotated[int, typer.Option("--seq", min=1, help="Prompt tokens per sequence.")] = 1024,
     tp: Annotated[int, typer.Option("--tp", min=1, max=64, help="Tensor-parallel GPUs.")] = 1,
-    precision: Annotated[
-        str | None, typer.Option("--precision", help="Weight precision (default: the model's).")
-    ] = None,
-    engine: Annotated[
-        str | None, typer.Option("--engine", help="Use factors fitted for this engine (e.g. vllm).")
-    ] = None,
-    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    precision: WeightPrecisionOpt = None,
+    engine: EngineOpt = None,
+    format: FormatOpt = ProbeFormat.table,
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:
@@ -392,8 +386,8 @@ def perf_prefill(
 
 @perf_app.command("train")
 def perf_train(
-    model: Annotated[str, typer.Option("--model", help="Catalog model id.")],
-    accelerator: Annotated[str, typer.Option("--accelerator", help="Catalog accelerator id.")],
+    model: ModelOpt,
+    accelerator: AcceleratorOpt,
     gpus: Annotated[
         int | None, typer.Option("--gpus", min=1, max=1024, help="GPUs (default: the fewest that fit).")
     ] = None,
@@ -410,7 +404,7 @@ def perf_train(
     engine: Annotated[
         str | None, typer.Option("--engine", help="Use factors fitted for this engine (e.g. torchtune).")
     ] = None,
-    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    format: FormatOpt = ProbeFormat.table,
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:
@@ -456,7 +450,7 @@ def accuracy(
     loso: Annotated[
         bool, typer.Option("--loso/--no-loso", help="Also refit leave-one-source-out (slower, honest).")
     ] = True,
-    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    format: FormatOpt = ProbeFormat.table,
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:
@@ -483,9 +477,7 @@ def calibrate(
     ] = None,
     gpus: Annotated[int, typer.Option("--gpus", min=1, help="GPUs the benchmarked server used.")] = 1,
     tp: Annotated[int, typer.Option("--tp", min=1, help="Tensor-parallel degree of the server.")] = 1,
-    precision: Annotated[
-        str | None, typer.Option("--precision", help="Weight precision (default: the model's).")
-    ] = None,
+    precision: WeightPrecisionOpt = None,
     engine: Annotated[
         str | None, typer.Option("--engine", help="Serving engine name, e.g. vllm, sglang, trtllm.")
     ] = None,
@@ -540,7 +532,7 @@ def simulate(
         int, typer.Option("--samples", "-n", min=1, max=10_000_000, help="Monte Carlo samples.")
     ] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (recorded in the output).")] = 0,
-    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    format: FormatOpt = ProbeFormat.table,
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:
@@ -598,7 +590,7 @@ def sensitivity(
         int, typer.Option("--samples", "-n", min=8, help="Base samples for Sobol (power of two).")
     ] = 1024,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    format: FormatOpt = ProbeFormat.table,
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:
@@ -642,7 +634,7 @@ def optimize(
     capex_usd: Annotated[
         float | None, typer.Option("--capex-usd", min=0, help="CapEx budget for servers [USD].")
     ] = None,
-    format: Annotated[ProbeFormat, typer.Option("--format", "-f")] = ProbeFormat.table,
+    format: FormatOpt = ProbeFormat.table,
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:

@@ -38,11 +38,15 @@ def breakeven_month(a_monthly: FloatArray, b_monthly: FloatArray) -> FloatArray:
     where A's cumulative cost is still above B's at the end of the horizon.
     Shape (S,).
     """
-    diff = cumulative(a_monthly) - cumulative(b_monthly)  # > 0: A has cost more so far
-    months = diff.shape[-1]
-    above = diff > 1e-6
-    # last month index where A is above B; break-even is the month after it
+    return breakeven_from_cumulative(cumulative(a_monthly), cumulative(b_monthly))
+
+
+def breakeven_from_cumulative(cum_a: FloatArray, cum_b: FloatArray) -> FloatArray:
+    """``breakeven_month`` on cumulative curves already computed (Monte Carlo reuses them for every pair)."""
+    above = (cum_a - cum_b) > 1e-6  # A has cost more so far
+    months = above.shape[-1]
     any_above = above.any(axis=-1)
+    # last month index where A is above B; break-even is the month after it
     last_above = months - 1 - np.argmax(above[..., ::-1], axis=-1)
     out = np.where(any_above, last_above + 2.0, 0.0)
     out = np.where(any_above & (last_above == months - 1), np.nan, out)
