@@ -106,9 +106,12 @@ def issues_json(exc: ScenarioError) -> list[dict[str, Any]]:
 
 
 def examples() -> dict[str, str]:
-    if not EXAMPLES_DIR.is_dir():
-        return {}
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(EXAMPLES_DIR.glob("*.yaml"))}
+    """The repository's examples; an installed package without them offers the `llmtco init` starter."""
+    if EXAMPLES_DIR.is_dir() and any(EXAMPLES_DIR.glob("*.yaml")):
+        return {p.stem: p.read_text(encoding="utf-8") for p in sorted(EXAMPLES_DIR.glob("*.yaml"))}
+    from importlib import resources
+
+    return {"starter": resources.files("llmtco.scenario").joinpath("starter.yaml").read_text(encoding="utf-8")}
 
 
 def _yaml() -> YAML:
@@ -215,7 +218,7 @@ def create_app(database_url: str | None = None, catalog_files: list[str] | None 
             "catalog": catalog(),
             "scenario_id": scenario_id,
             "version": version,
-            "chart": cumulative_svg(result) if result else "",
+            "chart": (cumulative_svg(result) + per_mtok_svg(result)) if result else "",
             "examples": list(examples()),
         }
 

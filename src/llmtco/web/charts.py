@@ -47,3 +47,29 @@ def cumulative_svg(result: Result, width: int = 640, height: int = 260) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def per_mtok_svg(result: Result, width: int = 640, row: int = 22) -> str:
+    """Horizontal bars of cost per million tokens per option, as an SVG string."""
+    rows = [(o.name, o.cost_per_mtok_usd or 0.0) for o in result.options if not o.excluded]
+    if not rows:
+        return ""
+    top = max(v for _, v in rows) or 1.0
+    left, right = 170, 60
+    pw = width - left - right
+    height = row * len(rows) + 24
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
+        f'role="img" aria-label="Cost per million tokens">'
+    ]
+    for k, (name, v) in enumerate(sorted(rows, key=lambda r: r[1])):
+        y = 4 + k * row
+        w = pw * v / top
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 14}" font-size="11" text-anchor="end">{escape(name[:26])}</text>'
+            f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{COLOURS[0]}"/>'
+            f'<text x="{left + w + 4:.1f}" y="{y + 14}" font-size="11">{v:.3f}</text>'
+        )
+    parts.append(f'<text x="{left}" y="{height - 4}" font-size="11">USD per million tokens (input + output)</text>')
+    parts.append("</svg>")
+    return "".join(parts)
