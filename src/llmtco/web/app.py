@@ -25,7 +25,7 @@ from llmtco.errors import Issue, LlmtcoError, ScenarioError
 from llmtco.report.diff import diff_results
 from llmtco.result import Result
 from llmtco.scenario import parse_scenario, parse_scenario_text
-from llmtco.web.charts import cumulative_svg
+from llmtco.web.charts import cumulative_svg, per_mtok_svg
 from llmtco.web.store import NotFound, Store
 
 MAX_BODY_BYTES = 1_000_000
