@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI replays the same examples every run (no flaky discoveries at merge time); locally hypothesis explores.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 from llmtco.catalog import Catalog, load_catalog
 from llmtco.perf.shapes import HardwareShape, ModelShape
