@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from llmtco.catalog import Catalog, load_catalog
+from llmtco.perf.shapes import HardwareShape, ModelShape
+
 # CI replays the same examples every run (no flaky discoveries at merge time); locally hypothesis explores.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
-
-from llmtco.catalog import Catalog, load_catalog
-from llmtco.perf.shapes import HardwareShape, ModelShape
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
