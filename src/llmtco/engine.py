@@ -79,10 +79,12 @@ def model_shape(m: Model) -> ModelShape:
     )
 
 
-def efficiency_for(cat: Catalog, accelerator: str, engine: str | None) -> Efficiency:
-    """Engine-specific fitted factors (``h100-sxm@vllm``) where they exist, else the accelerator's."""
-    if engine and f"{accelerator}@{engine}" in cat.efficiency:
-        return cat.efficiency.get(f"{accelerator}@{engine}")
+def efficiency_for(cat: Catalog, accelerator: str, engine: str | None, precision: str | None = None) -> Efficiency:
+    """The most specific fitted factors: ``h100-sxm@vllm@bf16``, ``h100-sxm@vllm``, then ``h100-sxm``."""
+    if engine:
+        for key in (f"{accelerator}@{engine}@{precision}" if precision else None, f"{accelerator}@{engine}"):
+            if key and key in cat.efficiency:
+                return cat.efficiency.get(key)
     return cat.efficiency.get(accelerator, "efficiency")
 
 
@@ -272,7 +274,8 @@ def serve(
     d: Demand,
     model: Model,
     acc: Accelerator,
-    eff: Efficiency,
+    cat: Catalog,
+    engine: str | None,
     max_tp: int,
     forced_tp: int | None,
     ctx: Ctx,
@@ -280,6 +283,7 @@ def serve(
 ) -> Served:
     samples = ctx.samples
     precision = w.precision or model.default_precision
+    eff = efficiency_for(cat, acc.id, engine, precision)
     compute = compute_precision(precision, acc)
     shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, samples, ctx)
@@ -448,7 +452,8 @@ def onprem_outcome(
             d,
             cat.models.get(d.workload.model),
             acc,
-            eff,
+            cat,
+            o.engine,
             server.gpus,
             o.tensor_parallel,
             ctx,
@@ -664,7 +669,6 @@ def cloud_outcome(
     rates = Rates(cat, o.rates, ctx, o.name)
     inst = cat.cloud_instances.get(o.instance)
     acc = cat.accelerators.get(inst.accelerator)
-    eff = efficiency_for(cat, acc.id, o.engine)
     price = inst.price(o.pricing)
     assert price is not None  # checked when the scenario was loaded
     served = [
@@ -673,7 +677,8 @@ def cloud_outcome(
             d,
             cat.models.get(d.workload.model),
             acc,
-            eff,
+            cat,
+            o.engine,
             inst.gpus,
             o.tensor_parallel,
             ctx,

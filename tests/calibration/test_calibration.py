@@ -156,3 +156,12 @@ def test_accuracy_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
     doc = json.loads(capsys.readouterr().out)
     assert doc["in_sample"]["output_tok_s_per_gpu"]["all"]["n"] > 50
     assert doc["unmapped"] and doc["rows"]
+
+
+def test_most_specific_efficiency_factors_are_used(catalog: Catalog) -> None:
+    from llmtco.engine import efficiency_for
+
+    assert efficiency_for(catalog, "h100-sxm", "vllm", "bf16").id == "h100-sxm@vllm@bf16"
+    assert efficiency_for(catalog, "h100-sxm", "vllm", "fp8").id == "h100-sxm@vllm"
+    assert efficiency_for(catalog, "h100-sxm", None, "bf16").id == "h100-sxm"
+    assert efficiency_for(catalog, "l4", "vllm", "bf16").id == "l4"

@@ -40,14 +40,22 @@ MIN_ENGINE_ROWS = 5
 """Rows an engine needs on one accelerator for its own factors (else the accelerator's are used)."""
 
 
-def efficiency_key(accelerator: str, engine: str | None = None) -> str:
-    """Catalog id of efficiency factors: ``h100-sxm`` or, engine-specific, ``h100-sxm@vllm``."""
-    return f"{accelerator}@{engine}" if engine else accelerator
+def efficiency_key(accelerator: str, engine: str | None = None, precision: str | None = None) -> str:
+    """Catalog id of efficiency factors: ``h100-sxm``, engine-specific ``h100-sxm@vllm``, or engine- and
+    precision-specific ``h100-sxm@vllm@bf16``."""
+    if not engine:
+        return accelerator
+    return f"{accelerator}@{engine}@{precision}" if precision else f"{accelerator}@{engine}"
 
 
-def lookup(effs: dict[str, Efficiency], accelerator: str, engine: str | None) -> Efficiency:
-    """Engine-specific factors where fitted, else the accelerator's."""
-    return effs.get(efficiency_key(accelerator, engine)) or effs[accelerator]
+def lookup(
+    effs: dict[str, Efficiency], accelerator: str, engine: str | None, precision: str | None = None
+) -> Efficiency:
+    """The most specific fitted factors: accelerator@engine@precision, then accelerator@engine, then accelerator."""
+    for key in (efficiency_key(accelerator, engine, precision), efficiency_key(accelerator, engine)):
+        if key in effs:
+            return effs[key]
+    return effs[accelerator]
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ class Prediction:
 def predictions(cases: Iterable[Case], catalog: Catalog, effs: dict[str, Efficiency]) -> list[Prediction]:
     out: list[Prediction] = []
     for c in cases:
-        pred = predict(c, catalog, lookup(effs, c.accelerator, c.engine))
+        pred = predict(c, catalog, lookup(effs, c.accelerator, c.engine, c.precision))
         for metric, value in c.measured.items():
             if metric in pred:
                 out.append(Prediction(c, metric, value, pred[metric]))
@@ -132,9 +140,22 @@ def fit_all(
         for c in acc_cases:
             by_engine.setdefault(c.engine, []).append(c)
         for engine, eng_cases in sorted(by_engine.items()):
-            if len(eng_cases) >= MIN_ENGINE_ROWS and len(by_engine) > 1:
+            if len(eng_cases) < MIN_ENGINE_ROWS:
+                continue
+            engine_prior = out[acc]
+            if len(by_engine) > 1:
                 key = efficiency_key(acc, engine)
-                out[key] = fit_accelerator(eng_cases, catalog, out[acc], _source(eng_cases, corpus_name), key)
+                out[key] = engine_prior = fit_accelerator(
+                    eng_cases, catalog, out[acc], _source(eng_cases, corpus_name), key
+                )
+            by_precision: dict[str, list[Case]] = {}
+            for c in eng_cases:
+                if c.kind != "train":
+                    by_precision.setdefault(c.precision, []).append(c)
+            for precision, p_cases in sorted(by_precision.items()):
+                if len(by_precision) > 1 and len(p_cases) >= MIN_ENGINE_ROWS:
+                    key = efficiency_key(acc, engine, precision)
+                    out[key] = fit_accelerator(p_cases, catalog, engine_prior, _source(p_cases, corpus_name), key)
     return out
 
 
