@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -1317,6 +1318,37 @@ def _memory_gb(mem: MemoryBreakdown) -> dict[str, float]:
     }
 
 
+def _probe_identity(
+    model: Model, acc: Accelerator, eff: Efficiency, prec: str, compute: str, tp: int
+) -> dict[str, object]:
+    """What a probe ran: model, accelerator, precisions, parallelism and the efficiency record used."""
+    return {
+        "model": model.id,
+        "accelerator": acc.id,
+        "precision": prec,
+        "compute_precision": compute,
+        "tensor_parallel": tp,
+        "efficiency": {"id": eff.id, **_efficiency_used(eff)},
+    }
+
+
+def _step_figures(step: StepTime, hw: HardwareShape, tp: int, tokens_per_step: float) -> dict[str, Any]:
+    """Time, token rate, power and energy per token of one step on ``tp`` GPUs."""
+    from llmtco.perf.power import gpu_power_w
+
+    power = first(gpu_power_w(hw, step.compute_share))
+    step_ms = first(step.step_ms)
+    tokens_per_s = tokens_per_step / (step_ms / 1e3)
+    return {
+        "step_ms": step_ms,
+        "tokens_per_s": tokens_per_s,
+        "power_w": power,
+        "power_w_total": power * tp,
+        "energy_j_per_token": power * tp / tokens_per_s,
+        "parts_ms": _parts_ms(step),
+    }
+
+
 def probe_decode(
     cat: Catalog,
     model_id: str,
@@ -1329,16 +1361,13 @@ def probe_decode(
 ) -> dict[str, object]:
     """One decode step of ``batch`` sequences at ``context`` cached tokens (``llmtco perf decode``)."""
     from llmtco.perf.memory import memory_breakdown
-    from llmtco.perf.power import gpu_power_w
     from llmtco.perf.timing import decode_step
 
     model, acc, eff, prec, compute, shape, hw = _probe_setup(cat, model_id, accelerator_id, precision, engine)
     kvb = kv_bytes_for(compute)
     mem = memory_breakdown(shape, hw, BYTES_PER_WEIGHT[prec], kvb, tp, batch, context)
     step = decode_step(shape, hw, BYTES_PER_WEIGHT[prec], kvb, tp, batch, context)
-    power = first(gpu_power_w(hw, step.compute_share))
-    step_ms = first(step.step_ms)
-    tokens_per_s = batch / (step_ms / 1e3)
+    figures = _step_figures(step, hw, tp, tokens_per_step=batch)
     fits = mem.fits
     reason = (
         None
@@ -1350,26 +1379,16 @@ def probe_decode(
         )
     )
     return {
-        "model": model.id,
-        "accelerator": acc.id,
-        "precision": prec,
-        "compute_precision": compute,
+        **_probe_identity(model, acc, eff, prec, compute, tp),
         "kv_cache_bytes_per_value": kvb,
-        "tensor_parallel": tp,
         "batch": batch,
         "context": context,
         "fits": fits,
         "reason": reason,
-        "step_ms": step_ms,
-        "tokens_per_s": tokens_per_s,
-        "tokens_per_s_per_gpu": tokens_per_s / tp,
-        "power_w": power,
-        "power_w_per_gpu": power,
-        "power_w_total": power * tp,
-        "energy_j_per_token": power * tp / tokens_per_s,
-        "parts_ms": _parts_ms(step),
+        **figures,
+        "tokens_per_s_per_gpu": figures["tokens_per_s"] / tp,
+        "power_w_per_gpu": figures["power_w"],
         "memory_gb": {**_memory_gb(mem), "max_batch_at_context": int(first(mem.max_batch))},
-        "efficiency": {"id": eff.id, **_efficiency_used(eff)},
     }
 
 
@@ -1385,35 +1404,21 @@ def probe_prefill(
 ) -> dict[str, object]:
     """One prefill step of ``batch`` sequences of ``seq`` tokens (``llmtco perf prefill``)."""
     from llmtco.perf.memory import memory_breakdown
-    from llmtco.perf.power import gpu_power_w
     from llmtco.perf.timing import prefill_step
 
     model, acc, eff, prec, compute, shape, hw = _probe_setup(cat, model_id, accelerator_id, precision, engine)
     kvb = kv_bytes_for(compute)
     mem = memory_breakdown(shape, hw, BYTES_PER_WEIGHT[prec], kvb, tp, batch, seq)
     step = prefill_step(shape, hw, BYTES_PER_WEIGHT[prec], tp, batch, seq)
-    power = first(gpu_power_w(hw, step.compute_share))
-    step_ms = first(step.step_ms)
-    tokens_per_s = batch * seq / (step_ms / 1e3)
     fits = mem.fits
     return {
-        "model": model.id,
-        "accelerator": acc.id,
-        "precision": prec,
-        "compute_precision": compute,
-        "tensor_parallel": tp,
+        **_probe_identity(model, acc, eff, prec, compute, tp),
         "batch": batch,
         "seq": seq,
         "fits": fits,
         "reason": None if fits else f"needs {first(mem.total_gb):.1f} GB per GPU, {first(mem.usable_gb):.1f} GB usable",
-        "step_ms": step_ms,
-        "tokens_per_s": tokens_per_s,
-        "power_w": power,
-        "power_w_total": power * tp,
-        "energy_j_per_token": power * tp / tokens_per_s,
-        "parts_ms": _parts_ms(step),
+        **_step_figures(step, hw, tp, tokens_per_step=batch * seq),
         "memory_gb": _memory_gb(mem),
-        "efficiency": {"id": eff.id, **_efficiency_used(eff)},
     }
 
 

@@ -31,6 +31,41 @@ def _need(value: float | None, what: str, file: str) -> float:
     return value
 
 
+def _user_case(
+    case_id: str,
+    file: str,
+    *,
+    input_tokens: float,
+    output_tokens: float,
+    concurrency: float,
+    measured: dict[str, float],
+    model: str,
+    accelerator: str,
+    gpus: int,
+    tp: int,
+    precision: str,
+    engine: str,
+) -> Case:
+    """A measured serving point from a user's file; concurrency is spread over the replicas."""
+    return Case(
+        id=case_id,
+        source=file,
+        family="user",
+        engine=engine,
+        kind="batch",
+        accelerator=accelerator,
+        gpus=gpus,
+        tp=tp,
+        precision=precision,
+        model=model,
+        params_b=0.0,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        batch=max(concurrency / max(gpus // tp, 1), 1.0),
+        measured=measured,
+    )
+
+
 def vllm_bench_cases(
     data: dict[str, Any],
     file: str,
@@ -61,22 +96,19 @@ def vllm_bench_cases(
         if v is not None:
             measured[key.removeprefix("mean_")] = v
     return [
-        Case(
-            id=f"{Path(file).stem}",
-            source=file,
-            family="user",
-            engine=engine,
-            kind="batch",
+        _user_case(
+            Path(file).stem,
+            file,
+            input_tokens=lin,
+            output_tokens=lout,
+            concurrency=concurrency,
+            measured=measured,
+            model=model,
             accelerator=accelerator,
             gpus=gpus,
             tp=tp,
             precision=precision,
-            model=model,
-            params_b=0.0,
-            input_tokens=lin,
-            output_tokens=lout,
-            batch=max(concurrency / max(gpus // tp, 1), 1.0),
-            measured=measured,
+            engine=engine,
         )
     ]
 
@@ -115,22 +147,19 @@ def guidellm_cases(
         if tpot is not None:
             measured["tpot_ms"] = tpot
         cases.append(
-            Case(
-                id=f"{Path(file).stem}-{i}",
-                source=file,
-                family="user",
-                engine=engine,
-                kind="batch",
+            _user_case(
+                f"{Path(file).stem}-{i}",
+                file,
+                input_tokens=lin,
+                output_tokens=lout,
+                concurrency=conc,
+                measured=measured,
+                model=model,
                 accelerator=accelerator,
                 gpus=gpus,
                 tp=tp,
                 precision=precision,
-                model=model,
-                params_b=0.0,
-                input_tokens=lin,
-                output_tokens=lout,
-                batch=max(conc / max(gpus // tp, 1), 1.0),
-                measured=measured,
+                engine=engine,
             )
         )
     return cases

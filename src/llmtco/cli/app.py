@@ -75,19 +75,7 @@ def emit(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text, nl=not text.endswith("\n"))
         return
-    output = output.expanduser()
-    directory = output.parent if str(output.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError(f"-o: directory {str(directory)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    typer.echo(f"wrote {output}", err=True)
+    emit_bytes(text.encode("utf-8"), output)
 
 
 def render_result(result: Any, fmt: str, output: Path | None) -> None:
@@ -107,6 +95,7 @@ def render_result(result: Any, fmt: str, output: Path | None) -> None:
 
 
 def emit_bytes(data: bytes, output: Path) -> None:
+    """Write ``data`` atomically to ``output``: a temporary file in the same folder, then a rename."""
     output = output.expanduser()
     directory = output.parent if str(output.parent) else Path(".")
     if not directory.is_dir():

@@ -132,14 +132,6 @@ def run_measure(
     bw = bench.copy_bandwidth_gb_s(2.0)
     bf16 = bench.matmul_tflops(matmul_n, "bf16")
     fp8 = bench.matmul_tflops(matmul_n, "fp8") if "fp8" in acc.tflops_dense else None
-    dims = dict(
-        layers=stack.layers,
-        hidden=stack.hidden,
-        heads=stack.heads,
-        kv_heads=stack.kv_heads,
-        ffn=stack.ffn,
-        context=stack.context,
-    )
     decode = {
         b: bench.decode_step_ms(stack.layers, stack.hidden, stack.heads, stack.kv_heads, stack.ffn, b, stack.context)
         for b in batches
@@ -163,7 +155,7 @@ def run_measure(
         copy_bandwidth_gb_s=bw,
         bf16_tflops=bf16,
         fp8_tflops=None if fp8 is None or np.isnan(fp8) else fp8,
-        stack=dims,
+        stack=asdict(stack),
         decode_ms=decode,
         fitted=fit,
         predicted_ms=predicted,
