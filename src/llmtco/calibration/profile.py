@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
 from llmtco.catalog.records import Efficiency, Record
+from llmtco.files import write_atomic
 
 
 def _plain(rec: Record) -> dict[str, object]:
@@ -30,13 +30,7 @@ def write_overlay(kinds: dict[str, Sequence[Record]], path: str | Path, header: 
     yaml = YAML()
     yaml.default_flow_style = False
     yaml.width = 120
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(header)
-            yaml.dump(doc, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = io.StringIO(header)
+    text.seek(0, io.SEEK_END)
+    yaml.dump(doc, text)
+    write_atomic(path, text.getvalue().encode("utf-8"))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -15,6 +13,7 @@ import typer
 from llmtco.catalog import KINDS, load_catalog
 from llmtco.engine import evaluate, probe_decode, probe_prefill
 from llmtco.errors import UsageError, did_you_mean
+from llmtco.files import write_atomic
 from llmtco.report import RENDERERS
 from llmtco.scenario import json_schema, load_scenario
 
@@ -100,14 +99,7 @@ def emit_bytes(data: bytes, output: Path) -> None:
     directory = output.parent if str(output.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(f"-o: directory {str(directory)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(output, data)
     typer.echo(f"wrote {output}", err=True)
 
 
