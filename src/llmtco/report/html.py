@@ -8,6 +8,7 @@ from jinja2 import Environment, select_autoescape
 
 from llmtco.costing.ledger import ITEMS
 from llmtco.report.charts import _svg, distribution_chart, render_svgs, tornado_chart
+from llmtco.report.table import currency_symbol, money
 from llmtco.result import OptionResult, Result
 
 
@@ -55,11 +56,7 @@ def recommendation(result: Result) -> dict[str, object]:
 
 
 def _m(value: float | None, fx: float, currency: str) -> str:
-    if value is None:
-        return "–"
-    v = value / fx
-    sym = "$" if currency == "USD" else "€"
-    return f"{sym}{v / 1e6:,.2f}M" if abs(v) >= 1e6 else f"{sym}{v / 1e3:,.1f}k" if abs(v) >= 1e3 else f"{sym}{v:,.0f}"
+    return money(value, fx, currency_symbol(currency), missing="–")
 
 
 def render_html(

@@ -11,9 +11,14 @@ from llmtco.costing.ledger import ITEMS
 from llmtco.result import OptionResult, Result
 
 
-def _money(value: float | None, fx: float, symbol: str) -> str:
+def currency_symbol(currency: str) -> str:
+    return "$" if currency == "USD" else "€"
+
+
+def money(value: float | None, fx: float, symbol: str, missing: str = "-") -> str:
+    """A USD amount in the report currency (``fx`` USD per unit), shortened to k or M."""
     if value is None:
-        return "-"
+        return missing
     v = value / fx
     if abs(v) >= 1e6:
         return f"{symbol}{v / 1e6:,.2f}M"
@@ -28,7 +33,7 @@ def _num(value: float | None, fmt: str) -> str:
 
 def render_table(result: Result, width: int = 160) -> str:
     fx = result.usd_per_currency_unit
-    sym = "$" if result.currency == "USD" else "€"
+    sym = currency_symbol(result.currency)
     included = [o for o in result.options if not o.excluded]
     out = io.StringIO()
     console = Console(file=out, width=width, color_system=None, force_terminal=False, highlight=False, markup=False)
@@ -51,8 +56,8 @@ def render_table(result: Result, width: int = 160) -> str:
         def row(label: str, values: list[str], style: str | None = None) -> None:
             table.add_row(label, *values, style=style)
 
-        row("Total cost", [_money(o.total_cost_usd, fx, sym) for o in included], "bold")
-        row(f"NPV @ {result.discount_rate_pct:g} %", [_money(o.npv_usd, fx, sym) for o in included])
+        row("Total cost", [money(o.total_cost_usd, fx, sym) for o in included], "bold")
+        row(f"NPV @ {result.discount_rate_pct:g} %", [money(o.npv_usd, fx, sym) for o in included])
         row("Cost per M tokens", [_num(o.cost_per_mtok_usd and o.cost_per_mtok_usd / fx, ",.3f") for o in included])
         row(
             "  per M output tokens",
@@ -61,13 +66,13 @@ def render_table(result: Result, width: int = 160) -> str:
         for category in ("capex", "opex"):
             row(
                 category.upper(),
-                [_money(o.capex_usd if category == "capex" else o.opex_usd, fx, sym) for o in included],
+                [money(o.capex_usd if category == "capex" else o.opex_usd, fx, sym) for o in included],
                 "bold",
             )
             for item in ITEMS:
                 values = [_item(o, item, category) for o in included]
                 if any(v is not None for v in values):
-                    row(f"  {item}", [_money(v, fx, sym) if v is not None else "" for v in values])
+                    row(f"  {item}", [money(v, fx, sym) if v is not None else "" for v in values])
         row("GPUs (peak)", [str(o.sizing.gpus) if o.sizing else "-" for o in included])
         row("Servers / instances", [str(o.sizing.servers) if o.sizing else "-" for o in included])
         row("GPU utilisation %", [_num(o.avg_utilisation_pct, ".0f") for o in included])
