@@ -2,12 +2,59 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from llmtco.catalog import Catalog
 from llmtco.cli import main
 from llmtco.measure.core import StackShape, profile_records, run_measure
-from llmtco.measure.devices import FakeBench, FakeTelemetry
+
+
+class FakeTelemetry:
+    """Deterministic telemetry for tests: idle power until ``busy`` is set."""
+
+    def __init__(self, name: str = "NVIDIA H100 80GB HBM3", idle_w: float = 70.0, busy_w: float = 690.0) -> None:
+        self.name, self.idle, self.busy_w, self.busy = name, idle_w, busy_w, False
+
+    def device_name(self) -> str:
+        return self.name
+
+    def memory_total_gb(self) -> float:
+        return 85.5
+
+    def power_w(self) -> float:
+        return self.busy_w if self.busy else self.idle
+
+
+class FakeBench:
+    """A GPU that follows the roofline exactly, for tests."""
+
+    def __init__(
+        self, telemetry: FakeTelemetry, bw_gb_s: float = 2500.0, tflops: float = 700.0, overhead_ms: float = 0.5
+    ) -> None:
+        self.telemetry, self.bw, self.tf, self.overhead = telemetry, bw_gb_s, tflops, overhead_ms
+
+    def copy_bandwidth_gb_s(self, size_gb: float) -> float:
+        return self.bw
+
+    def matmul_tflops(self, n: int, dtype: str) -> float:
+        return self.tf * (2 if dtype == "fp8" else 1)
+
+    def run_matmul_for(self, seconds: float, n: int) -> None:
+        self.telemetry.busy = True
+        time.sleep(min(seconds, 0.2))
+        self.telemetry.busy = False
+
+    def decode_step_ms(
+        self, layers: int, hidden: int, heads: int, kv_heads: int, ffn: int, batch: int, context: int
+    ) -> float:
+        head_dim = hidden // heads
+        params = layers * (hidden * (heads + 2 * kv_heads) * head_dim + heads * head_dim * hidden + 3 * hidden * ffn)
+        kv = layers * 2 * kv_heads * head_dim * 2 * context * batch
+        mem_ms = (params * 2 + kv) / (self.bw * 1e9) * 1e3
+        comp_ms = 2 * params * batch / (self.tf * 1e12) * 1e3
+        return max(mem_ms, comp_ms) + self.overhead
 
 
 def test_measure_logic_with_fakes(catalog: Catalog) -> None:

@@ -17,7 +17,7 @@ from llmtco import __version__, finetune
 from llmtco.arrays import first
 from llmtco.catalog import Catalog
 from llmtco.catalog.api_prices import TokenPrices, genai_prices_version, token_prices
-from llmtco.catalog.records import Accelerator, Efficiency, Model
+from llmtco.catalog.records import Accelerator, Efficiency, Model, Server
 from llmtco.costing.api import ApiInputs, api_ledger
 from llmtco.costing.cloud import CloudInputs, cloud_ledger
 from llmtco.costing.finance import breakeven_month, cumulative, npv, running_max
@@ -435,6 +435,11 @@ def _engineer_salary(region_salary: float, o: OnPremOption | CloudGpuOption | Ap
     return out
 
 
+def server_max_power_kw(server: Server, acc: Accelerator) -> float:
+    """A server's nameplate draw: every GPU at TDP plus the host [kW] (sizes colocation and facility)."""
+    return (server.gpus * acc.tdp_w + server.non_gpu_power_w) / 1000.0
+
+
 def onprem_outcome(
     sc: Scenario, cat: Catalog, o: OnPremOption, idx: int, demands: list[Demand], days: FloatArray, ctx: Ctx
 ) -> Outcome:
@@ -576,7 +581,7 @@ def onprem_outcome(
         if o.staffing.servers_per_fte is not None
         else rates("onprem_servers_per_fte")
     )
-    max_kw = (server.gpus * acc.tdp_w + server.non_gpu_power_w) / 1000.0
+    max_kw = server_max_power_kw(server, acc)
     inputs = OnPremInputs(
         name=o.name,
         servers_needed=servers_needed,

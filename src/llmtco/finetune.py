@@ -13,6 +13,7 @@ import numpy as np
 from llmtco.catalog.records import Accelerator, Efficiency, Model
 from llmtco.errors import InfeasibleError
 from llmtco.perf.memory import BYTES_PER_WEIGHT
+from llmtco.perf.power import power_at_activity_w
 from llmtco.perf.shapes import FloatArray
 from llmtco.perf.training import lora_params, train_flops_per_token, train_memory_gb, train_tokens_per_s_per_gpu
 from llmtco.scenario.schema import FinetuneWorkload
@@ -108,7 +109,7 @@ def plan(
         wall_hours_per_run=gpu_hours / chosen,
         step_ms=w.seq_len * w.micro_batch / rate * 1e3,
         memory_gb=mem,
-        power_w_per_gpu=acc.idle_w.value + (acc.tdp_w - acc.idle_w.value) * TRAIN_ACTIVITY,
+        power_w_per_gpu=float(power_at_activity_w(acc.idle_w.value, acc.tdp_w, TRAIN_ACTIVITY)),
     )
 
 

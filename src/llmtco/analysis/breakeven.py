@@ -11,8 +11,6 @@ functions), the crossing nearest today's volume is reported.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from llmtco.catalog import Catalog
@@ -67,21 +65,3 @@ def breakeven_volumes(sc: Scenario, cat: Catalog) -> dict[str, dict[str, dict[st
             k = inner[0] if d1 == d0 else inner[0] + (inner[1] - inner[0]) * (-d0) / (d1 - d0)
             out[a][b] = {"scale": k, "tokens_per_month": k * tokens_month1, "requests_per_day": k * requests_day}
     return out
-
-
-def describe(volumes: dict[str, dict[str, dict[str, float] | None]]) -> list[str]:
-    lines = []
-    for a, row in volumes.items():
-        for b, v in row.items():
-            if v is None:
-                lines.append(f"{a} vs {b}: no break-even between 1 % and 100 x today's volume")
-            else:
-                lines.append(
-                    f"{a} vs {b}: equal at {v['tokens_per_month'] / 1e9:,.2f} B tokens/month "
-                    f"({v['scale']:.2f} x the scenario's volume, {v['requests_per_day']:,.0f} requests/day)"
-                )
-    return lines
-
-
-def as_json(volumes: dict[str, dict[str, dict[str, float] | None]]) -> dict[str, Any]:
-    return {a: dict(row) for a, row in volumes.items()}

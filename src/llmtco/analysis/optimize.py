@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from llmtco.catalog import Catalog
-from llmtco.engine import exclusion_reason, run
+from llmtco.engine import exclusion_reason, run, server_max_power_kw
 from llmtco.errors import InfeasibleError, LlmtcoError, UsageError
 from llmtco.scenario.schema import ApiOption, CloudGpuOption, HybridOption, OnPremOption, Scenario
 
@@ -131,7 +131,7 @@ def _price(sc: Scenario, cat: Catalog, c: Candidate) -> bool:
             if isinstance(c.option, OnPremOption):
                 server = cat.servers.get(str(c.option.server))
                 acc = cat.accelerators.get(server.accelerator)
-                c.unit_kw = (server.gpus * acc.tdp_w + server.non_gpu_power_w) / 1000.0
+                c.unit_kw = server_max_power_kw(server, acc)
                 c.unit_ru = float(server.rack_units)
                 c.unit_capex = (
                     float(

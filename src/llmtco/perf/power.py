@@ -18,12 +18,17 @@ import numpy as np
 from llmtco.perf.shapes import HardwareShape, Num
 
 
+def power_at_activity_w(idle_w: Num, tdp_w: Num, activity: Num) -> Num:
+    """Power of one GPU drawing ``activity`` of its idle-to-TDP range [W]."""
+    out: Num = idle_w + (tdp_w - idle_w) * activity
+    return out
+
+
 def gpu_power_w(hw: HardwareShape, compute_share: Num) -> Num:
     """Power of one GPU while stepping with the given compute share [W]."""
     share = np.clip(np.asarray(compute_share, dtype=float), 0.0, 1.0)
     activity = hw.power_activity_floor + (1.0 - hw.power_activity_floor) * share
-    out: Num = hw.idle_w + (hw.tdp_w - hw.idle_w) * activity
-    return out
+    return power_at_activity_w(hw.idle_w, hw.tdp_w, activity)
 
 
 def average_power_w(idle_w: Num, busy_w: Num, busy_fraction: Num) -> Num:

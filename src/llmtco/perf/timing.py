@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from llmtco.perf.memory import kv_bytes_per_token, kv_shards, kv_tokens_effective
-from llmtco.perf.shapes import FloatArray, HardwareShape, ModelShape, Num
+from llmtco.perf.shapes import HardwareShape, ModelShape, Num
 
 ACTIVATION_BYTES = 2.0
 """Bytes per activation value sent in all-reduces (BF16)."""
@@ -133,7 +133,3 @@ def prefill_step(
         comm_ms=comm,
         tokens=tokens,
     )
-
-
-def as_array(x: Num) -> FloatArray:
-    return np.asarray(x, dtype=float)

@@ -36,12 +36,12 @@ OPTIMIZER_BYTES = {"adamw": 12.0, "adamw_8bit": 6.0, "sgd": 4.0}
 """Optimizer state bytes per trained parameter: FP32 master copy + moments (AdamW 4+4+4;
 8-bit AdamW 4+1+1; SGD with FP32 master 4)."""
 
-LORA_TARGETS_PER_LAYER = 7
-"""LoRA adapts every linear layer of a block: q, k, v, o, gate, up, down."""
-
 
 def lora_params(layers: int, hidden: int, heads: int, kv_heads: int, head_dim: int, ffn: int, rank: int) -> float:
-    """Trainable adapter parameters: rank x (in + out) for each adapted matrix [count]."""
+    """Trainable adapter parameters: rank x (in + out) for each adapted matrix [count].
+
+    LoRA adapts every linear layer of a block: q, k, v, o, gate, up, down.
+    """
     q = hidden + heads * head_dim
     kv = 2 * (hidden + kv_heads * head_dim)
     o = heads * head_dim + hidden
