@@ -15,12 +15,10 @@ from llmtco.errors import InfeasibleError
 from llmtco.perf.memory import BYTES_PER_WEIGHT
 from llmtco.perf.power import power_at_activity_w
 from llmtco.perf.shapes import FloatArray
-from llmtco.perf.training import lora_params, train_flops_per_token, train_memory_gb, train_tokens_per_s_per_gpu
+from llmtco.perf.training import lora_params, train_memory_gb, training_rate
 from llmtco.scenario.schema import FinetuneWorkload
 
 GPU_COUNTS = (1, 2, 4, 8, 16, 32, 64)
-QLORA_OVERHEAD = 1.3
-"""QLoRA's extra compute over LoRA for dequantising NF4 weights (estimate, as in calibration.predict)."""
 TRAIN_ACTIVITY = 0.95
 """Share of the idle-to-TDP power range drawn while training (estimate: 0.99 measured on an H100 under
 BF16 matrix products, examples/calibration/h100-sxm-measured.json, less time in communication and I/O)."""
@@ -91,9 +89,7 @@ def plan(
             f"activations {mem['activations']:.1f}) but {usable:.1f} GB are usable"
         )
     )
-    compute = "fp8" if w.precision == "fp8" and "fp8" in acc.tflops_dense else "bf16"
-    flops = train_flops_per_token(model.active_b * 1e9, w.method, QLORA_OVERHEAD)
-    rate = float(train_tokens_per_s_per_gpu(acc.tflops_dense[compute], eff.train_compute_efficiency, flops))
+    rate = training_rate(model.active_b * 1e9, w.method, w.precision, acc.tflops_dense, eff.train_compute_efficiency)
     tokens = w.tokens_per_run_value
     gpu_hours = tokens / rate / 3600.0
     return TrainPlan(

@@ -18,11 +18,8 @@ from llmtco.engine import (
 from llmtco.perf.memory import BYTES_PER_WEIGHT
 from llmtco.perf.power import gpu_power_w
 from llmtco.perf.timing import decode_step, prefill_step
-from llmtco.perf.training import train_flops_per_token, train_tokens_per_s_per_gpu
+from llmtco.perf.training import training_rate
 from llmtco.sizing.serving import serving_point
-
-QLORA_OVERHEAD = 1.3
-"""Extra compute of QLoRA over LoRA for dequantising NF4 weights (estimate; fitted rows absorb the rest)."""
 
 MLPERF_TTFT_LIMIT_MS = 2000.0
 
@@ -31,9 +28,9 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
     """Predicted values of the metrics the case measured (keys as in ``Case.measured``)."""
     acc = catalog.accelerators.get(case.accelerator)
     if case.kind == "train":
-        compute = "fp8" if case.precision == "fp8" and "fp8" in acc.tflops_dense else "bf16"
-        flops = train_flops_per_token(case.params_b * 1e9, case.method or "full", QLORA_OVERHEAD)
-        rate = float(train_tokens_per_s_per_gpu(acc.tflops_dense[compute], eff.train_compute_efficiency, flops))
+        rate = training_rate(
+            case.params_b * 1e9, case.method or "full", case.precision, acc.tflops_dense, eff.train_compute_efficiency
+        )
         return {"train_tok_s_per_gpu": rate}
 
     assert case.model is not None and case.input_tokens is not None and case.output_tokens is not None

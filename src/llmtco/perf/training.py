@@ -4,11 +4,14 @@ FLOPs per trained token ≈ 6 x params for full fine-tuning (forward 2, backward
 4: gradients for activations and weights). LoRA and QLoRA freeze the base
 weights, so the backward pass needs activation gradients but no weight
 gradients: ≈ 4 x params (the adapters are negligible). QLoRA also dequantises
-the 4-bit base weights on every use; that cost is in the fitted
-``qlora_overhead`` factor. Time = FLOPs / (GPUs x peak x MFU_train).
+the 4-bit base weights on every use; that cost is the ``QLORA_OVERHEAD``
+factor (an estimate; the fitted MFU absorbs the rest). Time = FLOPs /
+(GPUs x peak x MFU_train).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -16,6 +19,8 @@ from llmtco.perf.shapes import Num
 
 FLOPS_PER_PARAM = {"full": 6.0, "lora": 4.0, "qlora": 4.0}
 """Training FLOPs per parameter per token, by method."""
+QLORA_OVERHEAD = 1.3
+"""Extra compute of QLoRA over LoRA for dequantising NF4 weights (estimate; fitted rows absorb the rest)."""
 
 
 def train_flops_per_token(params: float, method: str, qlora_overhead: float = 1.0) -> float:
@@ -30,6 +35,15 @@ def train_tokens_per_s_per_gpu(peak_tflops: Num, efficiency: Num, flops_per_toke
     """Trained tokens per second on one GPU at the given model FLOPs utilisation."""
     out: Num = np.asarray(peak_tflops, dtype=float) * 1e12 * efficiency / flops_per_token
     return out
+
+
+def training_rate(
+    params: float, method: str, precision: str, tflops_dense: Mapping[str, float], efficiency: float
+) -> float:
+    """Trained tokens per second on one GPU: FP8 tensor cores for FP8 weights where the chip has them, else BF16."""
+    compute = "fp8" if precision == "fp8" and "fp8" in tflops_dense else "bf16"
+    flops = train_flops_per_token(params, method, QLORA_OVERHEAD)
+    return float(train_tokens_per_s_per_gpu(tflops_dense[compute], efficiency, flops))
 
 
 OPTIMIZER_BYTES = {"adamw": 12.0, "adamw_8bit": 6.0, "sgd": 4.0}
