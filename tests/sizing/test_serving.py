@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from llmtco.sizing.fleet import business_hours_profile, normalise_profile, replicas_needed
-from llmtco.sizing.serving import serving_point
+from llmtco.sizing.serving import point_at_batch, serving_point
 from tests.conftest import llama8b, simple_hw
 
 
@@ -28,6 +28,22 @@ def test_unreachable_slo_is_infeasible() -> None:
     p = serving_point(llama8b(), simple_hw(), 2.0, 2.0, 1, 1000, 200, 1.0, None, 1)
     assert p.feasible[0] == 0.0
     assert p.requests_per_s[0] == 0.0
+
+
+def test_point_at_batch_reproduces_the_chosen_operating_point() -> None:
+    hw = simple_hw(vram_gb=np.array([80.0]))
+    best = serving_point(llama8b(), hw, 2.0, 2.0, 1, 1000, 200, 40.0, None, 1)
+    at = point_at_batch(llama8b(), hw, 2.0, 2.0, 1, 1000, 200, float(best.batch[0]))
+    for name in ("requests_per_s", "tpot_ms", "ttft_ms", "busy_power_w", "energy_j_per_output_token"):
+        assert getattr(at, name)[0] == pytest.approx(getattr(best, name)[0]), name
+    assert at.feasible[0] == 1.0
+
+
+def test_point_at_batch_reports_rates_beyond_memory_but_flags_them() -> None:
+    hw = simple_hw(vram_gb=np.array([24.0]))
+    at = point_at_batch(llama8b(), hw, 2.0, 2.0, 1, 4000, 1000, 4096.0)
+    assert at.feasible[0] == 0.0
+    assert at.output_tokens_per_s[0] > 0.0
 
 
 def test_business_hours_profile_keeps_mean_and_peak() -> None:

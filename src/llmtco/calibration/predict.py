@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from llmtco.arrays import first
 from llmtco.calibration.corpus import Case
 from llmtco.catalog import Catalog
 from llmtco.catalog.records import Efficiency
@@ -16,10 +15,8 @@ from llmtco.engine import (
     pick_tensor_parallel,
 )
 from llmtco.perf.memory import BYTES_PER_WEIGHT
-from llmtco.perf.power import gpu_power_w
-from llmtco.perf.timing import decode_step, prefill_step
 from llmtco.perf.training import training_rate
-from llmtco.sizing.serving import serving_point
+from llmtco.sizing.serving import point_at_batch, serving_point
 
 MLPERF_TTFT_LIMIT_MS = 2000.0
 
@@ -43,24 +40,14 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
     tps = [case.tp] if case.tp else [t for t in TP_CANDIDATES if t <= case.gpus]
     out: dict[str, float] = {}
     if case.kind == "batch":
-        tp = tps[0]
-        b = case.batch or 1.0
-        step = decode_step(shape, hw, bpw, kvb, tp, b, lin + lout / 2)
-        pf = prefill_step(shape, hw, bpw, tp, 1.0, lin)
-        tpot = float(
-            np.asarray(step.step_ms).reshape(-1)[0] + b * np.asarray(pf.compute_ms + pf.comm_ms).reshape(-1)[0] / lout
-        )
-        per_replica = b * 1e3 / tpot
-        power = float(np.asarray(gpu_power_w(hw, step.compute_share)).reshape(-1)[0])
-        ttft = float(np.asarray(pf.step_ms + step.step_ms * hw.ttft_queue_steps).reshape(-1)[0])
-        out = {
-            "tpot_ms": tpot,
-            "output_tok_s_per_gpu": per_replica / tp,
-            "power_w_per_gpu": power,
-            "energy_j_per_token": power * tp / per_replica,
-            "ttft_ms": ttft,
+        at = point_at_batch(shape, hw, bpw, kvb, tps[0], lin, lout, case.batch or 1.0)
+        return {
+            "tpot_ms": first(at.tpot_ms),
+            "output_tok_s_per_gpu": first(at.output_tokens_per_s) / at.tp,
+            "power_w_per_gpu": first(at.busy_power_w),
+            "energy_j_per_token": first(at.energy_j_per_output_token),
+            "ttft_ms": first(at.ttft_ms),
         }
-        return out
     tpot_target = case.measured.get("tpot_ms") if case.kind == "server" else None
     ttft_target = MLPERF_TTFT_LIMIT_MS if case.kind == "server" else None
     points = [serving_point(shape, hw, bpw, kvb, tp, lin, lout, tpot_target, ttft_target, 1) for tp in tps]

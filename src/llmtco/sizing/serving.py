@@ -65,6 +65,91 @@ def _column(hw: HardwareShape) -> HardwareShape:
     return replace(hw, **changes)
 
 
+@dataclass(frozen=True)
+class _Rates:
+    """Per-sample, per-batch quantities of the continuous-batching model, shape (S, B)."""
+
+    step_ms: FloatArray
+    compute_share: FloatArray
+    requests_per_s: FloatArray
+    tpot_ms: FloatArray
+    ttft_ms: FloatArray
+    prefill_ms: FloatArray
+    """Shape (S,): one request's prefill on an idle replica."""
+
+
+def _rates(
+    model: ModelShape,
+    hw: HardwareShape,
+    bytes_per_weight: float,
+    kv_bytes: float,
+    tp: int,
+    lin: FloatArray,
+    lout: FloatArray,
+    batches: FloatArray,
+) -> _Rates:
+    """X(B), TPOT(B) and TTFT(B) of the module docstring for each sample's row of ``batches``."""
+    samples = lin.shape[0]
+    context_decode = (lin + lout / 2.0)[:, None]
+    step: StepTime = decode_step(model, _column(hw), bytes_per_weight, kv_bytes, tp, batches, context_decode)
+    step_ms = np.broadcast_to(np.asarray(step.step_ms, dtype=float), batches.shape)
+    pf1 = prefill_step(model, hw, bytes_per_weight, tp, 1.0, lin)
+    t_pf = np.broadcast_to(np.asarray(pf1.compute_ms + pf1.comm_ms, dtype=float), (samples,))[:, None]
+    prefill_ms = np.broadcast_to(np.asarray(pf1.step_ms, dtype=float), (samples,))
+    queue = np.broadcast_to(np.asarray(hw.ttft_queue_steps, dtype=float), (samples,))[:, None]
+    return _Rates(
+        step_ms=step_ms,
+        compute_share=np.broadcast_to(np.asarray(step.compute_share, dtype=float), batches.shape),
+        requests_per_s=batches / (lout[:, None] * step_ms + batches * t_pf) * 1e3,
+        tpot_ms=step_ms + batches * t_pf / lout[:, None],
+        ttft_ms=prefill_ms[:, None] + step_ms * queue,
+        prefill_ms=prefill_ms,
+    )
+
+
+def _lengths(
+    input_tokens: float | FloatArray, output_tokens: float | FloatArray, samples: int
+) -> tuple[FloatArray, FloatArray]:
+    lin = np.broadcast_to(np.asarray(input_tokens, dtype=float).reshape(-1), (samples,))
+    lout = np.maximum(np.broadcast_to(np.asarray(output_tokens, dtype=float).reshape(-1), (samples,)), 1.0)
+    return lin, lout
+
+
+def _point(
+    tp: int,
+    hw: HardwareShape,
+    mem: MemoryBreakdown,
+    batches: FloatArray,
+    r: _Rates,
+    lout: FloatArray,
+    idx: np.ndarray,
+    feasible: np.ndarray,
+    mask: np.ndarray,
+) -> ServingPoint:
+    """The ServingPoint at column ``idx`` of each sample's row; throughput is zeroed where ``mask`` is False."""
+    samples = lout.shape[0]
+    rows = np.arange(samples)
+    power = np.broadcast_to(np.asarray(gpu_power_w(hw, r.compute_share[rows, idx]), dtype=float), (samples,))
+    chosen_rps = r.requests_per_s[rows, idx]
+    out_tps = chosen_rps * lout
+    return ServingPoint(
+        tp=tp,
+        feasible=feasible.astype(float),
+        batch=batches[rows, idx],
+        requests_per_s=np.where(mask, chosen_rps, 0.0),
+        output_tokens_per_s=np.where(mask, out_tps, 0.0),
+        tpot_ms=r.tpot_ms[rows, idx],
+        ttft_ms=r.ttft_ms[rows, idx],
+        step_ms=r.step_ms[rows, idx],
+        busy_power_w=power,
+        energy_j_per_output_token=power * tp / np.maximum(out_tps, 1e-12),
+        weights_gb=np.broadcast_to(np.asarray(mem.weights_gb, dtype=float), (samples,)),
+        max_batch_memory=np.broadcast_to(np.asarray(mem.max_batch, dtype=float), (samples,)),
+        usable_gb=np.broadcast_to(np.asarray(mem.usable_gb, dtype=float), (samples,)),
+        prefill_ms=r.prefill_ms,
+    )
+
+
 def serving_point(
     model: ModelShape,
     hw: HardwareShape,
@@ -78,59 +163,42 @@ def serving_point(
     samples: int,
 ) -> ServingPoint:
     """Best batch and throughput of one replica for requests of the given mean lengths."""
-    lin = np.broadcast_to(np.asarray(input_tokens, dtype=float).reshape(-1), (samples,))
-    lout = np.maximum(np.broadcast_to(np.asarray(output_tokens, dtype=float).reshape(-1), (samples,)), 1.0)
-    context_mem = lin + lout
-    context_decode = (lin + lout / 2.0)[:, None]
-    hwc = _column(hw)
-
-    mem: MemoryBreakdown = memory_breakdown(model, hw, bytes_per_weight, kv_bytes, tp, 1.0, context_mem)
+    lin, lout = _lengths(input_tokens, output_tokens, samples)
+    mem: MemoryBreakdown = memory_breakdown(model, hw, bytes_per_weight, kv_bytes, tp, 1.0, lin + lout)
     max_batch = np.broadcast_to(np.asarray(mem.max_batch, dtype=float), (samples,))
     grid = np.broadcast_to(BATCH_GRID, (samples, BATCH_GRID.size))
     grid = np.concatenate([grid, np.minimum(max_batch, BATCH_GRID[-1])[:, None]], axis=1)
     grid = np.maximum(grid, 1.0)
-
-    step: StepTime = decode_step(model, hwc, bytes_per_weight, kv_bytes, tp, grid, context_decode)
-    step_ms = np.broadcast_to(np.asarray(step.step_ms, dtype=float), grid.shape)
-    pf1 = prefill_step(model, hw, bytes_per_weight, tp, 1.0, lin)
-    t_pf = np.broadcast_to(np.asarray(pf1.compute_ms + pf1.comm_ms, dtype=float), (samples,))[:, None]
-    prefill_ms = np.broadcast_to(np.asarray(pf1.step_ms, dtype=float), (samples,))
-
-    rps = grid / (lout[:, None] * step_ms + grid * t_pf) * 1e3
-    tpot = step_ms + grid * t_pf / lout[:, None]
-    ttft = (
-        prefill_ms[:, None]
-        + step_ms * np.broadcast_to(np.asarray(hw.ttft_queue_steps, dtype=float), (samples,))[:, None]
-    )
+    r = _rates(model, hw, bytes_per_weight, kv_bytes, tp, lin, lout, grid)
 
     ok = grid <= max_batch[:, None]
     if tpot_target_ms is not None:
-        ok &= tpot <= tpot_target_ms
+        ok &= r.tpot_ms <= tpot_target_ms
     if ttft_target_ms is not None:
-        ok &= ttft <= ttft_target_ms
-    score = np.where(ok, rps, -1.0)
-    idx = np.argmax(score, axis=1)
-    rows = np.arange(samples)
-    feasible = ok[rows, idx]
+        ok &= r.ttft_ms <= ttft_target_ms
+    idx = np.argmax(np.where(ok, r.requests_per_s, -1.0), axis=1)
+    feasible = ok[np.arange(samples), idx]
+    return _point(tp, hw, mem, grid, r, lout, idx, feasible, feasible)
 
-    share = np.broadcast_to(np.asarray(step.compute_share, dtype=float), grid.shape)[rows, idx]
-    power = np.broadcast_to(np.asarray(gpu_power_w(hw, share), dtype=float), (samples,))
-    chosen_rps = rps[rows, idx]
-    out_tps = chosen_rps * lout
-    energy = power * tp / np.maximum(out_tps, 1e-12)
-    return ServingPoint(
-        tp=tp,
-        feasible=feasible.astype(float),
-        batch=grid[rows, idx],
-        requests_per_s=np.where(feasible, chosen_rps, 0.0),
-        output_tokens_per_s=np.where(feasible, out_tps, 0.0),
-        tpot_ms=tpot[rows, idx],
-        ttft_ms=ttft[rows, idx],
-        step_ms=step_ms[rows, idx],
-        busy_power_w=power,
-        energy_j_per_output_token=energy,
-        weights_gb=np.broadcast_to(np.asarray(mem.weights_gb, dtype=float), (samples,)),
-        max_batch_memory=max_batch,
-        usable_gb=np.broadcast_to(np.asarray(mem.usable_gb, dtype=float), (samples,)),
-        prefill_ms=prefill_ms,
-    )
+
+def point_at_batch(
+    model: ModelShape,
+    hw: HardwareShape,
+    bytes_per_weight: float,
+    kv_bytes: float,
+    tp: int,
+    input_tokens: float,
+    output_tokens: float,
+    batch: float,
+) -> ServingPoint:
+    """One replica held at ``batch`` concurrent sequences (a measured benchmark's operating point).
+
+    ``feasible`` says whether the memory model fits that batch; the rates are
+    reported either way, so a calibration sees what the model predicts there.
+    """
+    lin, lout = _lengths(input_tokens, output_tokens, 1)
+    mem = memory_breakdown(model, hw, bytes_per_weight, kv_bytes, tp, 1.0, lin + lout)
+    batches = np.full((1, 1), float(batch))
+    r = _rates(model, hw, bytes_per_weight, kv_bytes, tp, lin, lout, batches)
+    fits = np.asarray(batch <= np.asarray(mem.max_batch, dtype=float)).reshape(1)
+    return _point(tp, hw, mem, batches, r, lout, np.zeros(1, dtype=int), fits, np.ones(1, dtype=bool))
