@@ -87,10 +87,10 @@ def test_breakeven_volume_equalises_totals() -> None:
 
     sc, cat = load_scenario(path)
     vols = breakeven_volumes(sc, cat)
-    found = [(a, b, v) for a, row in vols.items() for b, v in row.items() if v is not None]
+    found = [(a, b, v) for a, row in vols.volumes.items() for b, v in row.items() if v is not None]
     assert found
     for a, b, v in found:
-        r = run(sc, cat, Ctx(samples=1, draws={"volume_scale": np.array([v["scale"]])}))
+        r = run(sc, cat, Ctx(samples=1, draws={"volume_scale": np.array([v.scale])}))
         assert float(r.total(a)[0]) == pytest.approx(float(r.total(b)[0]), rel=0.02)
 
 

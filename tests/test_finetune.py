@@ -10,8 +10,8 @@ import pytest
 from llmtco import evaluate, parse_scenario_text
 from llmtco.catalog import Catalog
 from llmtco.cli import main
-from llmtco.engine import probe_train
-from llmtco.finetune import idle_schedule, runs_per_month
+from llmtco.engine.finetune import idle_schedule, runs_per_month
+from llmtco.engine.probes import probe_train
 from llmtco.perf.training import lora_params, train_flops_per_token, train_memory_gb
 
 BASE = """\

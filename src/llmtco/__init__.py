@@ -4,12 +4,13 @@ Public API::
 
     from llmtco import load_scenario, evaluate
     scenario, catalog = load_scenario("examples/chat-assistant-70b.yaml")
-    result = evaluate(scenario, catalog)
+    result = evaluate(scenario, catalog)       # every option costed, excluded ones with the reason
     result.option("onprem-h100").total_cost_usd
+    compare(scenario, catalog)                 # the same plus break-even volumes (what `breakdown` shows)
 """
 
-__version__ = "0.1.0"
-
+from llmtco._version import __version__
+from llmtco.analysis.breakeven import compare
 from llmtco.catalog import Catalog, load_catalog
 from llmtco.engine import evaluate
 from llmtco.errors import (
@@ -32,6 +33,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "compare",
     "evaluate",
     "load_catalog",
     "load_scenario",

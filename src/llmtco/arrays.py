@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
-from llmtco.perf.shapes import FloatArray
+FloatArray = NDArray[np.float64]
+Num = float | FloatArray
 
 
 def col(x: FloatArray | float) -> FloatArray:

@@ -159,7 +159,7 @@ def test_accuracy_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_most_specific_efficiency_factors_are_used(catalog: Catalog) -> None:
-    from llmtco.engine import efficiency_for
+    from llmtco.engine.adapters import efficiency_for
 
     assert efficiency_for(catalog, "h100-sxm", "vllm", "bf16").id == "h100-sxm@vllm@bf16"
     assert efficiency_for(catalog, "h100-sxm", "vllm", "fp8").id == "h100-sxm@vllm"

@@ -170,15 +170,23 @@ def test_validate_ok_and_bad(write: Callable[..., Path], capsys: pytest.CaptureF
     assert code == 2 and "workloads.0.model" in err and "Traceback" not in err
 
 
-def test_model_that_does_not_fit_exit_2(write: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_option_whose_model_does_not_fit_is_excluded(
+    write: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One rule in every interface: an option that cannot serve the workload is excluded with its reason
+    (the same document the API returns), and the others are still compared."""
     text = (
         MINIMAL.replace("llama-3.1-8b", "llama-3.1-405b")
         .replace("precision: fp8", "precision: bf16")
         .replace("server: hgx-h100-8", "server: pcie-4-l40s")
     )
-    code, _, err = run(capsys, "breakdown", str(write(text)))
-    assert code == 2
-    assert "options.0" in err and "does not fit" in err and "GB" in err
+    code, out, err = run(capsys, "breakdown", str(write(text)), "-f", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    onprem = next(o for o in doc["options"] if o["name"] == "onprem")
+    assert onprem["excluded"] is True
+    assert "options.0" in onprem["reason"] and "does not fit" in onprem["reason"] and "GB" in onprem["reason"]
+    assert doc["cheapest"] != "onprem"
 
 
 def test_syntax_error_exit_2(write: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:

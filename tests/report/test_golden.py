@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llmtco import evaluate, parse_scenario_text
+from llmtco import compare, evaluate, parse_scenario_text
 from llmtco.report import RENDERERS
 from tests.conftest import MINIMAL
 from tests.golden import assert_matches_golden, json_differences, normalise_json
@@ -19,7 +19,7 @@ GOLDEN = Path(__file__).parent / "golden"
 
 def _render(fmt: str) -> str:
     sc, cat = parse_scenario_text(MINIMAL)
-    result = evaluate(sc, cat)
+    result = compare(sc, cat)
     return RENDERERS[fmt](result)
 
 

@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 
 from llmtco.catalog import Catalog
-from llmtco.engine import exclusion_reason, run, server_max_power_kw
+from llmtco.engine import run
+from llmtco.engine.adapters import server_max_power_kw
+from llmtco.engine.constraints import exclusion_reason
 from llmtco.errors import InfeasibleError, LlmtcoError, UsageError
 from llmtco.scenario.schema import ApiOption, CloudGpuOption, HybridOption, OnPremOption, Scenario
 

@@ -6,14 +6,8 @@ from llmtco.arrays import first
 from llmtco.calibration.corpus import Case
 from llmtco.catalog import Catalog
 from llmtco.catalog.records import Efficiency
-from llmtco.engine import (
-    TP_CANDIDATES,
-    compute_precision,
-    hardware_shape,
-    kv_bytes_for,
-    model_shape,
-    pick_tensor_parallel,
-)
+from llmtco.engine.adapters import compute_precision, hardware_shape, kv_bytes_for, model_shape
+from llmtco.engine.serve import TP_CANDIDATES, pick_tensor_parallel
 from llmtco.perf.memory import BYTES_PER_WEIGHT
 from llmtco.perf.training import training_rate
 from llmtco.sizing.serving import point_at_batch, serving_point

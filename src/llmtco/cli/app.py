@@ -10,8 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
+from llmtco.analysis.breakeven import compare
 from llmtco.catalog import KINDS, load_catalog
-from llmtco.engine import evaluate, probe_decode, probe_prefill
+from llmtco.engine.probes import probe_decode, probe_prefill
 from llmtco.errors import UsageError, did_you_mean
 from llmtco.files import write_atomic
 from llmtco.report import RENDERERS
@@ -136,7 +137,7 @@ def breakdown(
     from llmtco.report.gates import above_limit
 
     sc, cat = load_scenario(scenario, catalog or [])
-    result = evaluate(sc, cat)
+    result = compare(sc, cat)
     render_result(result, format.value, output)
     if fail_above is not None:
         apply_gates(above_limit(result, fail_above, gate_option), soft_fail)
@@ -162,7 +163,7 @@ def report(
     fmt = format.value if format else {".md": "markdown", ".xlsx": "xlsx"}.get(output.suffix.lower(), "html")
     sc, cat = load_scenario(scenario, catalog or [])
     with _spinner("rendering charts" if fmt == "html" else "writing"):
-        result = evaluate(sc, cat)
+        result = compare(sc, cat)
         if fmt == "html" and samples > 0:
             from llmtco.analysis.montecarlo import simulate as run_simulate
             from llmtco.analysis.sensitivity import tornado as run_tornado
@@ -193,7 +194,7 @@ def _load_side(path: Path, catalog: list[Path]) -> tuple[dict[str, Any], dict[st
             raise UsageError(f"{path}: not a `llmtco breakdown --format json` result")
         return doc, None
     sc, cat = load_scenario(path, catalog)
-    return evaluate(sc, cat).to_dict(), to_plain(load_yaml(path))
+    return compare(sc, cat).to_dict(), to_plain(load_yaml(path))
 
 
 @app.command()
@@ -390,7 +391,7 @@ def perf_train(
     catalog: CatalogOpt = None,
 ) -> None:
     """Speed, GPU-hours and memory of a fine-tuning job; `fits` false with the reason (exit 0)."""
-    from llmtco.engine import probe_train
+    from llmtco.engine.probes import probe_train
 
     allowed = {
         "method": ("full", "lora", "qlora"),
@@ -741,6 +742,6 @@ def serve(
 @app.command()
 def version() -> None:
     """Print the llmtco version."""
-    from llmtco import __version__
+    from llmtco._version import __version__
 
     typer.echo(__version__)

@@ -118,3 +118,13 @@ def financed(capex_monthly: FloatArray, rate_pct_per_year: float, term_months: i
             principal[..., m] += pr
             balance = balance - pr
     return principal, interest
+
+
+def yearly_trend(pct_per_year: FloatArray, months: int) -> FloatArray:
+    """Price multiplier per month from a yearly % change, shape (S, M) (or (1, M) when every sample agrees):
+    (1 + r)^(m / 12)."""
+    r = np.asarray(pct_per_year, dtype=float).reshape(-1, 1)
+    if r.shape[0] > 1 and np.all(r == r[0]):
+        r = r[:1]
+    out: FloatArray = (1.0 + r / 100.0) ** (np.arange(months)[None, :] / 12.0)
+    return np.broadcast_to(out, (np.asarray(pct_per_year).size, months))

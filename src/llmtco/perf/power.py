@@ -36,3 +36,21 @@ def average_power_w(idle_w: Num, busy_w: Num, busy_fraction: Num) -> Num:
     frac = np.clip(np.asarray(busy_fraction, dtype=float), 0.0, 1.0)
     out: Num = idle_w + (busy_w - idle_w) * frac
     return out
+
+
+HOST_IDLE_SHARE = 0.5
+"""Share of its maximum a server's host (CPUs, fans, NICs, drives) draws while its GPUs are idle;
+it rises linearly with the GPUs' load to the maximum (estimate: no public measurement separates the
+host of a GPU server from its GPUs; half is the middle of the idle-to-full-load ratios general
+servers publish, and the whole host term is small beside the GPUs')."""
+
+
+def host_power_w(host_max_w: Num, load_share: Num) -> Num:
+    """Power of the non-GPU part of servers whose GPUs work ``load_share`` of the time [W]."""
+    out: Num = host_max_w * (HOST_IDLE_SHARE + (1.0 - HOST_IDLE_SHARE) * load_share)
+    return out
+
+
+def nameplate_power_kw(gpus: int, gpu_tdp_w: float, host_max_w: float) -> float:
+    """A server's nameplate draw: every GPU at TDP plus the host at its maximum [kW]."""
+    return (gpus * gpu_tdp_w + host_max_w) / 1000.0

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-from numpy.typing import NDArray
+from llmtco.arrays import FloatArray, Num
 
-FloatArray = NDArray[np.float64]
-Num = float | FloatArray
+__all__ = ["FloatArray", "HardwareShape", "ModelShape", "Num"]
 
 
 @dataclass(frozen=True)

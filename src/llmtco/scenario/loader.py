@@ -12,7 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from llmtco.catalog import Catalog, load_catalog
 from llmtco.errors import CatalogError, Issue, ScenarioError, did_you_mean
-from llmtco.scenario.schema import ApiOption, CloudGpuOption, HybridOption, OnPremOption, Scenario
+from llmtco.scenario.distributions import extract
+from llmtco.scenario.schema import DISTRIBUTIONS, ApiOption, CloudGpuOption, HybridOption, OnPremOption, Scenario
 from llmtco.yamlio import load_yaml, load_yaml_text, position, to_plain
 
 _TAGS = {"onprem": OnPremOption, "cloud_gpu": CloudGpuOption, "api": ApiOption, "hybrid": HybridOption}
@@ -144,14 +145,11 @@ def parse_scenario(
                 )
             ]
         )
-    from llmtco.analysis.uncertainty import extract
-
     data, dists = extract(data, file, node)
     try:
-        sc = Scenario.model_validate(data)
+        sc = Scenario.model_validate(data, context={DISTRIBUTIONS: dists})
     except ValidationError as exc:
         raise ScenarioError(_issues_from_validation(exc, file, node, data)) from None
-    sc._distributions = dists
     files = list(catalog_files)
     if sc.calibration is not None:
         profile = Path(file).parent / sc.calibration if file not in ("<scenario>", "<string>") else Path(sc.calibration)

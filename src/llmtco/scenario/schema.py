@@ -7,9 +7,14 @@ Every field has a default where a sensible one exists; the JSON Schema that
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationInfo, model_validator
+
+from llmtco.scenario.distributions import Dist
+
+DISTRIBUTIONS = "distributions"
+"""Validation-context key under which the loader passes the distributions it took out of the fields."""
 
 NonNeg = Annotated[float, Field(ge=0)]
 Pct = Annotated[float, Field(ge=0, le=100)]
@@ -297,12 +302,19 @@ class Uncertainty(_Model):
 class Scenario(_Model):
     """What to serve, which ways to compare, and under which constraints."""
 
-    _distributions: list[Any] = PrivateAttr(default_factory=list)
+    _distributions: list[Dist] = PrivateAttr(default_factory=list)
 
     @property
-    def distributions(self) -> list[Any]:
-        """Uncertain inputs written as distributions in the file (``analysis.uncertainty.Dist``)."""
+    def distributions(self) -> list[Dist]:
+        """Uncertain inputs written as distributions in the file (the loader passes them in the
+        validation context under ``DISTRIBUTIONS``; ``scenario.distributions``)."""
         return self._distributions
+
+    @model_validator(mode="after")
+    def _keep_distributions(self, info: ValidationInfo) -> Scenario:
+        if isinstance(info.context, dict) and DISTRIBUTIONS in info.context:
+            self._distributions = list(info.context[DISTRIBUTIONS])
+        return self
 
     name: str = Field("Unnamed scenario", max_length=200)
     description: str = ""

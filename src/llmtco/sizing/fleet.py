@@ -45,3 +45,25 @@ def replicas_needed(
     need = np.ceil(np.maximum(load_rps, 0.0) / cap - 1e-9)
     out: FloatArray = np.where(load_rps > 0, need + redundancy, 0.0)
     return out
+
+
+def busy_fraction(load_rps: FloatArray, replicas: FloatArray, capacity_rps: FloatArray) -> FloatArray:
+    """Share of the time ``replicas`` replicas of ``capacity_rps`` each are working to carry ``load_rps``
+    (0-1; shapes broadcast, e.g. (S, M, H) load with (S, M, 1) replicas and (S, 1, 1) capacity)."""
+    cap = np.maximum(replicas * capacity_rps, 1e-12)
+    out: FloatArray = np.clip(load_rps / cap, 0.0, 1.0)
+    return out
+
+
+def pool_power_w(gpus: FloatArray, busy_gpus: FloatArray, idle_w: FloatArray, busy_w: FloatArray) -> FloatArray:
+    """Power of a pool of ``gpus`` GPUs of which ``busy_gpus`` GPU-equivalents are working [W]:
+    P = gpus x idle + busy_gpus x (P_busy - idle) (``perf.power.average_power_w`` summed over the pool)."""
+    out: FloatArray = gpus * idle_w + busy_gpus * (busy_w - idle_w)
+    return out
+
+
+def monthly_energy_kwh(power_w: FloatArray, hour_weights: FloatArray, days: FloatArray) -> FloatArray:
+    """Energy per month [kWh] from the power of each hour class [W], shape (S, M, H), the hours per day
+    in each class (H,) and the days of each month (M,)."""
+    out: FloatArray = (power_w @ hour_weights) * days[None, :] / 1000.0
+    return out

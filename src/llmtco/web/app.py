@@ -19,8 +19,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from ruamel.yaml import YAML
 
+from llmtco.analysis.breakeven import compare
 from llmtco.catalog import KINDS, Catalog, load_catalog
-from llmtco.engine import evaluate
 from llmtco.errors import Issue, LlmtcoError, ScenarioError
 from llmtco.report.diff import diff_results
 from llmtco.result import Result
@@ -161,7 +161,7 @@ def create_app(database_url: str | None = None, catalog_files: list[str] | None 
     def evaluate_text(text: str, file: str = "<editor>") -> tuple[Result | None, list[Issue]]:
         try:
             sc, cat = parse_scenario_text(text, file, overlay)
-            return evaluate(sc, cat), []
+            return compare(sc, cat), []
         except ScenarioError as exc:
             return None, exc.issues
         except LlmtcoError as exc:
@@ -428,7 +428,7 @@ def create_app(database_url: str | None = None, catalog_files: list[str] | None 
             sc, cat = parse_scenario_text(text, "<request>", overlay)
         else:
             sc, cat = parse_scenario(data, "<request>", None, overlay)
-        return JSONResponse(evaluate(sc, cat).to_dict())
+        return JSONResponse(compare(sc, cat).to_dict())
 
     def _document(data: Any) -> str:
         """A saved document is YAML text; JSON scenarios are stored as YAML."""
@@ -509,7 +509,7 @@ def create_app(database_url: str | None = None, catalog_files: list[str] | None 
     @app.get("/api/v1/scenarios/{scenario_id}/evaluate")
     def api_evaluate_saved(scenario_id: int) -> Response:
         sc, cat = parse_scenario_text(store.version(scenario_id).document, f"scenario {scenario_id}", overlay)
-        return JSONResponse(evaluate(sc, cat).to_dict())
+        return JSONResponse(compare(sc, cat).to_dict())
 
     @app.get("/api/v1/catalog/{kind}")
     def api_catalog(kind: str) -> Response:

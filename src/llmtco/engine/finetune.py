@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from llmtco.arrays import FloatArray
 from llmtco.catalog.records import Accelerator, Efficiency, Model
 from llmtco.errors import InfeasibleError
 from llmtco.perf.memory import BYTES_PER_WEIGHT
 from llmtco.perf.power import power_at_activity_w
-from llmtco.perf.shapes import FloatArray
 from llmtco.perf.training import lora_params, train_memory_gb, training_rate
+from llmtco.result import FinetuneResult
 from llmtco.scenario.schema import FinetuneWorkload
 
 GPU_COUNTS = (1, 2, 4, 8, 16, 32, 64)
@@ -163,3 +164,23 @@ def idle_schedule(
     within_month = runs * days_per_run <= days[None, :]
     fits = (runs == 0) | (within_deadline & within_month & (usable > 0))
     return fits.astype(float), usable
+
+
+def finetune_result(w: FinetuneWorkload, p: TrainPlan, runs: FloatArray, schedule: str, note: str) -> FinetuneResult:
+    """What a fine-tuning workload's runs amount to on one option (``schedule``: idle_hours, dedicated,
+    cloud)."""
+    n_runs = float(runs.sum())
+    return FinetuneResult(
+        workload=w.name,
+        method=w.method,
+        accelerator=p.accelerator,
+        gpus=p.gpus,
+        runs=n_runs,
+        tokens_per_run=p.tokens_per_run,
+        tokens_trained=p.tokens_per_run * n_runs,
+        gpu_hours_per_run=p.gpu_hours_per_run,
+        wall_hours_per_run=p.wall_hours_per_run,
+        gpu_hours=p.gpu_hours_per_run * n_runs,
+        schedule=schedule,
+        note=note,
+    )

@@ -1,0 +1,136 @@
+"""Catalog records → the plain shapes the perf and sizing functions take.
+
+The only place that reads an accelerator, model or efficiency record for the
+physics; calibration uses the same adapters, so a fitted factor means the same
+thing when it is fitted and when it is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import numpy as np
+
+from llmtco.arrays import FloatArray
+from llmtco.catalog import Catalog
+from llmtco.catalog.records import Accelerator, Efficiency, Model, Server
+from llmtco.engine.context import Ctx
+from llmtco.perf.power import nameplate_power_kw
+from llmtco.perf.shapes import HardwareShape, ModelShape
+
+
+def model_shape(m: Model) -> ModelShape:
+    """The perf model's view of a catalog model."""
+    if m.attention == "mla":
+        assert m.kv_lora_rank is not None and m.qk_rope_head_dim is not None
+        kv_values, kv_heads = m.kv_lora_rank + m.qk_rope_head_dim, 1
+    else:
+        kv_values, kv_heads = 2 * m.kv_heads * m.head_dim, m.kv_heads
+    return ModelShape(
+        params=m.params_b * 1e9,
+        active_params=m.active_b * 1e9,
+        layers=m.layers,
+        hidden=m.hidden,
+        heads=m.heads,
+        head_dim=m.head_dim,
+        kv_heads=kv_heads,
+        kv_values_per_token_layer=kv_values,
+        experts=m.experts,
+        active_experts=m.active_experts,
+        sliding_window=m.sliding_window,
+        sliding_window_layers=m.sliding_window_layers,
+    )
+
+
+def efficiency_for(cat: Catalog, accelerator: str, engine: str | None, precision: str | None = None) -> Efficiency:
+    """The most specific fitted factors: ``h100-sxm@vllm@bf16``, ``h100-sxm@vllm``, then ``h100-sxm``."""
+    if engine:
+        for key in (f"{accelerator}@{engine}@{precision}" if precision else None, f"{accelerator}@{engine}"):
+            if key and key in cat.efficiency:
+                return cat.efficiency.get(key)
+    return cat.efficiency.get(accelerator, "efficiency")
+
+
+def compute_precision(weight_precision: str, acc: Accelerator) -> str:
+    """Tensor-core precision used with these weights on this accelerator.
+
+    FP8/FP4 weights run on FP8/FP4 tensor cores where the chip has them;
+    otherwise (and for int4/int8/mxfp4 weight-only formats) activations stay BF16.
+    """
+    if weight_precision in ("fp4", "mxfp4") and "fp4" in acc.tflops_dense:
+        return "fp4"
+    if weight_precision in ("fp8", "fp4") and "fp8" in acc.tflops_dense:
+        return "fp8"
+    return "bf16"
+
+
+def kv_bytes_for(compute: str) -> float:
+    """KV-cache bytes per value: FP8 cache alongside FP8/FP4 compute, else BF16."""
+    return 1.0 if compute in ("fp8", "fp4") else 2.0
+
+
+def hardware_shape(
+    acc: Accelerator, eff: Efficiency, compute: str, samples: int, ctx: Ctx | None = None
+) -> HardwareShape:
+    def a(x: float) -> FloatArray:
+        return np.full(samples, float(x))
+
+    def e(name: str) -> FloatArray:
+        value = float(getattr(eff, name))
+        return ctx.draw(f"efficiency:{acc.id}:{name}", value) if ctx is not None else a(value)
+
+    return HardwareShape(
+        vram_gb=a(acc.vram_gb),
+        hbm_bandwidth_tb_s=a(acc.hbm_bandwidth_tb_s),
+        peak_tflops=a(acc.tflops_dense[compute]),
+        tdp_w=a(acc.tdp_w),
+        idle_w=a(acc.idle_w.value),
+        interconnect_gb_s=a(acc.interconnect_gb_s),
+        decode_bandwidth_efficiency=e("decode_bandwidth_efficiency"),
+        decode_compute_efficiency=e("decode_compute_efficiency"),
+        prefill_compute_efficiency=e("prefill_compute_efficiency"),
+        step_overhead_ms=e("step_overhead_ms"),
+        allreduce_latency_us=a(eff.allreduce_latency_us),
+        power_activity_floor=e("power_activity_floor"),
+        ttft_queue_steps=e("ttft_queue_steps"),
+        per_sequence_overhead_us=e("per_sequence_overhead_us"),
+    )
+
+
+def first_sample(hw: HardwareShape) -> HardwareShape:
+    """The hardware of sample 0 only (fields as one-element arrays)."""
+    changes = {
+        f.name: np.asarray(getattr(hw, f.name)).reshape(-1)[:1]
+        for f in fields(hw)
+        if isinstance(getattr(hw, f.name), np.ndarray)
+    }
+    return replace(hw, **changes)
+
+
+def resolve_server(cat: Catalog, server: str | None, accelerator: str | None) -> Server:
+    """The server an on-prem option names, or the first catalog server carrying its accelerator
+    (the loader has checked that one exists)."""
+    if server is not None:
+        return cat.servers.get(server)
+    found: Server = next(s for s in cat.servers if s.accelerator == accelerator)
+    return found
+
+
+def server_max_power_kw(server: Server, acc: Accelerator) -> float:
+    """A server's nameplate draw: every GPU at TDP plus the host [kW] (sizes colocation and facility)."""
+    return nameplate_power_kw(server.gpus, acc.tdp_w, server.non_gpu_power_w)
+
+
+def server_price(server: Server, acc: Accelerator, negotiated_usd: float | None) -> tuple[float, str]:
+    """Price of one server [USD] and where it comes from: a negotiated price, the catalog's, or
+    chassis + GPUs for servers the catalog prices from parts."""
+    if negotiated_usd is not None:
+        return negotiated_usd, "scenario: server_price_usd"
+    if server.price_usd is not None:
+        return server.price_usd, f"catalog servers/{server.id}: {server.source} ({server.as_of.isoformat()})"
+    price = (server.chassis_usd or 0.0) + server.gpus * acc.unit_price_usd.value
+    source = (
+        f"priced from parts: chassis {server.chassis_usd:,.0f} ({server.source}) + "
+        f"{server.gpus} x {acc.unit_price_usd.value:,.0f} ({acc.unit_price_usd.source})"
+    )
+    return price, source

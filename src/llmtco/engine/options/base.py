@@ -1,0 +1,84 @@
+"""What every option kind's builder takes and returns, and the typed registry entry.
+
+An option kind is one module under ``engine/options/`` with a ``build(option,
+inputs) -> Outcome`` function made of named steps (size → energy → ledger →
+figures, as pvlib's ``ModelChain.run_model`` reads); ``OPTION_KINDS`` in
+``engine/options/__init__.py`` maps each ``kind:`` of the scenario to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from llmtco.arrays import FloatArray
+from llmtco.catalog import Catalog
+from llmtco.costing.ledger import Ledger
+from llmtco.engine.context import Ctx
+from llmtco.engine.demand import Demand
+from llmtco.result import FinetuneResult, Sizing
+from llmtco.scenario.schema import Scenario
+
+
+@dataclass
+class OptionInputs:
+    """Everything an option builder reads besides the option itself."""
+
+    scenario: Scenario
+    catalog: Catalog
+    index: int
+    """Position of the option in ``options:`` (for error paths such as ``options.2``)."""
+    demands: list[Demand]
+    """The inference workloads' demand (a hybrid's parts get their share of it)."""
+    days: FloatArray
+    """Days in each month of the horizon, shape (M,)."""
+    ctx: Ctx
+
+    @property
+    def samples(self) -> int:
+        return self.ctx.samples
+
+    @property
+    def months(self) -> int:
+        return int(self.days.size)
+
+    @property
+    def hour_weights(self) -> FloatArray:
+        """Hours per day in each hour class, shape (H,) (24 single hours when there is no inference)."""
+        return self.demands[0].hour_weights if self.demands else np.ones(24)
+
+
+@dataclass
+class Outcome:
+    """One option's costs and figures for S samples."""
+
+    ledger: Ledger
+    sizing: Sizing | None
+    energy_kwh: FloatArray | None
+    """Energy per month incl. cooling [kWh], shape (S, M), where known."""
+    grid_kgco2e_per_kwh: float | None
+    busy_gpu_h: float | None = None
+    """GPU-hours spent working, first sample [GPU-h]."""
+    provisioned_gpu_h: float | None = None
+    """GPU-hours owned or rented, first sample [GPU-h]."""
+    notes: list[str] = field(default_factory=list)
+    finetune: list[FinetuneResult] = field(default_factory=list)
+
+
+OptionT = TypeVar("OptionT")
+
+
+@dataclass(frozen=True)
+class OptionKind(Generic[OptionT]):
+    """A registry entry: the scenario's option class and the function that costs it."""
+
+    option_type: type[OptionT]
+    build: Callable[[OptionT, OptionInputs], Outcome]
+
+    def __call__(self, option: Any, inputs: OptionInputs) -> Outcome:
+        if not isinstance(option, self.option_type):
+            raise TypeError(f"{type(option).__name__} is not a {self.option_type.__name__}")
+        return self.build(option, inputs)
