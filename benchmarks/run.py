@@ -23,8 +23,8 @@ import json, resource, sys, time
 from llmtco import load_scenario
 from llmtco.analysis.montecarlo import simulate
 sc, cat = load_scenario(sys.argv[1])
-simulate(sc, cat, 1000, 0)
-t = time.perf_counter(); simulate(sc, cat, 100_000, 0); dt = time.perf_counter() - t
+simulate(sc, cat, samples=1000, seed=0)
+t = time.perf_counter(); simulate(sc, cat, samples=100_000, seed=0); dt = time.perf_counter() - t
 print(json.dumps({"seconds": dt, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 

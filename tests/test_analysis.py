@@ -43,9 +43,9 @@ def test_monte_carlo_matches_a_linear_closed_form() -> None:
     b = (a_plus_b[1] - a_plus_b[0]) / 1e5
     a = a_plus_b[0] - b * 1e5
     sc, cat = parse_scenario_text(API_ONLY.replace("REQ", "{min: 100000, max: 300000}"))
-    sim = simulate(sc, cat, 40_000, seed=3).summary()["options"]["api"]["total_cost_usd"]
+    sim = simulate(sc, cat, samples=40_000, seed=3).options["api"].total_cost_usd
     for q, key in ((0.1, "p10"), (0.5, "p50"), (0.9, "p90")):
-        assert sim[key] == pytest.approx(a + b * (100_000 + q * 200_000), rel=0.01)
+        assert getattr(sim, key) == pytest.approx(a + b * (100_000 + q * 200_000), rel=0.01)
 
 
 def test_distributions_hit_their_quantiles() -> None:
@@ -120,9 +120,9 @@ def test_hybrid_split_and_curve() -> None:
     sc, cat = parse_scenario_text(HYBRID.replace("PCT", "100"))
     assert "api_tokens" in {li.item for li in evaluate(sc, cat).option("mix").line_items}
     assert {li.item: li.total_usd for li in evaluate(sc, cat).option("mix").line_items}["api_tokens"] == 0
-    curve = hybrid_curve(sc, cat, step=25.0)["mix"]
-    assert len(curve["curve"]) == 5
-    assert curve["best"]["npv_usd"] == min(p["npv_usd"] for p in curve["curve"])
+    curve = hybrid_curve(sc, cat, step=25.0).hybrids["mix"]
+    assert [p.base_percentile for p in curve.curve] == [0.0, 25.0, 50.0, 75.0, 100.0]
+    assert curve.best.npv_usd == min(p.npv_usd for p in curve.curve)
 
 
 def test_tornado_and_sobol() -> None:
@@ -130,11 +130,24 @@ def test_tornado_and_sobol() -> None:
 
     sc, cat = load_scenario(ROOT / "benchmarks" / "scenario-4-options.yaml")
     t = tornado(sc, cat)
-    swings = [row["leading_difference"]["swing"] for row in t["inputs"]]
-    assert swings == sorted(swings, reverse=True) and swings[0] > 0
+    swings = [row.leading_difference.swing for row in t.inputs if row.leading_difference is not None]
+    assert len(swings) == len(t.inputs) and swings == sorted(swings, reverse=True) and swings[0] > 0
     s = sobol(sc, cat, samples=64, seed=1)
-    top = s["inputs"][0]["total_order"]["leading_difference"]
-    assert 0 <= top <= 1.5 and s["evaluations"] == 64 * (len(s["inputs"]) + 2)
+    assert s.evaluations == 64 * (len(s.inputs) + 2)
+
+
+def test_sobol_indices_of_a_model_with_a_known_answer() -> None:
+    """The API option's total is linear in requests per day and does not depend on the discount rate
+    (it moves the NPV only): the requests explain all of the total's variance, the rate none of it."""
+    text = API_ONLY.replace("REQ", "{min: 100000, max: 300000}").replace(
+        "start_date: 2027-01-01,", "start_date: 2027-01-01, discount_rate_pct: {min: 2, max: 12},"
+    )
+    s = sobol(*parse_scenario_text(text), samples=256, seed=2)
+    by_input = {row.input: row for row in s.inputs}
+    requests, rate = by_input["workloads.0.requests_per_day"], by_input["assumptions.discount_rate_pct"]
+    assert requests.first_order["api"] == pytest.approx(1.0, abs=0.05)
+    assert requests.total_order["api"] == pytest.approx(1.0, abs=0.05)
+    assert abs(rate.first_order["api"]) < 0.02 and abs(rate.total_order["api"]) < 0.02
 
 
 def test_optimiser_never_worse_than_any_single_option() -> None:
@@ -144,10 +157,10 @@ def test_optimiser_never_worse_than_any_single_option() -> None:
     plan = optimize_fleet(sc, cat)
     base = run(sc, cat)
     for name in base.outcomes:
-        assert plan["best"]["npv_usd"] <= float(base.npv(name)[0]) + 1e-6
-    assert "HiGHS" in plan["milp"]["status"] and plan["runner_up"] is not None
+        assert plan.best.npv_usd <= float(base.npv(name)[0]) + 1e-6
+    assert "HiGHS" in plan.milp_status and plan.runner_up is not None
     limited = optimize_fleet(sc, cat, power_kw=0.0)
-    assert all(b["units"] == 0 for b in limited["milp"]["base"])
+    assert all(units == 0 for _, units in limited.milp_base)
 
 
 def test_weekly_profile_adds_day_classes() -> None:
@@ -168,6 +181,6 @@ def test_weekly_profile_adds_day_classes() -> None:
 def test_token_lengths_can_be_uncertain() -> None:
     text = API_ONLY.replace("REQ", "100000").replace("input_tokens: 1000", "input_tokens: {min: 500, max: 1500}")
     sc, cat = parse_scenario_text(text)
-    out = simulate(sc, cat, 4000, seed=1).summary()["options"]["api"]["total_cost_usd"]
+    out = simulate(sc, cat, samples=4000, seed=1).options["api"].total_cost_usd
     fixed = evaluate(*parse_scenario_text(API_ONLY.replace("REQ", "100000"))).option("api").total_cost_usd
-    assert out["p10"] < fixed < out["p90"]
+    assert out.p10 is not None and out.p90 is not None and out.p10 < fixed < out.p90

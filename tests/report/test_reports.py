@@ -34,7 +34,7 @@ def test_html_report_renders_in_chromium(result, tmp_path: Path) -> None:  # typ
     from llmtco.analysis.sensitivity import tornado
 
     sc, cat = load_scenario(ROOT / "examples" / "chat-assistant-70b.yaml")
-    html = render_html(result, simulate(sc, cat, 500, 0).summary(), tornado(sc, cat))
+    html = render_html(result, simulate(sc, cat, samples=500, seed=0), tornado(sc, cat))
     # self-contained: nothing is fetched (no scripts, stylesheets, images or fonts from anywhere)
     for needle in ("<script", "<link", "src=", "@import", "url("):
         assert needle not in html, needle

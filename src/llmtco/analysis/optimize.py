@@ -16,7 +16,7 @@ single option the optimiser could have chosen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,16 +25,87 @@ from llmtco.catalog import Catalog
 from llmtco.engine import run
 from llmtco.engine.adapters import server_max_power_kw
 from llmtco.engine.constraints import exclusion_reason
-from llmtco.errors import InfeasibleError, LlmtcoError, UsageError
+from llmtco.errors import UsageError
 from llmtco.scenario.schema import ApiOption, CloudGpuOption, HybridOption, OnPremOption, Scenario
 
 
-def hybrid_curve(sc: Scenario, cat: Catalog, option: str | None = None, step: float = 5.0) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CurvePoint:
+    base_percentile: float
+    """The hour of the day (as a percentile of the day's load) up to which the base carries the load [%]."""
+    total_cost_usd: float
+    npv_usd: float
+
+
+@dataclass(frozen=True)
+class HybridCurve:
+    curve: list[CurvePoint]
+    best: CurvePoint
+    """The point with the lowest NPV."""
+    current: float
+    """The scenario's own base percentile [%]."""
+
+
+@dataclass
+class HybridCurveResult:
+    """Cost of each hybrid option of the scenario as its base size changes."""
+
+    hybrids: dict[str, HybridCurve]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: asdict(h) for name, h in self.hybrids.items()}
+
+
+@dataclass(frozen=True)
+class PlanOption:
+    option: str
+    npv_usd: float
+    total_cost_usd: float | None = None
+
+
+@dataclass
+class FleetPlanResult:
+    """The cheapest fleet the MILP found, checked by the full engine against every single candidate."""
+
+    candidates: int
+    """Candidates that can serve the workloads under the constraints."""
+    milp_status: str
+    milp_objective_npv_usd: float
+    """The MILP's own estimate of the plan's NPV [USD]."""
+    milp_base: list[tuple[str, int]]
+    """Base candidates and their unit counts (servers or instances)."""
+    milp_overflow: list[str]
+    best: PlanOption
+    runner_up: PlanOption | None
+    ranking: list[PlanOption]
+    """The ten cheapest evaluated plans by NPV."""
+    budgets: dict[str, float | None]
+    """power_kw [kW], rack_units [U], capex_usd [USD] as given."""
+    explanation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "candidates": self.candidates,
+            "milp": {
+                "status": self.milp_status,
+                "objective_npv_usd": self.milp_objective_npv_usd,
+                "base": [{"candidate": k, "units": n} for k, n in self.milp_base],
+                "overflow": self.milp_overflow,
+            },
+            "best": asdict(self.best),
+            "runner_up": None if self.runner_up is None else asdict(self.runner_up),
+            "ranking": [{"option": p.option, "npv_usd": p.npv_usd} for p in self.ranking],
+            "budgets": self.budgets,
+            "explanation": self.explanation,
+        }
+
+
+def hybrid_curve(sc: Scenario, cat: Catalog, *, option: str | None = None, step: float = 5.0) -> HybridCurveResult:
     """Total and NPV of a hybrid option as its base percentile goes from 0 to 100 %."""
     hybrids = [o for o in sc.options if isinstance(o, HybridOption) and (option is None or o.name == option)]
     if not hybrids:
         raise UsageError("--option: the scenario has no hybrid option" + (f" named {option!r}" if option else ""))
-    out: dict[str, Any] = {}
+    out: dict[str, HybridCurve] = {}
     for h in hybrids:
         points = []
         for p in np.arange(0.0, 100.0 + 1e-9, step):
@@ -43,16 +114,9 @@ def hybrid_curve(sc: Scenario, cat: Catalog, option: str | None = None, step: fl
             r = run(sc2, cat)
             if h.name in r.excluded:
                 raise UsageError(f"{h.name}: {r.excluded[h.name]}")
-            points.append(
-                {
-                    "base_percentile": float(p),
-                    "total_cost_usd": float(r.total(h.name)[0]),
-                    "npv_usd": float(r.npv(h.name)[0]),
-                }
-            )
-        best = min(points, key=lambda x: x["npv_usd"])
-        out[h.name] = {"curve": points, "best": best, "current": h.base_percentile}
-    return out
+            points.append(CurvePoint(float(p), float(r.total(h.name)[0]), float(r.npv(h.name)[0])))
+        out[h.name] = HybridCurve(points, min(points, key=lambda x: x.npv_usd), h.base_percentile)
+    return HybridCurveResult(out)
 
 
 @dataclass
@@ -104,66 +168,63 @@ def _candidates(sc: Scenario, cat: Catalog) -> list[Candidate]:
 
 
 def _price(sc: Scenario, cat: Catalog, c: Candidate) -> bool:
-    """Fill a candidate's cost coefficients from the engine; False if it cannot serve the workloads."""
-    try:
-        if c.role == "base":
-            costs = []
-            for n in (1, 2):
-                fixed = (
-                    c.option.model_copy(update={"servers": n})
-                    if isinstance(c.option, OnPremOption)
-                    else c.option.model_copy(update={"instances": n})
-                )
-                r = run(sc.model_copy(update={"options": [fixed]}), cat)
-                if fixed.name in r.excluded:
-                    return False
-                costs.append(float(r.npv(fixed.name)[0]))
-                out = r.outcomes[fixed.name]
-            c.unit_npv = costs[1] - costs[0]
-            c.fixed_npv = costs[0] - c.unit_npv
-            sizing = out.sizing
-            assert sizing is not None
-            ws = sizing.workloads[0]
-            units_gpus = sizing.gpus / 2
-            c.capacity_rps = (
-                ws.requests_per_s_per_replica
-                * (units_gpus // ws.tensor_parallel)
-                * (c.option.target_utilisation_pct / 100.0)
+    """Fill a candidate's cost coefficients from the engine; False if it cannot serve the workloads
+    (the engine excludes such an option with its reason; scenario and catalog errors are not caught)."""
+    if c.role == "base":
+        costs = []
+        for n in (1, 2):
+            fixed = (
+                c.option.model_copy(update={"servers": n})
+                if isinstance(c.option, OnPremOption)
+                else c.option.model_copy(update={"instances": n})
             )
-            if isinstance(c.option, OnPremOption):
-                server = cat.servers.get(str(c.option.server))
-                acc = cat.accelerators.get(server.accelerator)
-                c.unit_kw = server_max_power_kw(server, acc)
-                c.unit_ru = float(server.rack_units)
-                c.unit_capex = (
-                    float(
-                        next(li.total_usd for li in r.outcomes[fixed.name].ledger.items if li.item == "gpu_servers")[0]
-                    )
-                    / 2
-                )
-            return c.capacity_rps > 0
-        r = run(sc.model_copy(update={"options": [c.option]}), cat)
-        if c.option.name in r.excluded:
-            return False
-        ledger = r.outcomes[c.option.name].ledger
-        staff = sum(float(i.total_usd[0]) for i in ledger.items if i.item == "personnel")
-        total = float(r.total(c.option.name)[0])
-        npv_total = float(r.npv(c.option.name)[0])
-        requests = float(sum(d.requests[0].sum() for d in r.demands))
-        c.fixed_npv = staff * npv_total / max(total, 1e-9)
-        c.npv_per_request = (npv_total - c.fixed_npv) / max(requests, 1e-9)
-        return True
-    except (InfeasibleError, LlmtcoError):
+            r = run(sc.model_copy(update={"options": [fixed]}), cat)
+            if fixed.name in r.excluded:
+                return False
+            costs.append(float(r.npv(fixed.name)[0]))
+            out = r.outcomes[fixed.name]
+        c.unit_npv = costs[1] - costs[0]
+        c.fixed_npv = costs[0] - c.unit_npv
+        sizing = out.sizing
+        assert sizing is not None
+        ws = sizing.workloads[0]
+        units_gpus = sizing.gpus / 2
+        c.capacity_rps = (
+            ws.requests_per_s_per_replica
+            * (units_gpus // ws.tensor_parallel)
+            * (c.option.target_utilisation_pct / 100.0)
+        )
+        if isinstance(c.option, OnPremOption):
+            server = cat.servers.get(str(c.option.server))
+            acc = cat.accelerators.get(server.accelerator)
+            c.unit_kw = server_max_power_kw(server, acc)
+            c.unit_ru = float(server.rack_units)
+            c.unit_capex = (
+                float(next(li.total_usd for li in r.outcomes[fixed.name].ledger.items if li.item == "gpu_servers")[0])
+                / 2
+            )
+        return c.capacity_rps > 0
+    r = run(sc.model_copy(update={"options": [c.option]}), cat)
+    if c.option.name in r.excluded:
         return False
+    ledger = r.outcomes[c.option.name].ledger
+    staff = sum(float(i.total_usd[0]) for i in ledger.items if i.item == "personnel")
+    total = float(r.total(c.option.name)[0])
+    npv_total = float(r.npv(c.option.name)[0])
+    requests = float(sum(d.requests[0].sum() for d in r.demands))
+    c.fixed_npv = staff * npv_total / max(total, 1e-9)
+    c.npv_per_request = (npv_total - c.fixed_npv) / max(requests, 1e-9)
+    return True
 
 
 def optimize_fleet(
     sc: Scenario,
     cat: Catalog,
+    *,
     power_kw: float | None = None,
     rack_units: float | None = None,
     capex_usd: float | None = None,
-) -> dict[str, Any]:
+) -> FleetPlanResult:
     """Cheapest mix of base fleet and overflow (MILP), checked against every single candidate by the engine."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -270,22 +331,18 @@ def optimize_fleet(
     if not ranked:
         raise UsageError("no plan could be evaluated")
     best, runner = ranked[0], ranked[1] if len(ranked) > 1 else None
-    return {
-        "candidates": len(cands),
-        "milp": {
-            "status": res.message,
-            "objective_npv_usd": float(res.fun),
-            "base": [{"candidate": b.key, "units": n} for b, n in plan_base],
-            "overflow": [o.key for o in plan_over],
-        },
-        "best": {"option": best[1], "npv_usd": best[0], "total_cost_usd": float(r.total(best[1])[0])},
-        "runner_up": None
-        if runner is None
-        else {"option": runner[1], "npv_usd": runner[0], "total_cost_usd": float(r.total(runner[1])[0])},
-        "ranking": [{"option": n_, "npv_usd": v} for v, n_ in ranked[:10]],
-        "budgets": {"power_kw": power_kw, "rack_units": rack_units, "capex_usd": capex_usd},
-        "explanation": _explain(best[1], runner, plan_base, plan_over),
-    }
+    return FleetPlanResult(
+        candidates=len(cands),
+        milp_status=str(res.message),
+        milp_objective_npv_usd=float(res.fun),
+        milp_base=[(b.key, n) for b, n in plan_base],
+        milp_overflow=[o.key for o in plan_over],
+        best=PlanOption(best[1], best[0], float(r.total(best[1])[0])),
+        runner_up=None if runner is None else PlanOption(runner[1], runner[0], float(r.total(runner[1])[0])),
+        ranking=[PlanOption(n_, v) for v, n_ in ranked[:10]],
+        budgets={"power_kw": power_kw, "rack_units": rack_units, "capex_usd": capex_usd},
+        explanation=_explain(best[1], runner, plan_base, plan_over),
+    )
 
 
 def _explain(

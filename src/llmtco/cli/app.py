@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from llmtco.analysis.breakeven import compare
+from llmtco.analysis.sensitivity import SobolResult
 from llmtco.catalog import KINDS, load_catalog
 from llmtco.engine.probes import probe_decode, probe_prefill
 from llmtco.errors import UsageError, did_you_mean
@@ -172,7 +173,7 @@ def report(
 
             sim = tor = None
             if uncertain_inputs(sc, cat):
-                sim = run_simulate(sc, cat, samples, seed).summary()
+                sim = run_simulate(sc, cat, samples=samples, seed=seed)
                 tor = run_tornado(sc, cat)
             emit(render_html(result, sim, tor), output)
         else:
@@ -503,10 +504,6 @@ class _spinner:
         self.status.__exit__(None, None, None)
 
 
-def _fmt_usd(v: float) -> str:
-    return f"{v / 1e6:,.2f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.1f}k"
-
-
 @app.command()
 def simulate(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file (distributions in fields, uncertainty: ...).")],
@@ -519,44 +516,17 @@ def simulate(
     catalog: CatalogOpt = None,
 ) -> None:
     """Monte Carlo over every uncertain input: P10/P50/P90 per option, P(cheapest), break-even distribution."""
-    import json as _json
-
+    from rich.console import Console
     from rich.progress import Progress
 
     from llmtco.analysis.montecarlo import simulate as run_simulate
+    from llmtco.report.analysis import render_json_doc, simulation_table
 
     sc, cat = load_scenario(scenario, catalog or [])
-    with Progress(console=__import__("rich.console").console.Console(stderr=True), transient=True) as bar:
+    with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("simulating", total=samples)
-        sim = run_simulate(sc, cat, samples, seed, progress=lambda n: bar.advance(task, n))
-    doc = sim.summary()
-    doc["scenario"] = sc.name
-    if format is ProbeFormat.json:
-        emit(_json.dumps(doc, indent=2, allow_nan=False, default=lambda x: None) + "\n", output)
-        return
-    lines = [f"{sc.name}: {samples:,} samples, seed {seed}, {len(doc['inputs'])} uncertain input(s)", ""]
-    lines.append(f"{'option':30} {'P10':>10} {'P50':>10} {'P90':>10} {'P(cheapest)':>12}   (total cost, USD)")
-    for name, o in doc["options"].items():
-        t = o["total_cost_usd"]
-        lines.append(
-            f"{name[:30]:30} {_fmt_usd(t['p10']):>10} {_fmt_usd(t['p50']):>10} {_fmt_usd(t['p90']):>10} "
-            f"{o['probability_cheapest'] * 100:11.1f}%"
-        )
-    lines.append("")
-    lines.append(f"{'option':30} {'P10':>10} {'P50':>10} {'P90':>10}   (USD per M tokens)")
-    for name, o in doc["options"].items():
-        m = o["cost_per_mtok_usd"]
-        lines.append(f"{name[:30]:30} {m['p10']:10.3f} {m['p50']:10.3f} {m['p90']:10.3f}")
-    lines.append("")
-    for pair, b in doc["breakeven_month"].items():
-        if b["p50"] is not None and b["p50"] > 0:
-            lines.append(
-                f"break-even {pair}: P50 month {b['p50']:.0f} (P10 {b['p10']:.0f}, P90 {b['p90']:.0f}), "
-                f"never within the horizon in {b['probability_never'] * 100:.0f} % of samples"
-            )
-    lines.append("")
-    lines.append("inputs: " + "; ".join(f"{i['from']} ({i['distribution']})" for i in doc["inputs"]))
-    emit("\n".join(lines) + "\n", output)
+        sim = run_simulate(sc, cat, samples=samples, seed=seed, progress=lambda n: bar.advance(task, n))
+    emit(render_json_doc(sim.to_dict()) if format is ProbeFormat.json else simulation_table(sim), output)
 
 
 class SensitivityMethod(StrEnum):
@@ -577,33 +547,18 @@ def sensitivity(
     catalog: CatalogOpt = None,
 ) -> None:
     """Which inputs move the answer: a tornado of one-at-a-time swings, or Sobol indices."""
-    import json as _json
-
     from llmtco.analysis.sensitivity import sobol, tornado
+    from llmtco.report.analysis import render_json_doc, sobol_table, tornado_table
 
     sc, cat = load_scenario(scenario, catalog or [])
     with _spinner(f"{method.value} sensitivity"):
-        doc = tornado(sc, cat) if method is SensitivityMethod.tornado else sobol(sc, cat, samples, seed)
+        res = tornado(sc, cat) if method is SensitivityMethod.tornado else sobol(sc, cat, samples=samples, seed=seed)
     if format is ProbeFormat.json:
-        emit(_json.dumps(doc, indent=2) + "\n", output)
-        return
-    first, second = doc["leaders"]
-    lines = [f"{sc.name}: {method.value} sensitivity; leaders {first} and {second}", ""]
-    if method is SensitivityMethod.tornado:
-        lines.append(f"{'input':48} {'P10':>12} {'P90':>12} {'swing of ' + str(second) + ' - ' + str(first):>30}")
-        for row in doc["inputs"]:
-            d = row.get("leading_difference")
-            swing = f"{_fmt_usd(d['at_low'])} .. {_fmt_usd(d['at_high'])}" if d else "-"
-            lines.append(f"{row['input'][:48]:48} {row['low']:12.4g} {row['high']:12.4g} {swing:>30}")
+        emit(render_json_doc(res.to_dict()), output)
+    elif isinstance(res, SobolResult):
+        emit(sobol_table(res, sc.name), output)
     else:
-        target = "leading_difference" if first and second else next(iter(doc["inputs"][0]["total_order"]))
-        lines.append(f"{'input':48} {'first order':>12} {'total order':>12}   ({target})")
-        for row in doc["inputs"]:
-            lines.append(
-                f"{row['input'][:48]:48} {row['first_order'][target]:12.3f} {row['total_order'][target]:12.3f}"
-            )
-        lines.append(f"\n{doc['evaluations']:,} engine evaluations (n = {doc['base_samples']})")
-    emit("\n".join(lines) + "\n", output)
+        emit(tornado_table(res, sc.name), output)
 
 
 @app.command()
@@ -621,33 +576,17 @@ def optimize(
     catalog: CatalogOpt = None,
 ) -> None:
     """Cheapest fleet (MILP over on-prem, reserved, on-demand and API candidates) and hybrid base sizes."""
-    import json as _json
-
     from llmtco.analysis.optimize import hybrid_curve, optimize_fleet
+    from llmtco.report.analysis import optimize_doc, optimize_table, render_json_doc
 
     sc, cat = load_scenario(scenario, catalog or [])
     with _spinner("optimising"):
-        doc: dict[str, Any] = {"fleet": optimize_fleet(sc, cat, power_kw, rack_units, capex_usd)}
-        if any(o.kind == "hybrid" for o in sc.options):
-            doc["hybrid"] = hybrid_curve(sc, cat)
+        fleet = optimize_fleet(sc, cat, power_kw=power_kw, rack_units=rack_units, capex_usd=capex_usd)
+        hybrid = hybrid_curve(sc, cat) if any(o.kind == "hybrid" for o in sc.options) else None
     if format is ProbeFormat.json:
-        emit(_json.dumps(doc, indent=2) + "\n", output)
-        return
-    f = doc["fleet"]
-    lines = [f"{sc.name}: {f['candidates']} candidates", f["explanation"], ""]
-    lines.append(f"{'option':44} {'NPV':>12} {'total':>12}")
-    for row in f["ranking"]:
-        lines.append(f"{row['option'][:44]:44} {_fmt_usd(row['npv_usd']):>12}")
-    for name, h in doc.get("hybrid", {}).items():
-        lines.append("")
-        lines.append(
-            f"hybrid {name}: best base percentile P{h['best']['base_percentile']:g} "
-            f"(NPV {_fmt_usd(h['best']['npv_usd'])}; now P{h['current']:g})"
-        )
-        for p in h["curve"]:
-            bar = "#" * max(1, int(40 * p["npv_usd"] / max(q["npv_usd"] for q in h["curve"])))
-            lines.append(f"  P{p['base_percentile']:>5.0f} {_fmt_usd(p['npv_usd']):>10} {bar}")
-    emit("\n".join(lines) + "\n", output)
+        emit(render_json_doc(optimize_doc(fleet, hybrid)), output)
+    else:
+        emit(optimize_table(fleet, hybrid, sc.name), output)
 
 
 DEVICE_NAMES = (

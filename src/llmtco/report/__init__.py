@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from llmtco.report.csv import render_csv
 from llmtco.report.json import render_json
 from llmtco.report.markdown import render_markdown
 from llmtco.report.table import render_table
 from llmtco.result import Result
+
+if TYPE_CHECKING:
+    from llmtco.analysis.montecarlo import SimulationResult
+    from llmtco.analysis.sensitivity import TornadoResult
 
 RENDERERS: dict[str, Callable[[Result], str]] = {
     "table": render_table,
@@ -20,7 +25,7 @@ RENDERERS: dict[str, Callable[[Result], str]] = {
 
 
 def render_html(
-    result: Result, simulation: dict[str, object] | None = None, tornado: dict[str, object] | None = None
+    result: Result, simulation: SimulationResult | None = None, tornado: TornadoResult | None = None
 ) -> str:
     from llmtco.report.html import render_html as _render
 

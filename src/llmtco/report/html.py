@@ -6,6 +6,8 @@ from importlib import resources
 
 from jinja2 import Environment, select_autoescape
 
+from llmtco.analysis.montecarlo import SimulationResult
+from llmtco.analysis.sensitivity import TornadoResult
 from llmtco.costing.ledger import ITEMS
 from llmtco.report.charts import _svg, distribution_chart, render_svgs, tornado_chart
 from llmtco.report.table import currency_symbol, money
@@ -60,7 +62,7 @@ def _m(value: float | None, fx: float, currency: str) -> str:
 
 
 def render_html(
-    result: Result, simulation: dict[str, object] | None = None, tornado: dict[str, object] | None = None
+    result: Result, simulation: SimulationResult | None = None, tornado: TornadoResult | None = None
 ) -> str:
     """The report; with a Monte Carlo summary and a tornado, their charts too."""
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
@@ -84,9 +86,9 @@ def render_html(
     rec = recommendation(result)
     charts = render_svgs(result)
     if simulation is not None:
-        charts["distribution"] = _svg(distribution_chart(simulation, result.currency, fx))
-    if tornado is not None and isinstance(tornado.get("leaders"), list) and tornado["leaders"][1]:  # type: ignore[index]
-        charts["tornado"] = _svg(tornado_chart(tornado, result.currency, fx))
+        charts["distribution"] = _svg(distribution_chart(simulation.to_dict(), result.currency, fx))
+    if tornado is not None and tornado.leaders[1]:
+        charts["tornado"] = _svg(tornado_chart(tornado.to_dict(), result.currency, fx))
     return template.render(
         r=result,
         included=included,
