@@ -30,6 +30,7 @@ options:
     server_price_usd: {server_price}
     electricity_usd_per_kwh: {tariff}
     facility: {facility}
+    {financing}
   - name: cloud
     kind: cloud_gpu
     instance: lambda-8x-h100-sxm
@@ -51,6 +52,7 @@ params = st.fixed_dictionaries(
         "tariff": st.floats(0.0, 1.0),
         "facility": st.sampled_from(["colocation", "owned"]),
         "egress": st.floats(0.0, 0.5),
+        "financing": st.sampled_from(["", "financing: {rate_pct_per_year: 7, term_months: 36}"]),
     }
 )
 
@@ -86,6 +88,27 @@ def test_raising_a_price_never_lowers_a_total(p: dict[str, object], key: str, fa
     after = _evaluate(raised)
     for a, b in zip(before.options, after.options, strict=True):
         assert b.total_cost_usd >= a.total_cost_usd - 1e-6  # type: ignore[operator]
+
+
+@SETTINGS
+@given(params)
+def test_line_items_multiply_out(p: dict[str, object]) -> None:
+    """Every line item carries quantity, unit and unit price that multiply to its amount, per month and over
+    the horizon, or carries none of them (issue 10, item 7)."""
+    r = _evaluate(p)
+    for o in r.options:
+        for li in o.line_items:
+            fields = (li.quantity, li.unit, li.unit_price_usd, li.monthly_quantity, li.monthly_unit_price_usd)
+            if li.quantity is None:
+                assert all(f is None for f in fields), li.item
+                continue
+            assert all(f is not None for f in fields), li.item
+            assert li.quantity * li.unit_price_usd == pytest.approx(li.total_usd, rel=1e-9, abs=1e-6), li.item
+            assert li.monthly_quantity is not None and li.monthly_unit_price_usd is not None
+            for q, price, amount in zip(li.monthly_quantity, li.monthly_unit_price_usd, li.monthly_usd, strict=True):
+                assert q * price == pytest.approx(amount, rel=1e-9, abs=1e-6), li.item
+        if o.avg_utilisation_pct is not None:
+            assert 0.0 <= o.avg_utilisation_pct <= 100.0 + 1e-9
 
 
 def test_npv_discounts_later_costs() -> None:

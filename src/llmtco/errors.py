@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,21 @@ class InfeasibleError(LlmtcoError):
     """A workload cannot be served the way it was asked for."""
 
     exit_code = 2
+
+
+class CapacityExceeded(InfeasibleError):
+    """A fixed fleet (``servers:`` or ``instances:``) cannot carry the load: what it leaves unserved.
+
+    ``unmet_requests`` and ``unmet_tokens`` are per month (first sample); ``served_fraction`` is the
+    share of each workload's load the fleet carries per month and hour class, shape (S, M, H), which a
+    hybrid uses to send the excess to its overflow.
+    """
+
+    def __init__(self, message: str, unmet_requests: Any, unmet_tokens: Any, served_fraction: Any) -> None:
+        super().__init__(message)
+        self.unmet_requests = unmet_requests
+        self.unmet_tokens = unmet_tokens
+        self.served_fraction = served_fraction
 
 
 class CalibrationError(LlmtcoError):

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llmtco.arrays import col, first
+from llmtco.arrays import FloatArray, col, first
 from llmtco.costing.ledger import Ledger, LineItem
-from llmtco.perf.shapes import FloatArray
 
 
 @dataclass(frozen=True)
@@ -26,9 +25,14 @@ class ApiInputs:
     price_source: str
     fte: FloatArray
     loaded_salary_usd_per_year: FloatArray
-    finetune_usd: FloatArray | None = None
-    """Fine-tuning charges per month (training tokens and hosting), shape (S, M)."""
-    finetune_mtok: float = 0.0
+    finetune_mtok: FloatArray | None = None
+    """Training tokens per month [M tokens], shape (M,) (None: no fine-tuning)."""
+    finetune_usd_per_mtok: float = 0.0
+    """Training price [USD/M tokens]."""
+    finetune_hosted_models: FloatArray | None = None
+    """Fine-tuned models hosted each month [count], shape (M,)."""
+    finetune_hosting_usd_per_month: float = 0.0
+    """Hosting fee per fine-tuned model [USD/month]."""
     finetune_source: str = ""
 
 
@@ -40,44 +44,49 @@ def api_ledger(inp: ApiInputs) -> Ledger:
         ("cached input", inp.cached_input_tokens, inp.cached_input_usd_per_mtok),
         ("output", inp.output_tokens, inp.output_usd_per_mtok),
     )
-    total = np.zeros((s, months))
-    notes = []
     for label, tokens, price in parts:
-        total = total + tokens / 1e6 * col(price) * inp.price_trend
-        notes.append(f"{label}: {first(tokens.sum(axis=-1)) / 1e6:,.1f} M tok x {first(price):.4g} USD/Mtok")
-    mtok = first((inp.input_tokens + inp.cached_input_tokens + inp.output_tokens).sum(axis=-1)) / 1e6
-    ledger.add(
-        LineItem(
-            "api_tokens",
-            "opex",
-            total,
-            mtok,
-            "M tokens (input + cached + output)",
-            first(total.sum(axis=-1)) / max(mtok, 1e-12),
-            inp.price_source,
-            "; ".join(notes),
-        )
-    )
-    if inp.finetune_usd is not None:
+        if label == "cached input" and not np.any(tokens > 0):
+            continue  # no cached prompts in any sample: no line to show
         ledger.add(
-            LineItem(
+            LineItem.priced(
+                "api_tokens",
+                "opex",
+                tokens / 1e6,
+                f"M {label} tokens",
+                col(price) * inp.price_trend,
+                inp.price_source,
+                f"{first(price):.4g} USD per M {label} tokens at the start, changing with the API price trend.",
+            )
+        )
+    if inp.finetune_mtok is not None:
+        ledger.add(
+            LineItem.priced(
                 "finetune_compute",
                 "opex",
-                inp.finetune_usd,
                 inp.finetune_mtok,
                 "M training tokens",
-                first(inp.finetune_usd.sum(axis=-1)) / max(inp.finetune_mtok, 1e-12),
+                inp.finetune_usd_per_mtok,
                 inp.finetune_source,
             )
         )
+        if inp.finetune_hosted_models is not None and np.any(inp.finetune_hosted_models > 0):
+            ledger.add(
+                LineItem.priced(
+                    "finetune_compute",
+                    "opex",
+                    inp.finetune_hosted_models,
+                    "fine-tuned model-months hosted",
+                    inp.finetune_hosting_usd_per_month,
+                    inp.finetune_source,
+                )
+            )
     ledger.add(
-        LineItem(
+        LineItem.priced(
             "personnel",
             "opex",
-            np.broadcast_to(col(inp.fte * inp.loaded_salary_usd_per_year / 12.0), (s, months)),
-            first(inp.fte),
-            "FTE",
-            first(inp.loaded_salary_usd_per_year),
+            np.broadcast_to(col(inp.fte), (s, months)),
+            "FTE-months",
+            col(inp.loaded_salary_usd_per_year) / 12.0,
             "rates: api_fte; region engineer salary x overhead",
         )
     )

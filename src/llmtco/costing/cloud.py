@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llmtco.arrays import col, first
+from llmtco.arrays import FloatArray, col
 from llmtco.costing.ledger import Ledger, LineItem
-from llmtco.perf.shapes import FloatArray
 
 
 @dataclass(frozen=True)
@@ -41,49 +40,46 @@ def cloud_ledger(inp: CloudInputs) -> Ledger:
     gpu_hours = inp.instance_hours * inp.gpus_per_instance
     trend = inp.price_trend if inp.price_trend is not None else np.ones((s, months))
     ledger.add(
-        LineItem(
+        LineItem.priced(
             "cloud_compute",
             "opex",
-            gpu_hours * col(inp.usd_per_gpu_h) * trend,
-            first(gpu_hours.sum(axis=-1)),
+            gpu_hours,
             f"GPU-hours ({inp.price_label})",
-            first(inp.usd_per_gpu_h),
+            col(inp.usd_per_gpu_h) * trend,
             inp.price_source,
             inp.notes,
         )
     )
     if inp.finetune_gpu_hours is not None and inp.finetune_usd_per_gpu_h is not None:
         ledger.add(
-            LineItem(
+            LineItem.priced(
                 "finetune_compute",
                 "opex",
-                inp.finetune_gpu_hours * col(inp.finetune_usd_per_gpu_h) * trend,
-                first(inp.finetune_gpu_hours.sum(axis=-1)),
+                inp.finetune_gpu_hours,
                 "GPU-hours for fine-tuning runs",
-                first(inp.finetune_usd_per_gpu_h),
+                col(inp.finetune_usd_per_gpu_h) * trend,
                 inp.finetune_price_source,
             )
         )
     ledger.add(
-        LineItem(
+        LineItem.priced(
             "cloud_egress",
             "opex",
-            inp.egress_gb * col(inp.egress_usd_per_gb),
-            first(inp.egress_gb.sum(axis=-1)),
+            inp.egress_gb,
             "GB out",
-            first(inp.egress_usd_per_gb),
+            col(inp.egress_usd_per_gb),
             "rates: cloud_egress_usd_per_gb, bytes_per_token_egress",
         )
     )
     ledger.add(
-        LineItem(
+        LineItem.priced(
             "personnel",
             "opex",
-            inp.fte * col(inp.loaded_salary_usd_per_year) / 12.0,
-            first(inp.fte.max(axis=-1)),
-            "FTE at peak",
-            first(inp.loaded_salary_usd_per_year),
+            inp.fte,
+            "FTE-months",
+            col(inp.loaded_salary_usd_per_year) / 12.0,
             "rates: cloud_fte_base, cloud_instances_per_fte; region engineer salary x overhead",
+            "FTE = base + peak instances / instances per FTE; unit price = loaded salary / 12.",
         )
     )
     return ledger

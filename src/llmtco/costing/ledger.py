@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 
-from llmtco.perf.shapes import FloatArray
+from llmtco.arrays import FloatArray
 
 Category = Literal["capex", "opex"]
 
@@ -39,18 +39,28 @@ ITEMS: dict[str, str] = {
 
 @dataclass
 class LineItem:
-    """One cost item of an option over the horizon."""
+    """One cost item of an option over the horizon.
+
+    A priced item carries its driver — ``quantity`` of ``unit`` each month (kWh,
+    GPU-hours, FTE-months, servers bought, ...) — and the ``unit_price_usd`` in
+    force that month; its amount is their product, month by month, so quantity
+    x unit price = amount holds per month and over the horizon (where the price
+    changes over time, the horizon's unit price is the quantity-weighted mean).
+    An item without a meaningful unit (loan principal and interest) carries
+    amounts only. Build priced items with ``LineItem.priced``.
+    """
 
     item: str
     """One of ``ITEMS``."""
     category: Category
     monthly_usd: FloatArray
     """USD per month, shape (S, M)."""
-    quantity: float
-    """How many units the price applies to (first sample, over the horizon or at peak: see unit)."""
-    unit: str
-    unit_price_usd: float
-    """USD per unit (first sample)."""
+    quantity: FloatArray | None = None
+    """Units per month, shape (S, M) (None: an amount-only item)."""
+    unit: str | None = None
+    """What ``quantity`` counts, e.g. ``kWh (IT)`` or ``GPU-hours (on-demand)``."""
+    unit_price_usd: FloatArray | None = None
+    """USD per unit in each month, shape (S, M)."""
     source: str = ""
     """Where the unit price came from."""
     notes: str = ""
@@ -58,11 +68,53 @@ class LineItem:
     def __post_init__(self) -> None:
         if self.item not in ITEMS:
             raise ValueError(f"unknown ledger item {self.item!r}")
+        given = [self.quantity is not None, self.unit is not None, self.unit_price_usd is not None]
+        if any(given) and not all(given):
+            raise ValueError(f"{self.item}: a line item carries quantity, unit and unit price together, or none")
+
+    @classmethod
+    def priced(
+        cls,
+        item: str,
+        category: Category,
+        quantity: FloatArray,
+        unit: str,
+        unit_price_usd: FloatArray | float,
+        source: str = "",
+        notes: str = "",
+    ) -> LineItem:
+        """An item whose amount is quantity x unit price in every month."""
+        q = np.asarray(quantity, dtype=float)
+        p = np.asarray(unit_price_usd, dtype=float)
+        return cls(item, category, q * p, q, unit, p, source, notes)
+
+    def check(self) -> None:
+        """Raise if a priced item's amount is not its quantity times its unit price in some month."""
+        if self.quantity is None or self.unit_price_usd is None:
+            return
+        product = self.quantity * self.unit_price_usd
+        if not np.allclose(product, self.monthly_usd, rtol=1e-9, atol=1e-6):
+            raise ValueError(f"{self.item}: quantity x unit price differs from the amount")
 
     @property
     def total_usd(self) -> FloatArray:
         """Sum over the horizon, shape (S,)."""
         out: FloatArray = self.monthly_usd.sum(axis=-1)
+        return out
+
+    @property
+    def total_quantity(self) -> FloatArray | None:
+        """Units over the horizon, shape (S,)."""
+        return None if self.quantity is None else np.asarray(self.quantity.sum(axis=-1), dtype=float)
+
+    @property
+    def mean_unit_price_usd(self) -> FloatArray | None:
+        """Amount / quantity over the horizon, shape (S,); the price itself where the quantity is 0."""
+        if self.quantity is None or self.unit_price_usd is None:
+            return None
+        q = self.quantity.sum(axis=-1)
+        fallback = self.unit_price_usd[..., 0]
+        out: FloatArray = np.where(q != 0, self.total_usd / np.where(q != 0, q, 1.0), fallback)
         return out
 
 
@@ -79,7 +131,14 @@ class Ledger:
 
     def add(self, item: LineItem) -> None:
         shape = (self.samples, self.months)
-        item.monthly_usd = np.broadcast_to(np.asarray(item.monthly_usd, dtype=float), shape).copy()
+
+        def full(x: FloatArray) -> FloatArray:
+            return np.broadcast_to(np.asarray(x, dtype=float), shape).copy()
+
+        item.monthly_usd = full(item.monthly_usd)
+        if item.quantity is not None and item.unit_price_usd is not None:
+            item.quantity, item.unit_price_usd = full(item.quantity), full(item.unit_price_usd)
+        item.check()
         self.items.append(item)
         self._monthly = None
 

@@ -12,10 +12,9 @@ from typing import Literal
 
 import numpy as np
 
-from llmtco.arrays import col, first
+from llmtco.arrays import FloatArray, col, first
 from llmtco.costing.finance import financed, in_service, purchases_with_refresh, residual_book_value, running_max
 from llmtco.costing.ledger import Ledger, LineItem
-from llmtco.perf.shapes import FloatArray
 
 
 @dataclass(frozen=True)
@@ -82,98 +81,88 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
     hardware_capex = servers_capex + finetune_capex + network_capex + storage_capex
 
     def capex_item(
-        item: str, monthly: FloatArray, qty: float, unit: str, price: float, source: str, notes: str = ""
-    ) -> None:
-        if inp.financing_rate_pct_per_year is not None:
-            principal, interest = financed(monthly, inp.financing_rate_pct_per_year, inp.financing_term_months)
-            ledger.add(
-                LineItem(
-                    item,
-                    "capex",
-                    principal,
-                    qty,
-                    unit,
-                    price,
-                    source,
-                    (notes + " Financed: paid as loan principal.").strip(),
-                )
+        item: str, quantity: FloatArray, unit: str, price: FloatArray, source: str, notes: str = ""
+    ) -> FloatArray:
+        """Add a CapEx item (as loan principal when financed); return its amount per month."""
+        li = LineItem.priced(item, "capex", quantity, unit, price, source, notes)
+        if inp.financing_rate_pct_per_year is None:
+            ledger.add(li)
+            return li.monthly_usd
+        principal, interest = financed(li.monthly_usd, inp.financing_rate_pct_per_year, inp.financing_term_months)
+        bought_note = f"{first(quantity.sum(axis=-1)):,.4g} {unit} at {first(li.total_usd):,.0f} USD"
+        ledger.add(
+            LineItem(
+                item,
+                "capex",
+                principal,
+                source=source,
+                notes=f"{notes} Financed: paid as loan principal ({bought_note}).".strip(),
             )
-            financing_interest[...] += interest
-        else:
-            ledger.add(LineItem(item, "capex", monthly, qty, unit, price, source, notes))
+        )
+        financing_interest[...] += interest
+        return li.monthly_usd
 
     financing_interest = np.zeros((s, months))
-    n_bought = float(bought[0].sum())
-    n_bought_inference = float(bought_inference[0].sum())
+    server_price = col(inp.server_price_usd) * trend
     capex_item(
         "gpu_servers",
-        servers_capex,
-        n_bought_inference,
+        bought_inference,
         "servers bought (incl. refresh)",
-        first(inp.server_price_usd),
+        server_price,
         inp.server_price_source,
         f"{int(owned[0, -1])} servers in service at the end; life {inp.life_months} months.",
     )
     if inp.finetune_servers is not None:
         capex_item(
             "finetune_compute",
-            finetune_capex,
-            float(bought_finetune[0].sum()),
+            bought_finetune,
             "servers added for fine-tuning (incl. refresh)",
-            first(inp.server_price_usd),
+            server_price,
             inp.server_price_source,
             "0 when the runs fit in the inference fleet's idle hours.",
         )
     capex_item(
         "network_fabric",
-        network_capex,
-        first(inp.network_pct_of_servers),
-        "% of server CapEx",
-        first(servers_capex.sum(axis=-1)) / 100.0,
+        servers_capex + finetune_capex,
+        "USD of server CapEx",
+        col(inp.network_pct_of_servers) / 100.0,
         "rates: network_fabric_pct_of_servers",
     )
     capex_item(
         "storage",
-        storage_capex,
-        n_bought,
+        bought,
         "servers' storage",
-        first(inp.storage_usd_per_server),
+        col(inp.storage_usd_per_server) * trend,
         "rates: storage_tb_per_server x storage_usd_per_tb",
     )
     capex_item(
         "racks_installation",
-        racks_capex,
-        n_bought,
+        bought,
         "servers installed",
-        first(inp.racks_usd_per_server),
+        col(inp.racks_usd_per_server),
         "rates: racks_installation_usd_per_server",
     )
 
-    peak_kw = owned[:, -1:] * col(inp.server_max_power_kw)
     if inp.facility == "owned":
-        facility = np.zeros((s, months))
-        built_kw = np.max(owned, axis=-1, keepdims=True) * col(inp.server_max_power_kw)
-        facility[:, :1] = built_kw * col(inp.facility_usd_per_kw)
-        capex_item(
+        built_kw = np.zeros((s, months))
+        built_kw[:, :1] = np.max(owned, axis=-1, keepdims=True) * col(inp.server_max_power_kw)
+        facility = capex_item(
             "facility",
-            facility,
-            first(built_kw),
+            built_kw,
             "kW of IT capacity built",
-            first(inp.facility_usd_per_kw),
+            col(inp.facility_usd_per_kw),
             "rates: facility_buildout_usd_per_kw",
             "Built at the start for the largest fleet of the horizon.",
         )
         facility_residual = residual_book_value(facility, inp.facility_life_months)
     else:
-        contracted_kw = owned * col(inp.server_max_power_kw)
         ledger.add(
-            LineItem(
+            LineItem.priced(
                 "colocation",
                 "opex",
-                contracted_kw * col(inp.colocation_usd_per_kw_month),
-                first(peak_kw),
-                "kW contracted at the end",
-                first(inp.colocation_usd_per_kw_month),
+                owned * col(inp.server_max_power_kw),
+                "kW-months contracted",
+                col(inp.colocation_usd_per_kw_month),
                 "rates: colocation_usd_per_kw_month",
                 "Rent on the servers' maximum power.",
             )
@@ -181,16 +170,15 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
         facility_residual = np.zeros(s)
 
     residual = residual_book_value(hardware_capex + racks_capex, inp.life_months) + facility_residual
-    credit = np.zeros((s, months))
-    credit[:, -1] = -residual
+    at_end = np.zeros((s, months))
+    at_end[:, -1] = 1.0
     ledger.add(
-        LineItem(
+        LineItem.priced(
             "residual_value",
             "capex",
-            credit,
-            1.0,
+            at_end,
             "credit at the end of the horizon",
-            -first(residual),
+            -col(residual),
             "straight-line book value",
             "Hardware and facility still in service are credited at book value.",
         )
@@ -201,127 +189,114 @@ def onprem_ledger(inp: OnPremInputs) -> Ledger:
                 "financing_interest",
                 "opex",
                 financing_interest,
-                inp.financing_rate_pct_per_year,
-                "% per year",
-                float(inp.financing_term_months),
-                "scenario: financing",
-                f"Annuity over {inp.financing_term_months} months.",
+                source="scenario: financing",
+                notes=f"Annuity at {inp.financing_rate_pct_per_year:g} % per year over "
+                f"{inp.financing_term_months} months.",
             )
         )
 
     tariff = col(inp.electricity_usd_per_kwh)
     ledger.add(
-        LineItem(
+        LineItem.priced(
             "energy_it",
             "opex",
-            inp.energy_it_kwh * tariff,
-            first(inp.energy_it_kwh.sum(axis=-1)),
+            inp.energy_it_kwh,
             "kWh (IT)",
-            first(inp.electricity_usd_per_kwh),
+            tariff,
             inp.electricity_source,
             "Utilisation-dependent: busy GPUs at modelled power, provisioned idle GPUs at idle power.",
         )
     )
-    cooling_kwh = inp.energy_it_kwh * (col(inp.pue) - 1.0)
     ledger.add(
-        LineItem(
+        LineItem.priced(
             "energy_cooling",
             "opex",
-            cooling_kwh * tariff,
-            first(cooling_kwh.sum(axis=-1)),
+            inp.energy_it_kwh * (col(inp.pue) - 1.0),
             "kWh (cooling and overhead)",
-            first(inp.electricity_usd_per_kwh),
+            tariff,
             inp.electricity_source,
             f"IT energy x (PUE {(first(inp.pue)):.2f} - 1).",
         )
     )
-
     if inp.finetune_energy_kwh is not None:
-        ft_kwh = inp.finetune_energy_kwh * col(inp.pue)
         ledger.add(
-            LineItem(
+            LineItem.priced(
                 "finetune_energy",
                 "opex",
-                ft_kwh * tariff,
-                first(ft_kwh.sum(axis=-1)),
+                inp.finetune_energy_kwh * col(inp.pue),
                 "kWh (training above idle power, incl. PUE)",
-                first(inp.electricity_usd_per_kwh),
+                tariff,
                 inp.electricity_source,
                 "Fine-tuning runs draw near-TDP power; idle power of the GPUs is already in energy_it.",
             )
         )
-    warranty_base = in_service(hardware_capex, inp.warranty_months, inp.life_months)
     ledger.add(
-        LineItem(
+        LineItem.priced(
             "maintenance",
             "opex",
-            warranty_base * col(inp.maintenance_pct_per_year) / 1200.0,
-            first(inp.maintenance_pct_per_year),
-            "% of hardware per year",
-            first(hardware_capex.sum(axis=-1)) / 100.0,
+            in_service(hardware_capex, inp.warranty_months, inp.life_months),
+            "USD-months of hardware under support",
+            col(inp.maintenance_pct_per_year) / 1200.0,
             "rates: maintenance_pct_per_year",
-            f"From month {inp.warranty_months + 1} of each purchase (warranty before).",
+            f"{first(inp.maintenance_pct_per_year):g} % of the hardware price per year, from month "
+            f"{inp.warranty_months + 1} of each purchase (warranty before).",
         )
     )
-    gpus = owned * inp.gpus_per_server
     ledger.add(
-        LineItem(
+        LineItem.priced(
             "software_licences",
             "opex",
-            gpus * col(inp.licence_usd_per_gpu_year) / 12.0,
-            first(gpus[:, -1:]),
-            "GPUs licensed at the end",
-            first(inp.licence_usd_per_gpu_year),
+            owned * inp.gpus_per_server,
+            "GPU-months licensed",
+            col(inp.licence_usd_per_gpu_year) / 12.0,
             "rates: software_licence_usd_per_gpu_year",
-            "Per GPU per year.",
+            f"{first(inp.licence_usd_per_gpu_year):,.0f} USD per GPU per year.",
         )
     )
     ledger.add(
-        LineItem(
+        LineItem.priced(
             "software_updates",
             "opex",
-            owned * col(inp.update_hours_per_server_month * inp.engineer_usd_per_hour),
-            first(inp.update_hours_per_server_month),
-            "hours per server per month",
-            first(inp.engineer_usd_per_hour),
-            "rates: software_update_hours_per_server_month",
+            owned,
+            "server-months",
+            col(inp.update_hours_per_server_month * inp.engineer_usd_per_hour),
+            "rates: software_update_hours_per_server_month x engineer hourly cost",
+            f"{first(inp.update_hours_per_server_month):g} h per server per month at "
+            f"{first(inp.engineer_usd_per_hour):,.0f} USD/h.",
         )
     )
-    net = col(inp.transit_usd_per_month + inp.network_fte * inp.loaded_salary_usd_per_year / 12.0)
     ledger.add(
-        LineItem(
+        LineItem.priced(
             "network_management",
             "opex",
-            np.broadcast_to(net, (s, months)),
-            float(months),
+            np.ones((s, months)),
             "months",
-            first(net),
+            col(inp.transit_usd_per_month + inp.network_fte * inp.loaded_salary_usd_per_year / 12.0),
             "rates: internet_transit_usd_per_month, network_fte",
+            f"Transit {first(inp.transit_usd_per_month):,.0f} USD/month + {first(inp.network_fte):g} FTE of "
+            "network engineering.",
         )
     )
-    fte = col(inp.fte_base) + owned / col(inp.servers_per_fte)
     ledger.add(
-        LineItem(
+        LineItem.priced(
             "personnel",
             "opex",
-            fte * col(inp.loaded_salary_usd_per_year) / 12.0,
-            first(fte[:, -1:]),
-            "FTE at the end",
-            first(inp.loaded_salary_usd_per_year),
+            col(inp.fte_base) + owned / col(inp.servers_per_fte),
+            "FTE-months",
+            col(inp.loaded_salary_usd_per_year) / 12.0,
             "rates: onprem_fte_base, onprem_servers_per_fte; region engineer salary x overhead",
-            "FTE = base + servers / servers per FTE.",
+            "FTE = base + servers / servers per FTE; unit price = loaded salary / 12.",
         )
     )
-    installed = in_service(hardware_capex + racks_capex, 0, inp.life_months)
     ledger.add(
-        LineItem(
+        LineItem.priced(
             "insurance",
             "opex",
-            installed * col(inp.insurance_pct_per_year) / 1200.0,
-            first(inp.insurance_pct_per_year),
-            "% of installed hardware per year",
-            first(installed.max(axis=-1)) / 100.0,
+            in_service(hardware_capex + racks_capex, 0, inp.life_months),
+            "USD-months of installed hardware",
+            col(inp.insurance_pct_per_year) / 1200.0,
             "rates: insurance_pct_per_year",
+            f"{first(inp.insurance_pct_per_year):g} % of the installed hardware per year.",
         )
     )
     return ledger

@@ -132,7 +132,12 @@ def split_demand(d: Demand, percentile: float, days: FloatArray) -> tuple[Demand
     else:
         cls = order[min(int(np.searchsorted(share, percentile / 100.0 - 1e-12)), order.size - 1)]
         cap = hourly[..., cls]
-    base_h = np.minimum(hourly, cap[..., None])
+    return split_at(d, np.minimum(hourly, cap[..., None]), days)
+
+
+def split_at(d: Demand, base_rps_hourly: FloatArray, days: FloatArray) -> tuple[Demand, Demand]:
+    """Split a demand into the part given per month and hour class [requests/s], shape (S, M, H), and the rest."""
+    w = d.hour_weights
 
     def part(h: FloatArray) -> Demand:
         per_s = h @ w / 24.0
@@ -143,8 +148,9 @@ def split_demand(d: Demand, percentile: float, days: FloatArray) -> tuple[Demand
             requests=per_s * 86400.0 * days[None, :],
             profile=d.profile,
             hour_weights=w,
+            lengths=d.lengths,
         )
         out._hourly = h
         return out
 
-    return part(base_h), part(hourly - base_h)
+    return part(base_rps_hourly), part(d.rps_hourly - base_rps_hourly)

@@ -42,9 +42,9 @@ def render_csv(result: Result) -> str:
                     li.item,
                     li.category,
                     f"{li.total_usd:.2f}",
-                    f"{li.quantity:.6g}",
-                    li.unit,
-                    f"{li.unit_price_usd:.6g}",
+                    "" if li.quantity is None else f"{li.quantity:.6g}",
+                    li.unit or "",
+                    "" if li.unit_price_usd is None else f"{li.unit_price_usd:.6g}",
                     li.source,
                     *(f"{v:.2f}" for v in li.monthly_usd),
                 ]
@@ -55,6 +55,7 @@ def render_csv(result: Result) -> str:
             ("capex_usd", o.capex_usd),
             ("opex_usd", o.opex_usd),
             ("cost_per_mtok_usd", o.cost_per_mtok_usd),
+            ("cost_per_output_mtok_usd", o.cost_per_output_mtok_usd),
             ("energy_mwh", o.energy_mwh),
             ("emissions_tco2e", o.emissions_tco2e),
         ):

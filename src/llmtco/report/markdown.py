@@ -35,7 +35,14 @@ def render_markdown(result: Result) -> str:
             + " |"
         )
         lines.append(
-            f"| {cur} per M tokens | " + " | ".join(f"{(o.cost_per_mtok_usd or 0) / fx:.3f}" for o in included) + " |"
+            f"| {cur} per M tokens (input + output) | "
+            + " | ".join(f"{(o.cost_per_mtok_usd or 0) / fx:.3f}" for o in included)
+            + " |"
+        )
+        lines.append(
+            f"| {cur} per M output tokens | "
+            + " | ".join(f"{(o.cost_per_output_mtok_usd or 0) / fx:.2f}" for o in included)
+            + " |"
         )
         lines.append("| GPUs | " + " | ".join(str(o.sizing.gpus) if o.sizing else "–" for o in included) + " |")
         lines.append("")

@@ -58,10 +58,13 @@ def render_table(result: Result, width: int = 160) -> str:
 
         row("Total cost", [money(o.total_cost_usd, fx, sym) for o in included], "bold")
         row(f"NPV @ {result.discount_rate_pct:g} %", [money(o.npv_usd, fx, sym) for o in included])
-        row("Cost per M tokens", [_num(o.cost_per_mtok_usd and o.cost_per_mtok_usd / fx, ",.3f") for o in included])
         row(
-            "  per M output tokens",
-            [_num(o.cost_per_m_output_tok_usd and o.cost_per_m_output_tok_usd / fx, ",.2f") for o in included],
+            "Cost per M tokens (input + output)",
+            [_num(o.cost_per_mtok_usd and o.cost_per_mtok_usd / fx, ",.3f") for o in included],
+        )
+        row(
+            "Cost per M output tokens",
+            [_num(o.cost_per_output_mtok_usd and o.cost_per_output_mtok_usd / fx, ",.2f") for o in included],
         )
         for category in ("capex", "opex"):
             row(

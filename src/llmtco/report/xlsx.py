@@ -37,7 +37,8 @@ def render_xlsx(result: Result) -> bytes:
         "npv",
         "capex",
         "opex",
-        "cost per M tokens",
+        "cost per M tokens (input + output)",
+        "cost per M output tokens",
         "GPUs",
         "energy MWh",
         "emissions tCO2e",
@@ -57,6 +58,7 @@ def render_xlsx(result: Result) -> bytes:
                 None if o.capex_usd is None else o.capex_usd / fx,
                 None if o.opex_usd is None else o.opex_usd / fx,
                 None if o.cost_per_mtok_usd is None else o.cost_per_mtok_usd / fx,
+                None if o.cost_per_output_mtok_usd is None else o.cost_per_output_mtok_usd / fx,
                 o.sizing.gpus if o.sizing else None,
                 o.energy_mwh,
                 o.emissions_tco2e,
@@ -66,6 +68,7 @@ def render_xlsx(result: Result) -> bytes:
         for col in range(5, 9):
             summary.cell(row=row, column=col).number_format = money
         summary.cell(row=row, column=9).number_format = "0.000"
+        summary.cell(row=row, column=10).number_format = "0.00"
 
     for o in result.options:
         if o.excluded:
@@ -81,7 +84,15 @@ def render_xlsx(result: Result) -> bytes:
         first_month_col = 8
         for li in o.line_items:
             ws.append(
-                [li.item, li.category, li.quantity, li.unit, li.unit_price_usd / fx, li.source, None]
+                [
+                    li.item,
+                    li.category,
+                    li.quantity,
+                    li.unit,
+                    None if li.unit_price_usd is None else li.unit_price_usd / fx,
+                    li.source,
+                    None,
+                ]
                 + [v / fx for v in li.monthly_usd]
             )
             r = ws.max_row

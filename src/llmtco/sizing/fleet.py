@@ -67,3 +67,12 @@ def monthly_energy_kwh(power_w: FloatArray, hour_weights: FloatArray, days: Floa
     in each class (H,) and the days of each month (M,)."""
     out: FloatArray = (power_w @ hour_weights) * days[None, :] / 1000.0
     return out
+
+
+def served_share(need_gpus: FloatArray, available_gpus: FloatArray | float) -> FloatArray:
+    """Share of the load a fixed fleet carries in each hour: min(1, available / needed), where ``need_gpus``
+    is what the load needs at full utilisation and without redundancy (a fixed fleet is a hard limit:
+    planning headroom and N+1 are given up before load is turned away)."""
+    need = np.asarray(need_gpus, dtype=float)
+    out: FloatArray = np.where(need > available_gpus, available_gpus / np.maximum(need, 1e-12), 1.0)
+    return out

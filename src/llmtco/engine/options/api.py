@@ -36,8 +36,8 @@ def build(o: ApiOption, inputs: OptionInputs) -> Outcome:
     sources = set()
     # fine-tuning through the provider: training tokens, hosting, and fine-tuned prices for the served workload
     ft_results: list[FinetuneResult] = []
-    ft_usd = zero.copy()
-    ft_mtok = 0.0
+    ft_mtok = np.zeros(months)
+    ft_hosted = np.zeros(months)
     tuned: set[str] = set()
     for w_ft in sc.finetune_workloads:
         offer = off.finetune
@@ -54,12 +54,9 @@ def build(o: ApiOption, inputs: OptionInputs) -> Outcome:
             notes.append(f"{off.id} fine-tunes {off.model}, workload {w_ft.name!r} asks for {w_ft.model}.")
         runs = finetune.runs_per_month(w_ft.runs_per_year, months)
         tokens = runs * w_ft.tokens_per_run_value
-        ft_usd = ft_usd + tokens[None, :] / 1e6 * offer.training_usd_per_mtok
-        first_run = int(np.argmax(runs > 0))
-        hosting = np.zeros(months)
-        hosting[first_run:] = offer.hosting_usd_per_month
-        ft_usd = ft_usd + hosting[None, :]
-        ft_mtok += float(tokens.sum()) / 1e6
+        ft_mtok = ft_mtok + tokens / 1e6
+        if offer.hosting_usd_per_month:
+            ft_hosted[int(np.argmax(runs > 0)) :] += 1.0
         sources.add(f"fine-tuning: {offer.source} ({offer.as_of.isoformat()})")
         if w_ft.serves is not None:
             tuned.add(w_ft.serves)
@@ -138,8 +135,10 @@ def build(o: ApiOption, inputs: OptionInputs) -> Outcome:
             price_source="; ".join(sorted(sources)),
             fte=people.fte_base,
             loaded_salary_usd_per_year=people.salary_usd_per_year,
-            finetune_usd=ft_usd if ft_results else None,
-            finetune_mtok=ft_mtok,
+            finetune_mtok=ft_mtok if ft_results else None,
+            finetune_usd_per_mtok=off.finetune.training_usd_per_mtok if off.finetune else 0.0,
+            finetune_hosted_models=ft_hosted,
+            finetune_hosting_usd_per_month=off.finetune.hosting_usd_per_month if off.finetune else 0.0,
             finetune_source="; ".join(sorted(x for x in sources if x.startswith("fine-tuning"))),
         )
     )

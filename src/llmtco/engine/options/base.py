@@ -19,6 +19,7 @@ from llmtco.catalog import Catalog
 from llmtco.costing.ledger import Ledger
 from llmtco.engine.context import Ctx
 from llmtco.engine.demand import Demand
+from llmtco.errors import CapacityExceeded
 from llmtco.result import FinetuneResult, Sizing
 from llmtco.scenario.schema import Scenario
 
@@ -49,6 +50,26 @@ class OptionInputs:
     def hour_weights(self) -> FloatArray:
         """Hours per day in each hour class, shape (H,) (24 single hours when there is no inference)."""
         return self.demands[0].hour_weights if self.demands else np.ones(24)
+
+
+def capacity_exceeded(what: str, share: FloatArray, inputs: OptionInputs) -> CapacityExceeded:
+    """The error for a fixed fleet that carries only ``share`` (S, M, H) of every workload's load."""
+    days, weights = inputs.days, inputs.hour_weights
+    unmet_requests = np.zeros(inputs.months)
+    unmet_tokens = np.zeros(inputs.months)
+    for d in inputs.demands:
+        lost = (d.rps_hourly[0] * (1.0 - share[0])) @ weights * 3600.0 * days
+        unmet_requests += lost
+        unmet_tokens += lost * float(d.input_len()[0] + d.output_len()[0])
+    worst = int(np.argmax(unmet_requests))
+    total = float(sum(float(d.requests[0].sum()) for d in inputs.demands))
+    message = (
+        f"options.{inputs.index}: {what} cannot carry the load: {unmet_requests.sum():,.0f} requests "
+        f"({100.0 * unmet_requests.sum() / max(total, 1e-12):.1f} % of the horizon's) would not be served, "
+        f"most in month {worst + 1} ({unmet_requests[worst]:,.0f}). Raise it, or leave it out to size the "
+        "fleet for the load (a hybrid sends the excess to its overflow)."
+    )
+    return CapacityExceeded(message, unmet_requests, unmet_tokens, share)
 
 
 @dataclass

@@ -20,12 +20,12 @@ from llmtco.costing.finance import running_max, yearly_trend
 from llmtco.engine import finetune
 from llmtco.engine.adapters import efficiency_for
 from llmtco.engine.context import Rates, staff
-from llmtco.engine.options.base import OptionInputs, Outcome
+from llmtco.engine.options.base import OptionInputs, Outcome, capacity_exceeded
 from llmtco.engine.serve import Served, serve, workload_sizing
 from llmtco.perf.power import host_power_w
 from llmtco.result import FinetuneResult, Sizing
 from llmtco.scenario.schema import CloudGpuOption, FinetuneWorkload
-from llmtco.sizing.fleet import busy_fraction, monthly_energy_kwh, pool_power_w, replicas_needed
+from llmtco.sizing.fleet import busy_fraction, monthly_energy_kwh, pool_power_w, replicas_needed, served_share
 
 PRICING_LABELS = {
     "on_demand": "on-demand",
@@ -119,11 +119,16 @@ def _rent(
     redundancy = 1 if o.redundancy == "n+1" else 0
     fixed = o.pricing.startswith("reserved") or not o.autoscaling
     out = Rented(np.zeros(shape), np.zeros(shape), np.zeros(shape))
+    if o.instances is not None:
+        _check_fixed_instances(o, inst, served, inputs)
     for s in served:
         capacity = s.point.requests_per_s[:, None, None]
         need = np.maximum(replicas_needed(s.demand.rps_hourly, capacity, util, redundancy), o.min_replicas)
         if fixed:
             need = np.broadcast_to(running_max(need.max(axis=-1))[..., None], need.shape)
+        if o.instances is not None:  # the replicas the fixed instances hold, shared by GPUs between workloads
+            share_of_gpus = 1.0 / len(served)
+            need = np.minimum(need, np.floor(o.instances * (inst.gpus // s.point.tp) * share_of_gpus + 1e-9))
         s.replicas = need.max(axis=-1)
         instances = np.ceil(need / (inst.gpus // s.point.tp) - 1e-9)
         busy_gpus = need * s.point.tp * busy_fraction(s.demand.rps_hourly, need, capacity)
@@ -134,6 +139,19 @@ def _rent(
     if o.instances is not None:
         out.instances = np.full_like(out.instances, float(o.instances))
     return out
+
+
+def _check_fixed_instances(o: CloudGpuOption, inst: CloudInstance, served: list[Served], inputs: OptionInputs) -> None:
+    """A fixed number of instances is a hard limit: refuse a load it cannot carry, with what it leaves unserved."""
+    assert o.instances is not None
+    physical = sum(
+        replicas_needed(s.demand.rps_hourly, s.point.requests_per_s[:, None, None], np.ones((1, 1, 1)), 0) * s.point.tp
+        for s in served
+    )
+    usable_gpus = min(o.instances * (inst.gpus // s.point.tp) * s.point.tp for s in served) if served else 0
+    share = served_share(np.asarray(physical, dtype=float), float(usable_gpus))
+    if np.any(share[0] < 1.0 - 1e-9):
+        raise capacity_exceeded(f"instances: {o.instances}", share, inputs)
 
 
 def _finetune(

@@ -20,12 +20,12 @@ from llmtco.engine import finetune
 from llmtco.engine.adapters import efficiency_for, resolve_server, server_max_power_kw, server_price
 from llmtco.engine.context import Rates, staff
 from llmtco.engine.demand import Demand
-from llmtco.engine.options.base import OptionInputs, Outcome
+from llmtco.engine.options.base import OptionInputs, Outcome, capacity_exceeded
 from llmtco.engine.serve import Served, serve, workload_sizing
 from llmtco.perf.power import host_power_w
 from llmtco.result import FinetuneResult, Sizing
 from llmtco.scenario.schema import FinetuneWorkload, OnPremOption
-from llmtco.sizing.fleet import busy_fraction, monthly_energy_kwh, pool_power_w, replicas_needed
+from llmtco.sizing.fleet import busy_fraction, monthly_energy_kwh, pool_power_w, replicas_needed, served_share
 
 
 @dataclass
@@ -111,13 +111,33 @@ def _size(
         s.replicas = running_max(replicas_needed(peak, s.point.requests_per_s[:, None], util, redundancy))
         gpus_needed += s.replicas * s.point.tp
     servers_needed = np.ceil(gpus_needed / site.server.gpus - 1e-9) + o.spare_servers
-    if o.servers is not None:
-        servers_needed = np.full_like(servers_needed, float(o.servers))
     hourly = np.zeros((inputs.samples, inputs.months, inputs.hour_weights.size))
     for s in served:
         need = replicas_needed(s.demand.rps_hourly, s.point.requests_per_s[:, None, None], util[..., None], redundancy)
         hourly += need * s.point.tp
+    if o.servers is not None:
+        available = float(o.servers * site.server.gpus)
+        _hold_to_fixed_fleet(o, served, available, inputs)
+        servers_needed = np.full_like(servers_needed, float(o.servers))
+        hourly = np.minimum(hourly, available)
     return servers_needed, hourly
+
+
+def _hold_to_fixed_fleet(o: OnPremOption, served: list[Served], available_gpus: float, inputs: OptionInputs) -> None:
+    """A fixed number of servers is a hard limit: refuse a load it cannot carry (with what it leaves
+    unserved), and keep the replicas within the GPUs it has."""
+    physical = sum(
+        replicas_needed(s.demand.rps_hourly, s.point.requests_per_s[:, None, None], np.ones((1, 1, 1)), 0) * s.point.tp
+        for s in served
+    )
+    share = served_share(np.asarray(physical, dtype=float), available_gpus)
+    if np.any(share[0] < 1.0 - 1e-9):
+        raise capacity_exceeded(f"servers: {o.servers}", share, inputs)
+    planned = sum(s.replicas * s.point.tp for s in served)
+    scale = np.minimum(1.0, available_gpus / np.maximum(np.asarray(planned, dtype=float), 1e-12))
+    for s in served:
+        least = replicas_needed(s.demand.rps_hourly.max(axis=-1), s.point.requests_per_s[:, None], np.ones((1, 1)), 0)
+        s.replicas = np.maximum(np.floor(s.replicas * scale + 1e-9), least)
 
 
 def _finetune(
