@@ -1,20 +1,23 @@
 """One exception tree for llmtco.
 
-Only ``llmtco.cli`` (and later ``llmtco.web``) translate these into exit codes
-or HTTP statuses; everything else raises them and lets them travel::
+Only ``llmtco.cli`` and ``llmtco.web`` translate these into exit codes or HTTP
+statuses; everything else raises them and lets them travel::
 
     LlmtcoError                 base of every error llmtco raises on purpose
-    ├── ScenarioError           invalid scenario file: carries file, line, column (exit 2)
+    ├── ScenarioError           invalid scenario file: carries file, line, column (exit 2, HTTP 422)
     │                           and a list of Issues when several fields are wrong
-    ├── CatalogError            unknown catalog key, bad overlay record (exit 2)
+    ├── CatalogError            unknown catalog key, bad overlay record (exit 2, HTTP 422)
     ├── UsageError              bad command-line arguments (exit 2)
-    ├── InfeasibleError         a workload cannot be served by an option (the model does
-    │                           not fit, an SLO cannot be met); engines usually turn this
-    │                           into an excluded option instead of raising
+    ├── InfeasibleError         an option cannot serve a workload as asked: the model does not
+    │   │                       fit, no batch meets the SLO, no fine-tuning offer. ``engine.run``
+    │   │                       turns it into an excluded option with the message as the reason,
+    │   │                       in every interface; ``llmtco perf`` probes exit 2 with it
+    │   └── CapacityExceeded    a fixed fleet (servers:/instances:) cannot carry the load; carries
+    │                           the unmet requests and tokens per month
     ├── CalibrationError        a calibration profile cannot be read or fitted (exit 2)
     └── GateFailed              a cost gate was crossed (exit 3)
 
-Anything else that escapes is a bug and exits 1.
+Anything else that escapes is a bug and exits 1 (HTTP 500).
 """
 
 from __future__ import annotations
