@@ -6,18 +6,21 @@ the formulas themselves are in ``perf.training``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from llmtco.arrays import FloatArray
+from llmtco.catalog import Catalog
 from llmtco.catalog.records import Accelerator, Efficiency, Model
+from llmtco.engine.adapters import efficiency_for
 from llmtco.errors import InfeasibleError
 from llmtco.perf.memory import BYTES_PER_WEIGHT
 from llmtco.perf.power import power_at_activity_w
 from llmtco.perf.training import lora_params, train_memory_gb, training_rate
 from llmtco.result import FinetuneResult
-from llmtco.scenario.schema import FinetuneWorkload
+from llmtco.scenario.schema import FinetuneWorkload, Scenario
 
 GPU_COUNTS = (1, 2, 4, 8, 16, 32, 64)
 TRAIN_ACTIVITY = 0.95
@@ -184,3 +187,15 @@ def finetune_result(w: FinetuneWorkload, p: TrainPlan, runs: FloatArray, schedul
         schedule=schedule,
         note=note,
     )
+
+
+def planned_runs(
+    sc: Scenario, cat: Catalog, acc: Accelerator, option_index: int, months: int
+) -> Iterator[tuple[FinetuneWorkload, TrainPlan, FloatArray]]:
+    """Each fine-tuning workload of the scenario with its plan on ``acc`` and its runs per month
+    (raises InfeasibleError, naming the option and workload, when a run cannot be planned)."""
+    for i, w in enumerate(sc.workloads):
+        if isinstance(w, FinetuneWorkload):
+            eff = efficiency_for(cat, acc.id, w.engine)
+            plan = plan_or_fail(w, cat.models.get(w.model), acc, eff, 64, f"options.{option_index} (workloads.{i})")
+            yield w, plan, runs_per_month(w.runs_per_year, months)

@@ -18,13 +18,12 @@ from llmtco.catalog.records import Accelerator, CloudInstance, CloudPrice
 from llmtco.costing.cloud import CloudInputs, cloud_ledger
 from llmtco.costing.finance import running_max, yearly_trend
 from llmtco.engine import finetune
-from llmtco.engine.adapters import efficiency_for
 from llmtco.engine.context import Rates, staff
 from llmtco.engine.options.base import OptionInputs, Outcome, capacity_exceeded
 from llmtco.engine.serve import Served, serve, workload_sizing
 from llmtco.perf.power import host_power_w
 from llmtco.result import FinetuneResult, Sizing
-from llmtco.scenario.schema import CloudGpuOption, FinetuneWorkload
+from llmtco.scenario.schema import CloudGpuOption
 from llmtco.sizing.fleet import busy_fraction, monthly_energy_kwh, pool_power_w, replicas_needed, served_share
 
 PRICING_LABELS = {
@@ -158,23 +157,13 @@ def _finetune(
     o: CloudGpuOption, inst: CloudInstance, acc: Accelerator, rates: Rates, inputs: OptionInputs
 ) -> FinetuneRental:
     """Whole instances rented for each run (on-demand price; spot where the option uses spot)."""
-    sc, cat = inputs.scenario, inputs.catalog
     shape = (inputs.samples, inputs.months)
     main_price = inst.price(o.pricing)
     assert main_price is not None  # checked when the scenario was loaded
     price = inst.price("spot" if o.pricing == "spot" else "on_demand") or main_price
     overhead = 1.0 + (rates.scalar("spot_interruption_overhead_pct") / 100.0 if price.model == "spot" else 0.0)
     out = FinetuneRental(np.zeros(shape), np.zeros(shape), price, [])
-    for i, w in ((i, w) for i, w in enumerate(sc.workloads) if isinstance(w, FinetuneWorkload)):
-        tp_plan = finetune.plan_or_fail(
-            w,
-            cat.models.get(w.model),
-            acc,
-            efficiency_for(cat, acc.id, w.engine),
-            64,
-            f"options.{inputs.index} (workloads.{i})",
-        )
-        runs = finetune.runs_per_month(w.runs_per_year, inputs.months)
+    for w, tp_plan, runs in finetune.planned_runs(inputs.scenario, inputs.catalog, acc, inputs.index, inputs.months):
         instances = float(np.ceil(tp_plan.gpus / inst.gpus - 1e-9))
         out.gpu_hours = out.gpu_hours + (runs * tp_plan.wall_hours_per_run * instances * inst.gpus * overhead)[None, :]
         out.energy_kwh = out.energy_kwh + runs[None, :] * tp_plan.gpu_hours_per_run * tp_plan.power_w_per_gpu / 1000.0

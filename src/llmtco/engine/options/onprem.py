@@ -24,7 +24,7 @@ from llmtco.engine.options.base import OptionInputs, Outcome, capacity_exceeded
 from llmtco.engine.serve import Served, serve, workload_sizing
 from llmtco.perf.power import host_power_w
 from llmtco.result import FinetuneResult, Sizing
-from llmtco.scenario.schema import FinetuneWorkload, OnPremOption
+from llmtco.scenario.schema import OnPremOption
 from llmtco.sizing.fleet import busy_fraction, monthly_energy_kwh, pool_power_w, replicas_needed, served_share
 
 
@@ -144,20 +144,11 @@ def _finetune(
     o: OnPremOption, site: Site, servers_needed: FloatArray, hourly_gpus: FloatArray, inputs: OptionInputs
 ) -> FinetunePlan:
     """Fine-tuning runs in the inference fleet's idle hours where they leave room, else on added servers."""
-    sc, cat, days = inputs.scenario, inputs.catalog, inputs.days
+    days = inputs.days
     acc, gpus_per_server = site.accelerator, site.server.gpus
     shape = (inputs.samples, inputs.months)
     plan = FinetunePlan(np.zeros(shape), np.zeros(shape), np.zeros(shape), [])
-    for i, w in ((i, w) for i, w in enumerate(sc.workloads) if isinstance(w, FinetuneWorkload)):
-        tp_plan = finetune.plan_or_fail(
-            w,
-            cat.models.get(w.model),
-            acc,
-            efficiency_for(cat, acc.id, w.engine),
-            64,
-            f"options.{inputs.index} (workloads.{i})",
-        )
-        runs = finetune.runs_per_month(w.runs_per_year, days.size)
+    for w, tp_plan, runs in finetune.planned_runs(inputs.scenario, inputs.catalog, acc, inputs.index, inputs.months):
         free = (running_max(servers_needed + plan.servers) * gpus_per_server)[..., None] - hourly_gpus
         fits, usable_h = finetune.idle_schedule(
             free, tp_plan.gpus, tp_plan.wall_hours_per_run, runs[None, :], w.deadline_hours, days, inputs.hour_weights
