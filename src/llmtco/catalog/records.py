@@ -86,7 +86,8 @@ class Accelerator(Record):
 class Server(Record):
     name: str
     accelerator: str
-    gpus: int = Field(ge=1, le=16)
+    gpus: int = Field(ge=1, le=72)
+    """GPUs in the system; a rack-scale NVLink domain (GB200/GB300 NVL72) is one system of 72."""
     price_usd: NonNeg | None = None
     """Whole system with GPUs; null means priced from parts (chassis + GPUs)."""
     price_range_usd: tuple[NonNeg, NonNeg] | None = None
@@ -179,7 +180,13 @@ class Model(Record):
     ffn: int = Field(ge=1)
     vocab: int = Field(ge=1)
     experts: int = Field(default=1, ge=1)
+    """Routed experts per MoE layer (1: dense)."""
     active_experts: int = Field(default=1, ge=1)
+    """Routed experts each token uses per MoE layer."""
+    shared_experts: int = Field(default=0, ge=0)
+    """Experts every token uses per MoE layer besides the routed ones (DeepSeek, Llama 4, Qwen2-MoE)."""
+    moe_layers: int | None = Field(default=None, ge=0)
+    """Layers with a MoE FFN; null: every layer when experts > 1 (DeepSeek: layers - first_k_dense_replace)."""
     attention: Literal["gqa", "mla"] = "gqa"
     kv_lora_rank: int | None = None
     qk_rope_head_dim: int | None = None
@@ -200,6 +207,8 @@ class Model(Record):
             raise ValueError("active_experts cannot exceed experts")
         if self.sliding_window_layers > self.layers:
             raise ValueError("sliding_window_layers cannot exceed layers")
+        if self.moe_layers is not None and self.moe_layers > self.layers:
+            raise ValueError("moe_layers cannot exceed layers")
         return self
 
 
