@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llmtco.catalog.loader import Catalog
 from llmtco.catalog.records import Model
 from llmtco.errors import CatalogError
 
@@ -420,3 +421,15 @@ def overlay_yaml(model: Model) -> str:
         first = False
         lines.append(f"{lead}{key}: {json.dumps(value)}")
     return "\n".join(lines) + "\n"
+
+
+def is_config_ref(ref: str) -> bool:
+    """True when a model reference names a config.json file rather than a catalog id."""
+    return ref.lower().endswith(".json")
+
+
+def add_config_model(catalog: Catalog, ref: str, path: str | Path) -> Model:
+    """Import the config.json at ``path`` into ``catalog`` under the id ``ref`` (as an overlay record)."""
+    rec = model_from_config(path, ref, name=Path(ref).stem).model_copy(update={"overlay": True})
+    catalog.models.records[ref] = rec
+    return rec
