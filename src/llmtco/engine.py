@@ -17,7 +17,7 @@ from llmtco import __version__, finetune
 from llmtco.arrays import first
 from llmtco.catalog import Catalog
 from llmtco.catalog.api_prices import TokenPrices, genai_prices_version, token_prices
-from llmtco.catalog.records import Accelerator, Efficiency, Model, Server
+from llmtco.catalog.records import Accelerator, CloudInstance, CloudPrice, Efficiency, Model, Server
 from llmtco.costing.api import ApiInputs, api_ledger
 from llmtco.costing.cloud import CloudInputs, cloud_ledger
 from llmtco.costing.finance import breakeven_month, cumulative, npv, running_max
@@ -668,6 +668,11 @@ def _finetune_result(
     )
 
 
+def price_in_force(sc: Scenario, inst: CloudInstance, pricing: str) -> CloudPrice | None:
+    """The instance's price under ``pricing`` in force on the scenario's start date (catalog price history)."""
+    return inst.price(pricing, on=sc.assumptions.start_date)
+
+
 def cloud_outcome(
     sc: Scenario, cat: Catalog, o: CloudGpuOption, idx: int, demands: list[Demand], days: FloatArray, ctx: Ctx
 ) -> Outcome:
@@ -675,7 +680,7 @@ def cloud_outcome(
     rates = Rates(cat, o.rates, ctx, o.name)
     inst = cat.cloud_instances.get(o.instance)
     acc = cat.accelerators.get(inst.accelerator)
-    price = inst.price(o.pricing)
+    price = price_in_force(sc, inst, o.pricing)
     assert price is not None  # checked when the scenario was loaded
     served = [
         serve(
@@ -743,7 +748,7 @@ def cloud_outcome(
     ft_results: list[FinetuneResult] = []
     ft_gpu_h = np.zeros((samples, days.size))
     ft_kwh = np.zeros((samples, days.size))
-    ft_price = inst.price("spot" if o.pricing == "spot" else "on_demand") or price
+    ft_price = price_in_force(sc, inst, "spot" if o.pricing == "spot" else "on_demand") or price
     ft_overhead = 1.0 + (rates.scalar("spot_interruption_overhead_pct") / 100.0 if ft_price.model == "spot" else 0.0)
     for i, w in ((i, w) for i, w in enumerate(sc.workloads) if isinstance(w, FinetuneWorkload)):
         tp_plan = finetune.plan_or_fail(
@@ -1577,7 +1582,7 @@ def assumptions_used(sc: Scenario, cat: Catalog) -> list[Assumption]:
             eff = efficiency_for(cat, acc.id, o.engine)
         elif isinstance(o, CloudGpuOption):
             inst = cat.cloud_instances.get(o.instance)
-            price = inst.price(o.pricing)
+            price = price_in_force(sc, inst, o.pricing)
             if price is not None:
                 sourced(o.name, f"{inst.id}.{o.pricing}", price.usd_per_gpu_h, "USD/GPU-h", price)
             eff = efficiency_for(cat, inst.accelerator, o.engine)

@@ -105,11 +105,53 @@ class Server(Record):
 PricingModel = Literal["on_demand", "reserved_1y", "reserved_3y", "spot"]
 
 
+class PricePoint(_Strict):
+    """An earlier list price of a cloud instance, in force from ``from`` until the next one took effect."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_date: AsOf = Field(alias="from")
+    """First day this price was in force."""
+    usd_per_gpu_h: NonNeg
+    source: str = Field(min_length=3)
+    as_of: AsOf
+    """When the source observed this price."""
+
+
 class CloudPrice(_Strict):
     model: PricingModel
     usd_per_gpu_h: NonNeg
+    """The current price [USD/GPU-h]."""
     as_of: AsOf
     source: str = Field(min_length=3)
+    since: AsOf | None = None
+    """First day the current price was in force (needed when ``history`` is given)."""
+    history: list[PricePoint] = Field(default_factory=list)
+    """Earlier prices, so a plan can be priced at the rate of its start date."""
+
+    @model_validator(mode="after")
+    def _dated_history(self) -> CloudPrice:
+        if self.history and self.since is None:
+            raise ValueError("a price with history needs since: the day the current price took effect")
+        if any(self.since is not None and h.from_date >= self.since for h in self.history):
+            raise ValueError("every history entry must start before since")
+        return self
+
+    def on(self, day: dt.date) -> CloudPrice:
+        """This price as it stood on ``day``: the history entry in force then, or the current price.
+
+        Before the first recorded date the earliest known price is used.
+        """
+        if not self.history or self.since is None or day >= self.since:
+            return self
+        past = sorted(self.history, key=lambda h: h.from_date)
+        chosen = past[0]
+        for h in past:
+            if h.from_date <= day:
+                chosen = h
+        return CloudPrice(
+            model=self.model, usd_per_gpu_h=chosen.usd_per_gpu_h, as_of=chosen.as_of, source=chosen.source
+        )
 
 
 class CloudInstance(Record):
@@ -121,10 +163,11 @@ class CloudInstance(Record):
     jurisdiction: str
     prices: list[CloudPrice] = Field(min_length=1)
 
-    def price(self, model: str) -> CloudPrice | None:
+    def price(self, model: str, on: dt.date | None = None) -> CloudPrice | None:
+        """The price under a pricing model; with ``on``, the price in force that day (price history)."""
         for p in self.prices:
             if p.model == model:
-                return p
+                return p if on is None else p.on(on)
         return None
 
 
