@@ -61,6 +61,25 @@ SUPPORTED_MODEL_TYPES = (
 _TIED_BY_DEFAULT = ("gemma", "gemma2", "gemma3", "gemma3_text")
 """Model types whose transformers config class ties lm_head to the embeddings by default."""
 
+_NESTED_DEFAULTS: dict[str, dict[str, Any]] = {
+    # transformers' Gemma3TextConfig defaults: Gemma 3 multimodal config.json files write only the
+    # text_config keys that differ from these (gemma-3-4b-it gives 6 keys).
+    "gemma3_text": {
+        "vocab_size": 262208,
+        "hidden_size": 2304,
+        "intermediate_size": 9216,
+        "num_hidden_layers": 26,
+        "num_attention_heads": 8,
+        "num_key_value_heads": 4,
+        "head_dim": 256,
+        "max_position_embeddings": 131072,
+        "sliding_window": 4096,
+        "sliding_window_pattern": 6,
+        "tie_word_embeddings": True,
+    },
+}
+"""Defaults of the transformers config class for a ``text_config`` that leaves keys out."""
+
 _PRECISION_BY_QUANT = {"fp8": "fp8", "mxfp4": "mxfp4", "awq": "int4", "gptq": "int4", "modelopt": "fp8"}
 _PRECISION_BY_DTYPE = {"bfloat16": "bf16", "float16": "fp16", "float32": "bf16"}
 
@@ -150,8 +169,9 @@ def _text_part(raw: dict[str, Any], file: str) -> tuple[_Cfg, str, str]:
     outer_type = str(raw.get("model_type", ""))
     if isinstance(raw.get("text_config"), dict):
         inner = raw["text_config"]
-        cfg = _Cfg({**inner}, file, "text_config.")
         model_type = str(inner.get("model_type") or outer_type)
+        defaults = _NESTED_DEFAULTS.get(model_type, {})
+        cfg = _Cfg({**defaults, **inner}, file, "text_config.")
     else:
         cfg = _Cfg(raw, file)
         model_type = outer_type
