@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from llmtco.catalog import load_catalog
-from llmtco.catalog.hf_config import model_from_config, overlay_yaml, shape_from_config
+from llmtco.catalog.hf_config import shape_from_config
+from llmtco.catalog.model_import import model_from_config, overlay_yaml
 from llmtco.errors import CatalogError
 
 CONFIGS = Path(__file__).parent / "configs"

@@ -315,7 +315,7 @@ def catalog_show(
 
 def _probe_catalog(catalog: list[Path] | None, model: str) -> Any:
     """The catalog for a perf probe; ``--model x.json`` imports that config.json into it."""
-    from llmtco.catalog.hf_config import add_config_model, is_config_ref
+    from llmtco.catalog.model_import import add_config_model, is_config_ref
 
     cat = load_catalog(catalog or [])
     if is_config_ref(model):
@@ -331,7 +331,7 @@ def catalog_import_model(
     output: OutputOpt = None,
 ) -> None:
     """Derive a model record (shape, parameter counts) from config.json and write it as a catalog overlay."""
-    from llmtco.catalog.hf_config import model_from_config, overlay_yaml
+    from llmtco.catalog.model_import import model_from_config, overlay_yaml
 
     emit(overlay_yaml(model_from_config(config, id, name)), output)
 

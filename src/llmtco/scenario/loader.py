@@ -130,7 +130,7 @@ def _catalog_refs(sc: Scenario, cat: Catalog) -> Iterable[tuple[tuple[Any, ...],
 
 def _config_models(sc: Scenario, cat: Catalog, file: str, node: Any, config_dir: Path | None) -> None:
     """Import the workloads' ``model: path/to/config.json`` files (relative to the scenario) into the catalog."""
-    from llmtco.catalog.hf_config import add_config_model, is_config_ref
+    from llmtco.catalog.model_import import add_config_model, is_config_ref
 
     issues = []
     for wi, w in enumerate(sc.workloads):
