@@ -86,7 +86,8 @@ class Accelerator(Record):
 class Server(Record):
     name: str
     accelerator: str
-    gpus: int = Field(ge=1, le=16)
+    gpus: int = Field(ge=1, le=72)
+    """GPUs in the system; a rack-scale NVLink domain (GB200/GB300 NVL72) is one system of 72."""
     price_usd: NonNeg | None = None
     """Whole system with GPUs; null means priced from parts (chassis + GPUs)."""
     price_range_usd: tuple[NonNeg, NonNeg] | None = None
@@ -104,11 +105,53 @@ class Server(Record):
 PricingModel = Literal["on_demand", "reserved_1y", "reserved_3y", "spot"]
 
 
+class PricePoint(_Strict):
+    """An earlier list price of a cloud instance, in force from ``from`` until the next one took effect."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_date: AsOf = Field(alias="from")
+    """First day this price was in force."""
+    usd_per_gpu_h: NonNeg
+    source: str = Field(min_length=3)
+    as_of: AsOf
+    """When the source observed this price."""
+
+
 class CloudPrice(_Strict):
     model: PricingModel
     usd_per_gpu_h: NonNeg
+    """The current price [USD/GPU-h]."""
     as_of: AsOf
     source: str = Field(min_length=3)
+    since: AsOf | None = None
+    """First day the current price was in force (needed when ``history`` is given)."""
+    history: list[PricePoint] = Field(default_factory=list)
+    """Earlier prices, so a plan can be priced at the rate of its start date."""
+
+    @model_validator(mode="after")
+    def _dated_history(self) -> CloudPrice:
+        if self.history and self.since is None:
+            raise ValueError("a price with history needs since: the day the current price took effect")
+        if any(self.since is not None and h.from_date >= self.since for h in self.history):
+            raise ValueError("every history entry must start before since")
+        return self
+
+    def on(self, day: dt.date) -> CloudPrice:
+        """This price as it stood on ``day``: the history entry in force then, or the current price.
+
+        Before the first recorded date the earliest known price is used.
+        """
+        if not self.history or self.since is None or day >= self.since:
+            return self
+        past = sorted(self.history, key=lambda h: h.from_date)
+        chosen = past[0]
+        for h in past:
+            if h.from_date <= day:
+                chosen = h
+        return CloudPrice(
+            model=self.model, usd_per_gpu_h=chosen.usd_per_gpu_h, as_of=chosen.as_of, source=chosen.source
+        )
 
 
 class CloudInstance(Record):
@@ -120,10 +163,11 @@ class CloudInstance(Record):
     jurisdiction: str
     prices: list[CloudPrice] = Field(min_length=1)
 
-    def price(self, model: str) -> CloudPrice | None:
+    def price(self, model: str, on: dt.date | None = None) -> CloudPrice | None:
+        """The price under a pricing model; with ``on``, the price in force that day (price history)."""
         for p in self.prices:
             if p.model == model:
-                return p
+                return p if on is None else p.on(on)
         return None
 
 
@@ -179,7 +223,13 @@ class Model(Record):
     ffn: int = Field(ge=1)
     vocab: int = Field(ge=1)
     experts: int = Field(default=1, ge=1)
+    """Routed experts per MoE layer (1: dense)."""
     active_experts: int = Field(default=1, ge=1)
+    """Routed experts each token uses per MoE layer."""
+    shared_experts: int = Field(default=0, ge=0)
+    """Experts every token uses per MoE layer besides the routed ones (DeepSeek, Llama 4, Qwen2-MoE)."""
+    moe_layers: int | None = Field(default=None, ge=0)
+    """Layers with a MoE FFN; null: every layer when experts > 1 (DeepSeek: layers - first_k_dense_replace)."""
     attention: Literal["gqa", "mla"] = "gqa"
     kv_lora_rank: int | None = None
     qk_rope_head_dim: int | None = None
@@ -200,6 +250,8 @@ class Model(Record):
             raise ValueError("active_experts cannot exceed experts")
         if self.sliding_window_layers > self.layers:
             raise ValueError("sliding_window_layers cannot exceed layers")
+        if self.moe_layers is not None and self.moe_layers > self.layers:
+            raise ValueError("moe_layers cannot exceed layers")
         return self
 
 

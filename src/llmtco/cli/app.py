@@ -60,7 +60,9 @@ class ProbeFormat(StrEnum):
     json = "json"
 
 
-ModelOpt = Annotated[str, typer.Option("--model", help="Catalog model id.")]
+ModelOpt = Annotated[
+    str, typer.Option("--model", help="Catalog model id, or a path to a Hugging Face config.json (offline).")
+]
 AcceleratorOpt = Annotated[str, typer.Option("--accelerator", help="Catalog accelerator id.")]
 WeightPrecisionOpt = Annotated[str | None, typer.Option("--precision", help="Weight precision (default: the model's).")]
 EngineOpt = Annotated[str | None, typer.Option("--engine", help="Use factors fitted for this engine (e.g. vllm).")]
@@ -313,6 +315,29 @@ def catalog_show(
     typer.echo(json.dumps(rec.model_dump(mode="json"), indent=2))
 
 
+def _probe_catalog(catalog: list[Path] | None, model: str) -> Any:
+    """The catalog for a perf probe; ``--model x.json`` imports that config.json into it."""
+    from llmtco.catalog.model_import import add_config_model, is_config_ref
+
+    cat = load_catalog(catalog or [])
+    if is_config_ref(model):
+        add_config_model(cat, model, Path(model))
+    return cat
+
+
+@catalog_app.command("import-model")
+def catalog_import_model(
+    config: Annotated[Path, typer.Argument(help="A Hugging Face config.json (a local file; nothing is downloaded).")],
+    id: Annotated[str, typer.Option("--id", help="Catalog id for the model.")],
+    name: Annotated[str | None, typer.Option("--name", help="Display name (default: the id).")] = None,
+    output: OutputOpt = None,
+) -> None:
+    """Derive a model record (shape, parameter counts) from config.json and write it as a catalog overlay."""
+    from llmtco.catalog.model_import import model_from_config, overlay_yaml
+
+    emit(overlay_yaml(model_from_config(config, id, name)), output)
+
+
 def _probe_out(data: dict[str, object], format: ProbeFormat, output: Path | None) -> None:
     if format is ProbeFormat.json:
         emit(json.dumps(data, indent=2) + "\n", output)
@@ -345,7 +370,7 @@ def perf_decode(
     catalog: CatalogOpt = None,
 ) -> None:
     """Time, throughput, power and memory of one decode step."""
-    cat = load_catalog(catalog or [])
+    cat = _probe_catalog(catalog, model)
     _probe_out(probe_decode(cat, model, accelerator, batch, context, tp, precision, engine), format, output)
 
 
@@ -363,7 +388,7 @@ def perf_prefill(
     catalog: CatalogOpt = None,
 ) -> None:
     """Time, throughput and power of one prefill step."""
-    cat = load_catalog(catalog or [])
+    cat = _probe_catalog(catalog, model)
     _probe_out(probe_prefill(cat, model, accelerator, batch, seq, tp, precision, engine), format, output)
 
 
@@ -402,7 +427,7 @@ def perf_train(
     for flag, value in (("method", method), ("optimizer", optimizer), ("precision", precision)):
         if value not in allowed[flag]:
             raise UsageError(f"--{flag}: {value!r} is not one of {', '.join(allowed[flag])}")
-    cat = load_catalog(catalog or [])
+    cat = _probe_catalog(catalog, model)
     _probe_out(
         probe_train(
             cat,

@@ -7,13 +7,14 @@ thing when it is fitted and when it is used.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import fields, replace
 
 import numpy as np
 
 from llmtco.arrays import FloatArray
 from llmtco.catalog import Catalog
-from llmtco.catalog.records import Accelerator, Efficiency, Model, Server
+from llmtco.catalog.records import Accelerator, CloudInstance, CloudPrice, Efficiency, Model, Server
 from llmtco.engine.context import Ctx
 from llmtco.perf.power import nameplate_power_kw
 from llmtco.perf.shapes import HardwareShape, ModelShape
@@ -134,3 +135,9 @@ def server_price(server: Server, acc: Accelerator, negotiated_usd: float | None)
         f"{server.gpus} x {acc.unit_price_usd.value:,.0f} ({acc.unit_price_usd.source})"
     )
     return price, source
+
+
+def price_in_force(inst: CloudInstance, pricing: str, on: dt.date) -> CloudPrice | None:
+    """The instance's price under ``pricing`` in force on ``on`` (the scenario's start date; catalog price
+    history), or None where the provider does not publish that pricing model."""
+    return inst.price(pricing, on=on)

@@ -4,7 +4,7 @@ and which catalog records a scenario uses (stale-price warnings)."""
 from __future__ import annotations
 
 from llmtco.catalog import Catalog
-from llmtco.engine.adapters import efficiency_for, resolve_server
+from llmtco.engine.adapters import efficiency_for, price_in_force, resolve_server
 from llmtco.result import Assumption
 from llmtco.scenario.schema import ApiOption, CloudGpuOption, HybridOption, InferenceWorkload, OnPremOption, Scenario
 
@@ -116,7 +116,7 @@ def assumptions_used(sc: Scenario, cat: Catalog) -> list[Assumption]:
             eff = efficiency_for(cat, acc.id, o.engine)
         elif isinstance(o, CloudGpuOption):
             inst = cat.cloud_instances.get(o.instance)
-            price = inst.price(o.pricing)
+            price = price_in_force(inst, o.pricing, a.start_date)
             if price is not None:
                 sourced(o.name, f"{inst.id}.{o.pricing}", price.usd_per_gpu_h, "USD/GPU-h", price)
             eff = efficiency_for(cat, inst.accelerator, o.engine)

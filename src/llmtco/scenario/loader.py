@@ -129,10 +129,40 @@ def _catalog_refs(sc: Scenario, cat: Catalog) -> Iterable[tuple[tuple[Any, ...],
             yield from check((*i, "offering"), cat.api_offerings, o.offering)
 
 
+def _config_models(sc: Scenario, cat: Catalog, file: str, node: Any, config_dir: Path | None) -> None:
+    """Import the workloads' ``model: path/to/config.json`` files (relative to the scenario) into the catalog."""
+    from llmtco.catalog.model_import import add_config_model, is_config_ref
+
+    issues = []
+    for wi, w in enumerate(sc.workloads):
+        if not is_config_ref(w.model) or w.model in cat.models:
+            continue
+        line, col = position(node, ("workloads", wi, "model"))
+        if config_dir is None:
+            msg = "a model config.json path is read only from a scenario file on disk; use a catalog model id here"
+        else:
+            try:
+                add_config_model(cat, w.model, config_dir / w.model)
+                continue
+            except CatalogError as exc:
+                msg = str(exc)
+        issues.append(Issue(path=f"workloads.{wi}.model", message=msg, file=file, line=line, column=col))
+    if issues:
+        raise ScenarioError(issues)
+
+
 def parse_scenario(
-    data: Any, file: str = "<scenario>", node: Any = None, catalog_files: Iterable[str | Path] = ()
+    data: Any,
+    file: str = "<scenario>",
+    node: Any = None,
+    catalog_files: Iterable[str | Path] = (),
+    config_dir: Path | None = None,
 ) -> tuple[Scenario, Catalog]:
-    """Validate plain data (from YAML or JSON) into a Scenario and the Catalog it uses."""
+    """Validate plain data (from YAML or JSON) into a Scenario and the Catalog it uses.
+
+    ``config_dir``: folder that workload ``model: path/to/config.json`` paths are relative to
+    (the scenario file's folder); None refuses such paths (text sent to the web app).
+    """
     if not isinstance(data, dict):
         raise ScenarioError(
             [
@@ -168,6 +198,7 @@ def parse_scenario(
             )
         files.append(profile)
     cat = load_catalog(files, inline=sc.catalog, inline_file=file, inline_node=node)
+    _config_models(sc, cat, file, node, config_dir)
     issues = []
     for loc, msg in _catalog_refs(sc, cat):
         line, col = position(node, loc)
@@ -180,7 +211,7 @@ def parse_scenario(
 def load_scenario(path: str | Path, catalog_files: Iterable[str | Path] = ()) -> tuple[Scenario, Catalog]:
     """Read and validate a scenario YAML (or JSON) file."""
     node = load_yaml(path)
-    return parse_scenario(to_plain(node), str(path), node, catalog_files)
+    return parse_scenario(to_plain(node), str(path), node, catalog_files, config_dir=Path(path).parent)
 
 
 def parse_scenario_text(

@@ -52,7 +52,10 @@ class InferenceWorkload(_Model):
 
     name: str = Field(min_length=1, max_length=80)
     kind: Literal["inference"] = "inference"
-    model: str = Field(description="Catalog model id (`llmtco catalog list models`).")
+    model: str = Field(
+        description="Catalog model id (`llmtco catalog list models`), or a path to a Hugging Face config.json "
+        "(ending in .json, relative to the scenario file) whose shape is imported."
+    )
     precision: Literal["bf16", "fp16", "fp8", "int8", "fp4", "mxfp4", "int4"] | None = Field(
         None, description="Weight precision when self-hosting; default: the model's release precision."
     )
@@ -100,7 +103,7 @@ class FinetuneWorkload(_Model):
 
     name: str = Field(min_length=1, max_length=80)
     kind: Literal["finetune"] = "finetune"
-    model: str = Field(description="Catalog model id of the base model.")
+    model: str = Field(description="Catalog model id of the base model, or a path to its config.json.")
     method: Literal["full", "lora", "qlora"] = Field(
         "lora", description="Full fine-tuning, LoRA, or QLoRA (4-bit base)."
     )

@@ -18,6 +18,7 @@ from llmtco.catalog.records import Accelerator, CloudInstance, CloudPrice
 from llmtco.costing.cloud import CloudInputs, cloud_ledger
 from llmtco.costing.finance import running_max, yearly_trend
 from llmtco.engine import finetune
+from llmtco.engine.adapters import price_in_force
 from llmtco.engine.context import Rates, staff
 from llmtco.engine.options.base import OptionInputs, Outcome, capacity_exceeded
 from llmtco.engine.serve import Served, serve, workload_sizing
@@ -158,9 +159,10 @@ def _finetune(
 ) -> FinetuneRental:
     """Whole instances rented for each run (on-demand price; spot where the option uses spot)."""
     shape = (inputs.samples, inputs.months)
-    main_price = inst.price(o.pricing)
+    start = inputs.scenario.assumptions.start_date
+    main_price = price_in_force(inst, o.pricing, start)
     assert main_price is not None  # checked when the scenario was loaded
-    price = inst.price("spot" if o.pricing == "spot" else "on_demand") or main_price
+    price = price_in_force(inst, "spot" if o.pricing == "spot" else "on_demand", start) or main_price
     overhead = 1.0 + (rates.scalar("spot_interruption_overhead_pct") / 100.0 if price.model == "spot" else 0.0)
     out = FinetuneRental(np.zeros(shape), np.zeros(shape), price, [])
     for w, tp_plan, runs in finetune.planned_runs(inputs.scenario, inputs.catalog, acc, inputs.index, inputs.months):
@@ -185,7 +187,7 @@ def _ledger_inputs(
     inputs: OptionInputs,
 ) -> CloudInputs:
     ctx, cat = inputs.ctx, inputs.catalog
-    price = inst.price(o.pricing)
+    price = price_in_force(inst, o.pricing, inputs.scenario.assumptions.start_date)
     assert price is not None
     out_tokens = np.sum([d.output_tokens for d in inputs.demands], axis=0)
     region = cat.regions.get(inputs.scenario.assumptions.region)
