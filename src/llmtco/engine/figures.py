@@ -61,8 +61,8 @@ def option_result(name: str, kind: str, r: Run) -> OptionResult:
     )
     util = (
         None
-        if not outcome.provisioned_gpu_h or outcome.busy_gpu_h is None
-        else 100.0 * outcome.busy_gpu_h / outcome.provisioned_gpu_h
+        if outcome.provisioned_gpu_h is None or outcome.busy_gpu_h is None or not first(outcome.provisioned_gpu_h)
+        else 100.0 * first(outcome.busy_gpu_h) / first(outcome.provisioned_gpu_h)
     )
     return OptionResult(
         name=name,

@@ -81,10 +81,12 @@ class Outcome:
     energy_kwh: FloatArray | None
     """Energy per month incl. cooling [kWh], shape (S, M), where known."""
     grid_kgco2e_per_kwh: float | None
-    busy_gpu_h: float | None = None
-    """GPU-hours spent working, first sample [GPU-h]."""
-    provisioned_gpu_h: float | None = None
-    """GPU-hours owned or rented, first sample [GPU-h]."""
+    busy_gpu_h: FloatArray | None = None
+    """GPU-hours spent working over the horizon [GPU-h], shape (S,)."""
+    provisioned_gpu_h: FloatArray | None = None
+    """GPU-hours owned or rented over the horizon [GPU-h], shape (S,)."""
+    gpus_peak: FloatArray | None = None
+    """GPUs owned or rented in the busiest month [count], shape (S,) (``sizing.gpus`` is sample 0's)."""
     notes: list[str] = field(default_factory=list)
     finetune: list[FinetuneResult] = field(default_factory=list)
 

@@ -102,8 +102,9 @@ def build(o: CloudGpuOption, inputs: OptionInputs) -> Outcome:
         sizing=sizing,
         energy_kwh=energy_kwh,
         grid_kgco2e_per_kwh=region.grid_kgco2e_per_kwh.value,
-        busy_gpu_h=float(busy_gpu_h[0].sum()),
-        provisioned_gpu_h=float(instance_hours[0].sum() * inst.gpus),
+        busy_gpu_h=busy_gpu_h.sum(axis=-1),
+        provisioned_gpu_h=instance_hours.sum(axis=-1) * inst.gpus,
+        gpus_peak=peak_instances.max(axis=-1) * inst.gpus,
         notes=notes,
         finetune=ft.results,
     )

@@ -61,6 +61,7 @@ def build(o: HybridOption, inputs: OptionInputs) -> Outcome:
         grid_kgco2e_per_kwh=base_out.grid_kgco2e_per_kwh or over_out.grid_kgco2e_per_kwh,
         busy_gpu_h=base_out.busy_gpu_h,
         provisioned_gpu_h=base_out.provisioned_gpu_h,
+        gpus_peak=base_out.gpus_peak,
         notes=notes,
         finetune=base_out.finetune,
     )

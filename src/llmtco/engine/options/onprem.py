@@ -287,8 +287,9 @@ def _outcome(
         sizing=sizing,
         energy_kwh=(energy_it_kwh + ft.energy_kwh) * ledger_inputs.pue[:, None],
         grid_kgco2e_per_kwh=region.grid_kgco2e_per_kwh.value,
-        busy_gpu_h=float(busy_gpu_h[0].sum() + ft.busy_gpu_h[0].sum()),
-        provisioned_gpu_h=float((gpus_owned * inputs.days[None, :] * 24.0)[0].sum()),
+        busy_gpu_h=busy_gpu_h.sum(axis=-1) + ft.busy_gpu_h.sum(axis=-1),
+        provisioned_gpu_h=(gpus_owned * inputs.days[None, :] * 24.0).sum(axis=-1),
+        gpus_peak=gpus_owned.max(axis=-1),
         notes=notes,
         finetune=ft.results,
     )
