@@ -744,3 +744,8 @@ def version() -> None:
     from llmtco import __version__
 
     typer.echo(__version__)
+
+
+from llmtco.cli.actuals import register as _register_actuals  # noqa: E402
+
+_register_actuals(app)
