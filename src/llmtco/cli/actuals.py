@@ -144,7 +144,13 @@ def actuals(
         profile=write_profile,
         replan=replan,  # type: ignore[arg-type]
     )
-    emit(RENDERERS[format.value](result), output)
+    if format is ActualsFormat.html:
+        from llmtco.engine import evaluate
+        from llmtco.report.actuals import render_report
+
+        emit(render_report(result, evaluate(sc, cat)), output)  # the plan's report with the section in it
+    else:
+        emit(RENDERERS[format.value](result), output)
     if save_export is not None and isinstance(source, PrometheusSource):
         s0 = dt.datetime.combine(start, dt.time(), dt.UTC).timestamp()
         s1 = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp()

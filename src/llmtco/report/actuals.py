@@ -15,7 +15,7 @@ from rich.table import Table
 
 from llmtco.analysis.actuals.model import ActualsResult, MonthComparison, Variance
 from llmtco.report.table import currency_symbol, money
-from llmtco.result import _clean
+from llmtco.result import Result, _clean
 
 SCHEMA = "llmtco.actuals/1"
 
@@ -188,7 +188,7 @@ def charts(r: ActualsResult) -> dict[str, str]:
             _chart(rows)
             .mark_bar()
             .encode(
-                x=alt.X("month:N", title=None),
+                x=alt.X("month:N", title=None, axis=alt.Axis(labelAngle=0)),
                 xOffset="side:N",
                 y=alt.Y("value:Q", title=None),
                 color=alt.Color("side:N", title=None, scale=alt.Scale(domain=["plan", "actual"])),
@@ -227,6 +227,18 @@ def render_html(r: ActualsResult) -> str:
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>llmtco actuals: {_esc(r.scenario)}</title>'
         f"<style>{style}</style></head><body><h1>{_esc(r.scenario)}</h1>{render_section(r)}</body></html>\n"
     )
+
+
+def render_report(r: ActualsResult, plan: Result) -> str:
+    """The plan's HTML report (``llmtco report``) with the plan-against-actual section before its assumptions."""
+    from llmtco.report.html import render_html as plan_html
+
+    page = plan_html(plan)
+    section = render_section(r)
+    marker = "<h2>Assumptions and sources</h2>"
+    if marker in page:
+        return page.replace(marker, section + "\n" + marker, 1)
+    return page.replace("</body>", section + "\n</body>", 1)
 
 
 def _esc(text: str) -> str:

@@ -96,5 +96,7 @@ def write_export(path: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp, prometheus(Path(tmp)) as url:
         start = START.timestamp()
         end = start + DAYS * 86400
-        n = save_export(PrometheusSource(url), queries(Selection()), start, end, 3600, path)
+        src = PrometheusSource(url)
+        src.name = "Prometheus backfilled by tests/analysis/actuals/history.py"  # not the random port
+        n = save_export(src, queries(Selection()), start, end, 3600, path)
     print(f"wrote {path}: {n} series, {path.stat().st_size / 1024:.0f} KiB")

@@ -4,7 +4,8 @@ The Result carries monthly line items; tokens and requests come from the Run's
 demands and energy from its outcome. GPU-hours are horizon totals in the
 engine, so the monthly plan rebuilds them from the ledger: provisioned GPU-hours
 from the servers in service (the ``racks_installation`` purchases, bought again
-at end of life) or from the rented GPU-hours (``cloud_compute`` amount / price);
+at end of life) or from the rented GPU-hours (``cloud_compute`` amount / price
+after the price trend);
 busy GPU-hours in proportion to the month's tokens (the engine's busy time
 scales with load at a fixed operating point). Each rebuild is checked against
 the engine's horizon total; where it does not match, the total is apportioned by
@@ -108,5 +109,10 @@ def _ledger_gpu_hours(sc: Scenario, cat: Catalog, opt: OptionResult, days: np.nd
         return out
     if opt.kind == "cloud_gpu" and "cloud_compute" in items and items["cloud_compute"].unit_price_usd > 0:
         li = items["cloud_compute"]
-        return np.asarray(li.monthly_usd, dtype=float) / li.unit_price_usd
+        o = next(x for x in sc.options if x.name == opt.name)
+        pct = getattr(o, "price_change_pct_per_year", None)
+        pct = cat.rate("cloud_price_change_pct_per_year") if pct is None else pct
+        # the engine's price trend, (1 + r)^(m / 12), undone
+        trend = (1.0 + pct / 100.0) ** (np.arange(len(li.monthly_usd)) / 12.0)
+        return np.asarray(li.monthly_usd, dtype=float) / (li.unit_price_usd * trend)
     return None
