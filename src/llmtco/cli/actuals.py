@@ -159,8 +159,10 @@ def actuals(
     if write_profile is not None and result.recalibration is not None:
         typer.echo(f"wrote {write_profile}; use it with `calibration: {write_profile}` in a scenario", err=True)
     errors = [p for p in result.problems if p.severity == "error"]
+    in_view = format is ActualsFormat.table and output is None  # the table already lists the notes
     for p in result.problems:
-        typer.echo(f"llmtco: {'error' if p.severity == 'error' else 'note'}: {p}", err=True)
+        if p.severity == "error" or not in_view:
+            typer.echo(f"llmtco: {'error' if p.severity == 'error' else 'note'}: {p}", err=True)
     if errors:
         typer.echo(f"llmtco: {len(errors)} problem(s) above; everything read before them is in the report", err=True)
         raise typer.Exit(2)

@@ -19,7 +19,7 @@ pos = st.floats(min_value=1e-3, max_value=1e9, allow_nan=False)
 @given(pos, pos, pos, pos, pos, pos, pos, pos)
 def test_the_effects_sum_to_the_gap(
     t0: float, t1: float, c0: float, c1: float, b0: float, g0: float, b1: float, g1: float
-) -> None:  # noqa: E501
+) -> None:
     v = variance(t0, t1, c0, c1, (b0, g0, b1, g1))
     assert v.efficiency_usd is not None and v.utilisation_usd is not None
     parts = v.volume_usd + v.efficiency_usd + v.utilisation_usd + v.price_usd
