@@ -28,6 +28,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("utilisation %", "utilisation_pct", "pct"),
     ("GPU busy % (DCGM)", "gpu_util_dcgm_pct", "pct"),
     ("GPU power W", "gpu_power_w", "int"),
+    ("GPU memory used GiB", "gpu_memory_used_gib", "dec"),
     ("energy kWh (× PUE)", "energy_kwh", "int"),
     ("Wh per 1k tokens", "wh_per_1k_tokens", "dec"),
     ("cost, compared items", "cost_usd", "money"),

@@ -32,7 +32,7 @@ from llmtco.analysis.actuals.telemetry import month_of
 ENERGY_ITEMS = ("energy_it", "energy_cooling")
 TELEMETRY_KEYS = (
     "input_tokens", "output_tokens", "tokens", "requests", "gpu_hours", "busy_gpu_hours",
-    "utilisation_pct", "gpu_util_dcgm_pct", "energy_kwh", "gpu_power_w",
+    "utilisation_pct", "gpu_util_dcgm_pct", "energy_kwh", "gpu_power_w", "gpu_memory_used_gib",
 )  # fmt: skip
 """Measured figures of a month (each None when not measured)."""
 
@@ -127,6 +127,9 @@ def _telemetry_figures(t: MonthTelemetry | None, rates: EnergyRates, busy_h: flo
         "gpu_util_dcgm_pct": dcgm,
         "energy_kwh": energy,
         "gpu_power_w": None if not t.gpu_seconds or t.gpu_energy_j is None else t.gpu_energy_j / t.gpu_seconds,
+        "gpu_memory_used_gib": None
+        if not t.gpu_seconds or t.fb_mib_seconds is None
+        else t.fb_mib_seconds / t.gpu_seconds / 1024,
     }
 
 

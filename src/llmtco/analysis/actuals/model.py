@@ -192,7 +192,8 @@ class MonthComparison:
     """input_tokens, output_tokens, requests, gpu_hours, busy_gpu_hours, utilisation_pct, energy_kwh,
     energy_cost_usd, cost_usd (all items), cost_usd_per_mtok."""
     actual: dict[str, float | None] = field(default_factory=dict)
-    """The same keys, measured (None: missing); cost_usd sums only the items with actuals."""
+    """The same keys, measured (None: missing), plus gpu_util_dcgm_pct, gpu_power_w [W per GPU] and
+    gpu_memory_used_gib [GiB per GPU]; cost_usd sums only the items with actuals."""
     items: list[ItemComparison] = field(default_factory=list)
     slo: dict[str, dict[str, float | None]] = field(default_factory=dict)
     """ttft / tpot → {target_ms, p50, p90, p99} [ms]."""

@@ -1,10 +1,12 @@
 """Serving and GPU telemetry → monthly figures.
 
 Serving metrics as vLLM exposes them (docs.vllm.ai, "Production Metrics") or
-SGLang's equivalents (docs.sglang.io, "Production Metrics"); GPU metrics as
-NVIDIA's DCGM exporter exposes them (default counters: ``DCGM_FI_DEV_POWER_USAGE``
-[W], ``DCGM_FI_DEV_GPU_UTIL`` [%], ``DCGM_FI_DEV_FB_USED`` [MiB], labels
-``gpu``, ``UUID``, ``Hostname``, ``modelName``).
+SGLang's equivalents (docs.sglang.io, "Production Metrics", and
+``python/sglang/srt/metrics/collector.py``, where the per-token latency histogram
+is ``sglang:inter_token_latency_seconds``); GPU metrics as NVIDIA's DCGM
+exporter exposes them (default counters: ``DCGM_FI_DEV_POWER_USAGE`` [W],
+``DCGM_FI_DEV_GPU_UTIL`` [%], ``DCGM_FI_DEV_FB_USED`` [MiB], labels ``gpu``,
+``UUID``, ``Hostname``, ``modelName``).
 
 Raw series are read (no server-side ``rate``/``increase``, whose extrapolation
 would not sum to the counters), and each step interval ``(t[i-1], t[i]]`` is
@@ -57,7 +59,7 @@ ENGINES: dict[str, EngineMetrics] = {
         "sglang:num_running_reqs",
         "sglang:num_queue_reqs",
         "sglang:time_to_first_token_seconds",
-        "sglang:time_per_output_token_seconds",
+        "sglang:inter_token_latency_seconds",
     ),
 }
 """Serving engine → metric names (requests are counted by the TTFT histogram's ``_count``)."""
