@@ -62,6 +62,30 @@ def _plan_value(m: MonthComparison, key: str) -> float | None:
     return m.plan.get(key)
 
 
+def slo_cells(m: MonthComparison, q: str) -> tuple[str, str]:
+    """(plan cell, actual cell) of TTFT or TPOT: the plan's operating point and SLO; measured p50 / p99."""
+    slo = m.slo.get(q, {})
+    target, planned, p50, p99 = slo.get("target_ms"), slo.get("plan_ms"), slo.get("p50"), slo.get("p99")
+    plan = ("-" if planned is None else f"{planned:.0f} ms, ") + ("" if target is None else f"SLO ≤ {target:g}")
+    actual = "missing" if p50 is None or p99 is None else f"p50 {p50:.0f} / p99 {p99:.0f} ms"
+    return plan, actual
+
+
+def item_rows(r: ActualsResult) -> list[tuple[str, list[str]]]:
+    """Line items: name and (plan, actual) cells per month."""
+    fx, sym = r.usd_per_currency_unit, currency_symbol(r.currency)
+    out = []
+    for name in dict.fromkeys(i.item for m in r.months for i in m.items):
+        cells = []
+        for m in r.months:
+            it = next((i for i in m.items if i.item == name), None)
+            cells += (
+                ["-", "-"] if it is None else [money(it.plan_usd, fx, sym), money(it.actual_usd, fx, sym, "missing")]
+            )
+        out.append((name, cells))
+    return out
+
+
 def variance_lines(v: Variance, fx: float, sym: str) -> list[tuple[str, str]]:
     rows = [("plan (compared items)", money(v.plan_usd, fx, sym)), ("volume effect", money(v.volume_usd, fx, sym))]
     if v.efficiency_usd is not None:
@@ -90,29 +114,14 @@ def render_table(r: ActualsResult, width: int = 160) -> str:
             cells += [_fmt(_plan_value(m, key), kind, fx, sym, "-"), _fmt(m.actual.get(key), kind, fx, sym)]
         t.add_row(label, *cells)
     for q in ("ttft", "tpot"):
-        cells = []
-        for m in r.months:
-            slo = m.slo.get(q, {})
-            target, p50, p99 = slo.get("target_ms"), slo.get("p50"), slo.get("p99")
-            cells += [
-                "-" if target is None else f"≤ {target:g} ms",
-                "missing" if p50 is None or p99 is None else f"p50 {p50:.0f} / p99 {p99:.0f} ms",
-            ]
-        t.add_row(f"{q.upper()} (SLO)", *cells)
+        t.add_row(f"{q.upper()} (plan, SLO)", *[c for m in r.months for c in slo_cells(m, q)])
     con.print(t)
     items = Table(title="Line items", header_style="bold")
     items.add_column("item", no_wrap=True)
     for m in r.months:
         items.add_column(f"{m.month} plan", justify="right")
         items.add_column(f"{m.month} actual", justify="right")
-    names = list(dict.fromkeys(i.item for m in r.months for i in m.items))
-    for name in names:
-        cells = []
-        for m in r.months:
-            it = next((i for i in m.items if i.item == name), None)
-            cells += (
-                ["-", "-"] if it is None else [money(it.plan_usd, fx, sym), money(it.actual_usd, fx, sym, "missing")]
-            )
+    for name, cells in item_rows(r):
         items.add_row(name, *cells)
     con.print(items)
     for m in r.months:
@@ -214,6 +223,8 @@ def render_section(r: ActualsResult) -> str:
         fmt=lambda v, k, missing="missing": _fmt(v, k, fx, sym, missing),
         money=lambda v: money(v, fx, sym),
         variance=None if r.variance is None else variance_lines(r.variance, fx, sym),
+        slo=[(f"{q.upper()} (plan, SLO)", [c for m in r.months for c in slo_cells(m, q)]) for q in ("ttft", "tpot")],
+        items=item_rows(r),
     )
 
 

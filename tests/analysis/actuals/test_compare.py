@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -62,3 +63,29 @@ def test_plan_gpu_hours_follow_the_fleet_and_sum_to_the_engine_total() -> None:
     onprem = plan_for(sc, cat, "onprem-h100")
     assert onprem.gpu_hours is not None
     assert onprem.gpu_hours[0] == pytest.approx(8 * 24 * 30)  # one 8-GPU server from the first month
+
+
+def test_a_gap_in_the_gpu_telemetry_makes_the_month_partial(tmp_path: Path) -> None:
+    import gzip
+    import json
+
+    from llmtco.analysis.actuals import ExportSource, actuals
+
+    doc = json.loads(gzip.decompress((EXAMPLE / "telemetry-export.json.gz").read_bytes()))
+    for r in doc["results"]:
+        for row in r["data"]["result"]:
+            # a 3-day scrape outage in October, 2026-10-05 .. 2026-10-08
+            row["values"] = [v for v in row["values"] if not 1791158400 <= v[0] < 1791417600]
+    path = tmp_path / "gap.json"
+    path.write_text(json.dumps(doc))
+    sc, cat = load_scenario(EXAMPLE / "scenario.yaml")
+    res = actuals(sc, cat, "onprem-h100", dt.date(2026, 9, 1), dt.date(2026, 10, 31), telemetry=ExportSource(path))
+    sept, octo = res.months
+    assert sept.status == "complete"
+    assert octo.status == "partial" and "GPU telemetry for 10 % of the GPU-time (gaps)" in octo.missing
+    # counters bridge the gap: no token is lost
+    full = actuals(
+        sc, cat, "onprem-h100", dt.date(2026, 9, 1), dt.date(2026, 10, 31),
+        telemetry=ExportSource(EXAMPLE / "telemetry-export.json.gz"),
+    )  # fmt: skip
+    assert octo.actual["output_tokens"] == full.months[1].actual["output_tokens"]

@@ -186,6 +186,7 @@ def test_a_timeout_in_the_cli_is_exit_2_with_the_query(
     want = expected_by_month()["2026-09"]
     assert sept["actual"]["input_tokens"] == want["input_tokens"]  # read before the timeout, kept
     assert sept["actual"]["output_tokens"] is None
+    assert sept["status"] == "partial" and "telemetry after 2026-09-01 00:00Z (a query failed)" in sept["missing"]
 
 
 def test_save_export_round_trips(

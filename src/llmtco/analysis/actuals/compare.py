@@ -165,6 +165,10 @@ def compare(
     all_actual_usd: list[float] = [r.amount_usd for r in records if r.month in in_range]
     agg: dict[str, list[float]] = defaultdict(list)
     busy = capacity_busy_gpu_hours(telemetry, plan) if telemetry is not None else {}
+    sizing = plan.option.sizing
+    planned_ms: dict[str, float | None] = {}
+    if sizing is not None and sizing.workloads:
+        planned_ms = {"ttft": sizing.workloads[0].ttft_ms, "tpot": sizing.workloads[0].tpot_ms}
     for month, share in months_between(start, end):
         i = plan.index(month)
         row = MonthComparison(month=month, plan_month_index=i, status="complete")
@@ -174,6 +178,8 @@ def compare(
             row.missing.append("serving telemetry")
         if telemetry is not None and (tm is None or tm.gpu_seconds is None):
             row.missing.append("GPU telemetry")
+        if telemetry is not None and tm is not None:
+            row.missing += _coverage(telemetry, tm, month, start, end)
         if i is not None:
             row.plan = {
                 "input_tokens": float(plan.input_tokens[i]) * share,
@@ -220,7 +226,7 @@ def compare(
         row.plan["cost_usd_compared"] = compared_plan if actual_items else None
         for key, ms in slo_ms.items():
             q = tm.quantiles_ms.get(key, {}) if tm else {}
-            row.slo[key] = {"target_ms": ms, **q}
+            row.slo[key] = {"target_ms": ms, "plan_ms": planned_ms.get(key), **q}
         _per_mtok(row)
         has_any = any(v is not None for v in row.actual.values())
         row.status = "missing" if not has_any else "partial" if row.missing else "complete"
@@ -261,6 +267,25 @@ def compare(
         assumptions=rates.notes + plan.notes,
         problems=problems,
     )
+
+
+def _coverage(telemetry: Telemetry, tm: MonthTelemetry, month: str, start: dt.date, end: dt.date) -> list[str]:
+    """What a month's telemetry lacks: the time after a failed query, or GPU-time in gaps."""
+    out = []
+    y, m = int(month[:4]), int(month[5:])
+    first = max(start, dt.date(y, m, 1))
+    last = min(end, dt.date(y, m, calendar.monthrange(y, m)[1]))
+    month_end_s = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp()
+    cut = telemetry.complete_until_s
+    if cut is not None and cut < month_end_s:
+        when = dt.datetime.fromtimestamp(max(cut, dt.datetime.combine(first, dt.time(), dt.UTC).timestamp()), dt.UTC)
+        out.append(f"telemetry after {when:%Y-%m-%d %H:%M}Z (a query failed)")
+    elif tm.gpu_seconds and telemetry.gpus_seen:
+        days = (last - first).days + 1
+        covered = tm.gpu_seconds / (telemetry.gpus_seen * days * 86400.0)
+        if covered < 0.99:
+            out.append(f"GPU telemetry for {100 * (1 - covered):.0f} % of the GPU-time (gaps)")
+    return out
 
 
 def _per_mtok(row: MonthComparison) -> None:

@@ -117,6 +117,8 @@ class Telemetry:
     steps: StepSeries
     gpus_seen: int
     """Distinct GPUs (Hostname, gpu, UUID) in the DCGM series."""
+    complete_until_s: float | None = None
+    """Every query answered up to this time [Unix s]; a month reaching past it is partial."""
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -196,7 +198,7 @@ class MonthComparison:
     gpu_memory_used_gib [GiB per GPU]; cost_usd sums only the items with actuals."""
     items: list[ItemComparison] = field(default_factory=list)
     slo: dict[str, dict[str, float | None]] = field(default_factory=dict)
-    """ttft / tpot → {target_ms, p50, p90, p99} [ms]."""
+    """ttft / tpot → {target_ms (the SLO), plan_ms (the plan's operating point), p50, p90, p99 (measured)} [ms]."""
     variance: Variance | None = None
     """None when the month has no cost or no token actuals."""
 

@@ -153,6 +153,8 @@ class _Reader:
         self.source, self.start_s, self.end_s, self.step_s = source, start_s, end_s, step_s
         self.problems: list[Problem] = []
         self.down = False
+        self.complete_until_s = end_s
+        """Every query answered up to this time; after it, at least one failed."""
 
     def read(self, query: str, selector_hint: tuple[str, str] | None = None) -> list[Series]:
         """Series of one query; a failure is recorded and what was read is kept."""
@@ -163,6 +165,8 @@ class _Reader:
         except SourceFailed as exc:
             self.problems.append(Problem("telemetry", self.source.name, str(exc)))
             self.down = self.down or exc.fatal
+            read_to = max((float(x.times_s[-1]) for x in exc.partial if x.times_s.size), default=self.start_s)
+            self.complete_until_s = min(self.complete_until_s, read_to)
             return exc.partial
         if not series and selector_hint is not None:
             self.problems.append(Problem("telemetry", self.source.name, self._nothing(query, *selector_hint)))
@@ -302,6 +306,7 @@ def read_telemetry(
         months={k: months[k] for k in sorted(months)},
         steps=grid,
         gpus_seen=len(gpus),
+        complete_until_s=r.complete_until_s,
         problems=r.problems + notices,
     )
 
