@@ -89,3 +89,29 @@ def test_a_gap_in_the_gpu_telemetry_makes_the_month_partial(tmp_path: Path) -> N
         telemetry=ExportSource(EXAMPLE / "telemetry-export.json.gz"),
     )  # fmt: skip
     assert octo.actual["output_tokens"] == full.months[1].actual["output_tokens"]
+
+
+def test_an_api_option_splits_into_volume_and_price_only(tmp_path: Path) -> None:
+    from llmtco.analysis.actuals import ExportSource, actuals
+
+    text = (EXAMPLE / "scenario.yaml").read_text()
+    (tmp_path / "api.yaml").write_text(
+        text + "  - name: together\n    kind: api\n    offering: together-llama-3.3-70b\n"
+    )
+    (tmp_path / "ledger.csv").write_text(
+        "month,item,amount,currency,note\n"
+        "2026-09,api_tokens,4100.50,USD,invoice 9\n"
+        "2026-10,api_tokens,4420.25,USD,invoice 10\n"
+    )
+    sc, cat = load_scenario(tmp_path / "api.yaml")
+    res = actuals(
+        sc, cat, "together", dt.date(2026, 9, 1), dt.date(2026, 10, 31),
+        telemetry=ExportSource(EXAMPLE / "telemetry-export.json.gz"), ledger=[tmp_path / "ledger.csv"],
+    )  # fmt: skip
+    v = res.variance
+    assert v is not None and v.efficiency_usd is None and v.utilisation_usd is None
+    assert v.actual_usd == 4100.50 + 4420.25
+    assert v.volume_usd + v.price_usd == pytest.approx(v.actual_usd - v.plan_usd)
+    assert v.volume_usd > 0  # more tokens than planned
+    assert res.months[0].actual["energy_kwh"] is not None  # measured, but not costed for an API
+    assert all(i.item != "energy_it" for i in res.months[0].items)

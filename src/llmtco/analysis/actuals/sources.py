@@ -11,7 +11,8 @@ Export file (JSON, optionally gzip-compressed, written by ``save_export``)::
     {"llmtco_export": 1, "source": URL, "start_s": ..., "end_s": ..., "step_s": ...,
      "results": [{"query": QUERY, "data": {"resultType": "matrix", "result": [...]}}]}
 
-``data`` is exactly the ``data`` member of Prometheus's query_range answer.
+``data`` is the ``data`` member of Prometheus's query_range answer (values
+written as numbers rather than strings; integers stay exact).
 """
 
 from __future__ import annotations
