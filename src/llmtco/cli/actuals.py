@@ -40,6 +40,16 @@ def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
     return out
 
 
+def _headers(values: list[str] | None) -> dict[str, str]:
+    out = {}
+    for v in values or []:
+        name, sep, value = v.partition(":")
+        if not sep or not name.strip():
+            raise UsageError(f"--header: {v!r} is not 'Name: value'")
+        out[name.strip()] = value.strip()
+    return out
+
+
 def _duration_s(text: str, flag: str) -> float:
     units = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
     try:
@@ -63,6 +73,10 @@ def actuals(
     ] = None,
     step: Annotated[str, typer.Option("--step", help="Query resolution (e.g. 1h, 15m).")] = "1h",
     timeout: Annotated[str, typer.Option("--timeout", help="Per-request timeout (e.g. 30s).")] = "30s",
+    header: Annotated[
+        list[str] | None,
+        typer.Option("--header", help="HTTP header for --prometheus, 'Name: value' (e.g. Authorization); repeatable."),
+    ] = None,
     engine: Annotated[ServingEngine, typer.Option("--engine", help="Serving metrics to read.")] = ServingEngine.vllm,
     serving_selector: Annotated[
         str, typer.Option("--serving-selector", help='Label matchers for serving series, e.g. model_name="x".')
@@ -114,7 +128,7 @@ def actuals(
     sc, cat = load_scenario(scenario, overlays)
     source: TelemetrySource | None = None
     if prometheus:
-        source = PrometheusSource(prometheus, timeout_s=timeout_s)
+        source = PrometheusSource(prometheus, timeout_s=timeout_s, headers=_headers(header))
     elif export:
         source = ExportSource(export)
     selection = Selection(

@@ -124,14 +124,20 @@ def test_prometheus_down_is_one_clear_message_and_keeps_the_ledger(
     assert "serving telemetry" in sept["missing"]
 
 
+AUTH: list[str] = []
+"""Authorization headers the proxy saw."""
+
+
 @pytest.fixture
 def stalling_proxy(prom_url: str) -> Iterator[tuple[str, list[int]]]:
     """A loopback HTTP proxy to the real Prometheus that answers the first N requests, then stalls."""
     state = [0, 10**9]  # requests seen, how many to answer
+    AUTH.clear()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state[0] += 1
+            AUTH.append(self.headers.get("Authorization", ""))
             if state[0] > state[1]:
                 time.sleep(1.5)
                 return
@@ -197,3 +203,12 @@ def test_save_export_round_trips(
     assert code == 0, err
     assert [m["actual"] for m in live["months"]] == [m["actual"] for m in offline["months"]]
     assert offline["months"][0]["actual"]["energy_kwh"] > 0
+
+
+def test_headers_reach_prometheus(
+    stalling_proxy: tuple[str, list[int]], example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, _ = stalling_proxy
+    code, _, err = actuals_json(capsys, example, "--prometheus", url, "--header", "Authorization: Bearer s3cret")
+    assert code == 0, err
+    assert AUTH and set(AUTH) == {"Bearer s3cret"}
