@@ -22,12 +22,14 @@ from llmtco.analysis.actuals.sources import ExportSource, PrometheusSource, Tele
 from llmtco.analysis.actuals.telemetry import Selection, queries, read_telemetry
 from llmtco.catalog import Catalog
 from llmtco.errors import ActualsError
-from llmtco.scenario.schema import OnPremOption, Scenario
+from llmtco.scenario.schema import HybridOption, OnPremOption, Scenario
 
 
 def energy_rates(sc: Scenario, cat: Catalog, option: str) -> EnergyRates:
     """PUE, tariff and host power for turning measured GPU power into facility energy and cost."""
-    o = next(x for x in sc.options if x.name == option)
+    o: object = next(x for x in sc.options if x.name == option)
+    if isinstance(o, HybridOption):
+        o = o.base  # the telemetry is the base fleet's; its site pays the power
     if isinstance(o, OnPremOption):
         region = cat.regions.get(o.region or sc.assumptions.region)
         pue = o.pue if o.pue is not None else region.pue.value
