@@ -15,6 +15,7 @@ statuses; everything else raises them and lets them travel::
     │   └── CapacityExceeded    a fixed fleet (servers:/instances:) cannot carry the load; carries
     │                           the unmet requests and tokens per month
     ├── CalibrationError        a calibration profile cannot be read or fitted (exit 2)
+    ├── ActualsError            telemetry, a bill or a ledger cannot be read (exit 2)
     └── GateFailed              a cost gate was crossed (exit 3)
 
 Anything else that escapes is a bug and exits 1 (HTTP 500).
@@ -105,6 +106,12 @@ class CapacityExceeded(InfeasibleError):
 
 class CalibrationError(LlmtcoError):
     """A calibration profile or measurement file cannot be used."""
+
+    exit_code = 2
+
+
+class ActualsError(LlmtcoError):
+    """A telemetry source, bill or ledger of ``llmtco actuals`` cannot be read or used."""
 
     exit_code = 2
 

@@ -6,6 +6,7 @@
     calibration.py  accuracy, calibrate, measure
     analysis.py     simulate, sensitivity, optimize
     server.py       serve, version
+    actuals.py      actuals (plan against telemetry and bills)
     common.py       the typer apps, option types, output helpers
 
 Importing a command module registers its commands on ``common.app``.
@@ -15,9 +16,11 @@ from __future__ import annotations
 
 # the order the command modules are imported is the order `llmtco --help` lists their commands
 # isort: off
-from llmtco.cli import compare, analysis, calibration, catalog, perf, server
+from llmtco.cli import compare, analysis, calibration, catalog, perf, server, actuals
 from llmtco.cli.common import app
 
 # isort: on
 
-__all__ = ["analysis", "app", "calibration", "catalog", "compare", "perf", "server"]
+actuals.register(app)
+
+__all__ = ["actuals", "analysis", "app", "calibration", "catalog", "compare", "perf", "server"]
