@@ -38,6 +38,7 @@ from llmtco.result import (
     Sizing,
     WorkloadSizing,
     WorkloadSummary,
+    cheapest_of,
 )
 from llmtco.scenario.schema import (
     ApiOption,
@@ -1201,8 +1202,7 @@ def evaluate(sc: Scenario, cat: Catalog, ctx: Ctx | None = None) -> Result:
 
         for name, row in breakeven_volumes(sc, cat).items():
             next(x for x in results if x.name == name).breakeven_volume = row
-    included = [x for x in results if not x.excluded]
-    cheapest = min(included, key=lambda x: x.total_cost_usd or 0.0).name if included else None
+    cheapest = cheapest_of(results)
     warnings = [
         f"stale catalog record {kind}/{rid}: as of {d.isoformat()}"
         for kind, rid, d in cat.stale(sc.assumptions.start_date)

@@ -12,7 +12,9 @@ or HTTP statuses; everything else raises them and lets them travel::
     │                           not fit, an SLO cannot be met); engines usually turn this
     │                           into an excluded option instead of raising
     ├── CalibrationError        a calibration profile cannot be read or fitted (exit 2)
-    └── GateFailed              a cost gate was crossed (exit 3)
+    ├── GateFailed              a cost gate was crossed (exit 3)
+    └── InternalError           llmtco caught itself computing garbage (a non-finite total);
+                                a bug, reported as one clear message (exit 1)
 
 Anything else that escapes is a bug and exits 1.
 """
@@ -94,6 +96,12 @@ class GateFailed(LlmtcoError):
     """A cost gate (``--fail-above``, ``--fail-on-increase``) was crossed."""
 
     exit_code = 3
+
+
+class InternalError(LlmtcoError):
+    """A result llmtco would print is wrong (e.g. a non-finite total); a bug, never the user's fault."""
+
+    exit_code = 1
 
 
 def did_you_mean(key: str, allowed: Iterable[str], limit: int = 8) -> str:

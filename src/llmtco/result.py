@@ -10,6 +10,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from llmtco.errors import InternalError
+
 SCHEMA_VERSION = "1.0"
 
 
@@ -160,6 +162,22 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = _clean(asdict(self))
         return out
+
+
+def cheapest_of(options: list[OptionResult]) -> str | None:
+    """Name of the included option with the lowest total cost; None when every option is excluded.
+
+    A total that is missing or not finite is never ranked: it means the engine
+    computed garbage from inputs the schema should have refused, and naming it
+    cheapest would lie. That is a bug, raised as ``RankingError`` (exit 1).
+    """
+    included = [o for o in options if not o.excluded]
+    bad = [o.name for o in included if o.total_cost_usd is None or not math.isfinite(o.total_cost_usd)]
+    if bad:
+        raise InternalError(
+            f"cannot rank options: the total cost of {', '.join(map(repr, bad))} is not a finite number"
+        )
+    return min(included, key=lambda o: float(o.total_cost_usd or 0.0)).name if included else None
 
 
 def _clean(x: Any) -> Any:

@@ -370,7 +370,8 @@ def perf_train(
     model: ModelOpt,
     accelerator: AcceleratorOpt,
     gpus: Annotated[
-        int | None, typer.Option("--gpus", min=1, max=1024, help="GPUs (default: the fewest that fit).")
+        int | None,
+        typer.Option("--gpus", min=1, help="GPUs (default: the fewest that fit); any count that fits."),
     ] = None,
     method: Annotated[str, typer.Option("--method", help="full, lora or qlora.")] = "lora",
     seq: Annotated[int, typer.Option("--seq", min=16, help="Sequence length [tokens].")] = 2048,

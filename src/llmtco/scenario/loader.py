@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from llmtco.catalog import Catalog, load_catalog
 from llmtco.errors import CatalogError, Issue, ScenarioError, did_you_mean
+from llmtco.scenario.checks import distribution_issues, rate_issues
 from llmtco.scenario.schema import ApiOption, CloudGpuOption, HybridOption, OnPremOption, Scenario
 from llmtco.yamlio import load_yaml, load_yaml_text, position, to_plain
 
@@ -152,24 +153,18 @@ def parse_scenario(
     except ValidationError as exc:
         raise ScenarioError(_issues_from_validation(exc, file, node, data)) from None
     sc._distributions = dists
+    checks = [*rate_issues(sc), *distribution_issues(data, dists)]
+    if checks:
+        raise ScenarioError(_issues(checks, file, node))
     files = list(catalog_files)
+    if isinstance(sc.catalog, str | list):
+        paths = [sc.catalog] if isinstance(sc.catalog, str) else sc.catalog
+        locs = [("catalog",)] if isinstance(sc.catalog, str) else [("catalog", i) for i in range(len(paths))]
+        files += [_referenced_file(p, loc, "catalog overlay", file, node) for p, loc in zip(paths, locs, strict=True)]
     if sc.calibration is not None:
-        profile = Path(file).parent / sc.calibration if file not in ("<scenario>", "<string>") else Path(sc.calibration)
-        if not profile.is_file():
-            line, col = position(node, ("calibration",))
-            raise ScenarioError(
-                [
-                    Issue(
-                        path="calibration",
-                        message=f"calibration profile {str(profile)!r} not found",
-                        file=file,
-                        line=line,
-                        column=col,
-                    )
-                ]
-            )
-        files.append(profile)
-    cat = load_catalog(files, inline=sc.catalog, inline_file=file, inline_node=node)
+        files.append(_referenced_file(sc.calibration, ("calibration",), "calibration profile", file, node))
+    inline = sc.catalog if isinstance(sc.catalog, dict) else None
+    cat = load_catalog(files, inline=inline, inline_file=file, inline_node=node)
     issues = []
     for loc, msg in _catalog_refs(sc, cat):
         line, col = position(node, loc)
@@ -177,6 +172,38 @@ def parse_scenario(
     if issues:
         raise ScenarioError(issues)
     return sc, cat
+
+
+def _issues(found: Iterable[tuple[tuple[Any, ...], str]], file: str, node: Any) -> list[Issue]:
+    out = []
+    for loc, msg in found:
+        line, col = position(node, loc)
+        out.append(Issue(path=".".join(map(str, loc)), message=msg, file=file, line=line, column=col))
+    return out
+
+
+def _referenced_file(rel: str, loc: tuple[Any, ...], what: str, file: str, node: Any) -> Path:
+    """A file a scenario names (relative to the scenario file); a missing or non-regular one names the field."""
+    path = Path(file).parent / rel if file not in ("<scenario>", "<string>") else Path(rel)
+    try:
+        regular = path.is_file()
+    except (OSError, ValueError):
+        regular = False
+    if not regular:
+        line, col = position(node, loc)
+        why = "not a regular file" if path.exists() else "not found"
+        raise ScenarioError(
+            [
+                Issue(
+                    path=".".join(map(str, loc)),
+                    message=f"{what} {str(path)!r} {why}",
+                    file=file,
+                    line=line,
+                    column=col,
+                )
+            ]
+        )
+    return path
 
 
 def load_scenario(path: str | Path, catalog_files: Iterable[str | Path] = ()) -> tuple[Scenario, Catalog]:
