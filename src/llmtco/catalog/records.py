@@ -32,10 +32,22 @@ def parse_as_of(value: object) -> dt.date:
     return dt.date(year, month, day)
 
 
+def not_bool(value: object) -> object:
+    """Refuse ``true``/``false`` where a number is expected (pydantic would read them as 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    return value
+
+
+Num = Annotated[float, BeforeValidator(not_bool)]
+"""A float that is not a boolean in disguise."""
+Int = Annotated[int, BeforeValidator(not_bool)]
+"""An int that is not a boolean in disguise."""
+
 AsOf = Annotated[dt.date, BeforeValidator(parse_as_of), Field(ge=dt.date(1990, 1, 1), le=dt.date(2100, 1, 1))]
-NonNeg = Annotated[float, Field(ge=0, le=1e12)]
+NonNeg = Annotated[Num, Field(ge=0, le=1e12)]
 """A non-negative quantity or price, at most 10^12 in its unit."""
-Positive = Annotated[float, Field(gt=0, le=1e12)]
+Positive = Annotated[Num, Field(gt=0, le=1e12)]
 
 RATE_LIMITS: dict[str, tuple[float, float]] = {
     "maintenance_pct_per_year": (0, 100),

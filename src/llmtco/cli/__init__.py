@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from functools import cache
+from typing import Any
 
 import typer
 
@@ -17,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     one message on stderr with their exit code, never as a traceback.
     """
     try:
-        app(args=argv, prog_name="llmtco")
+        _command().main(args=argv, prog_name="llmtco")
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
@@ -30,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     return 0
+
+
+@cache
+def _command() -> Any:  # typer's vendored click.Command
+    """The click command tree, built from the typer app once per process (building it costs ~0.1 s)."""
+    return typer.main.get_command(app)
 
 
 def entry() -> None:

@@ -1,4 +1,7 @@
-"""Checks on a validated scenario that one field's schema cannot express.
+"""Checks on a validated scenario that one field's schema cannot express (``parse_scenario`` runs them).
+
+* At least one inference workload; ``serves`` names one; workload and option
+  names are unique (each error at the field that is wrong).
 
 * Rate overrides (``options.N.rates``) must lie in their rate's physical range
   (``catalog.records.RATE_LIMITS``).
@@ -16,7 +19,22 @@ from typing import Any
 from pydantic import ValidationError
 
 from llmtco.catalog.records import rate_problem
-from llmtco.scenario.schema import HybridOption, Scenario
+from llmtco.scenario.schema import FinetuneWorkload, HybridOption, InferenceWorkload, Scenario
+
+
+def reference_issues(sc: Scenario) -> Iterable[tuple[tuple[Any, ...], str]]:
+    """(location, message) for missing inference workloads, dangling ``serves`` and repeated names."""
+    inference = {w.name for w in sc.workloads if isinstance(w, InferenceWorkload)}
+    if not inference:
+        yield ("workloads",), "give at least one inference workload (fine-tuning runs alongside serving)"
+    for wi, w in enumerate(sc.workloads):
+        if isinstance(w, FinetuneWorkload) and w.serves is not None and w.serves not in inference:
+            allowed = ", ".join(sorted(inference)) or "none"
+            yield ("workloads", wi, "serves"), f"{w.serves!r} is not an inference workload; allowed: {allowed}"
+    for what, names in (("workloads", [w.name for w in sc.workloads]), ("options", [o.name for o in sc.options])):
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                yield (what, i, "name"), f"{what} names must be unique; {name!r} is repeated"
 
 
 def rate_issues(sc: Scenario) -> Iterable[tuple[tuple[Any, ...], str]]:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from llmtco.catalog import Catalog, load_catalog
 from llmtco.errors import CatalogError, Issue, ScenarioError, did_you_mean
-from llmtco.scenario.checks import distribution_issues, rate_issues
+from llmtco.scenario.checks import distribution_issues, rate_issues, reference_issues
 from llmtco.scenario.schema import ApiOption, CloudGpuOption, HybridOption, OnPremOption, Scenario
 from llmtco.yamlio import load_yaml, load_yaml_text, position, to_plain
 
@@ -153,7 +153,7 @@ def parse_scenario(
     except ValidationError as exc:
         raise ScenarioError(_issues_from_validation(exc, file, node, data)) from None
     sc._distributions = dists
-    checks = [*rate_issues(sc), *distribution_issues(data, dists)]
+    checks = [*reference_issues(sc), *rate_issues(sc), *distribution_issues(data, dists)]
     if checks:
         raise ScenarioError(_issues(checks, file, node))
     files = list(catalog_files)

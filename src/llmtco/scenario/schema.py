@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
 
+from llmtco.catalog.records import Int, Num
+
 MAX_WORKLOADS = 64
 """Most workloads in one scenario."""
 MAX_OPTIONS = 64
@@ -27,10 +29,10 @@ MAX_LIST_ITEMS = 32
 START_DATE_RANGE = (dt.date(2000, 1, 1), dt.date(2100, 1, 1))
 """Earliest and latest first month of a horizon (prices are looked up at these dates)."""
 
-Share = Annotated[float, Field(ge=0, le=1)]
-ProfileValue = Annotated[float, Field(ge=0, le=1e9)]
+Share = Annotated[Num, Field(ge=0, le=1)]
+ProfileValue = Annotated[Num, Field(ge=0, le=1e9)]
 """One relative load value of an hourly or weekly profile (only ratios matter)."""
-Tokens = Annotated[float, Field(ge=1, le=1e15)]
+Tokens = Annotated[Num, Field(ge=1, le=1e15)]
 """A token count: at least one, at most 10^15 (about 70x the tokens Llama 3 was pre-trained on)."""
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -57,7 +59,7 @@ class _Model(BaseModel):
 class Assumptions(_Model):
     """Horizon, money and place."""
 
-    horizon_months: int = Field(36, ge=1, le=180, description="Planning horizon [months].")
+    horizon_months: Int = Field(36, ge=1, le=180, description="Planning horizon [months].")
     start_date: dt.date = Field(
         dt.date(2027, 1, 1),
         ge=START_DATE_RANGE[0],
@@ -67,17 +69,17 @@ class Assumptions(_Model):
     currency: Literal["USD", "EUR"] = Field(
         "USD", description="Currency of the printed table. JSON amounts stay in USD (keys end in _usd)."
     )
-    discount_rate_pct: float = Field(8.0, ge=0, le=100, description="Annual discount rate for NPV [%].")
+    discount_rate_pct: Num = Field(8.0, ge=0, le=100, description="Annual discount rate for NPV [%].")
     region: Label = Field("us-average", description="Default site region (catalog `regions`).")
 
 
 class Slo(_Model):
     """Latency targets; leave one out to not constrain it."""
 
-    ttft_ms: float | None = Field(
+    ttft_ms: Num | None = Field(
         2000.0, gt=0, le=3_600_000, description="Time to first token target [ms], up to an hour."
     )
-    tpot_ms: float | None = Field(
+    tpot_ms: Num | None = Field(
         50.0, gt=0, le=60_000, description="Time per output token target [ms] (50 ms = 20 tokens/s per user)."
     )
 
@@ -91,7 +93,7 @@ class InferenceWorkload(_Model):
     precision: Literal["bf16", "fp16", "fp8", "int8", "fp4", "mxfp4", "int4"] | None = Field(
         None, description="Weight precision when self-hosting; default: the model's release precision."
     )
-    requests_per_day: float | None = Field(
+    requests_per_day: Num | None = Field(
         None,
         ge=0.001,
         le=1e10,
@@ -100,12 +102,12 @@ class InferenceWorkload(_Model):
     tokens_per_month: Tokens | None = Field(
         None, description="Alternative to requests_per_day: input + output tokens per month (1 to 10^15)."
     )
-    input_tokens: float = Field(
+    input_tokens: Num = Field(
         1000.0, ge=1, le=10_000_000, description="Mean input (prompt) tokens per request (1 to 10^7)."
     )
-    output_tokens: float = Field(250.0, ge=1, le=1_000_000, description="Mean output tokens per request (1 to 10^6).")
+    output_tokens: Num = Field(250.0, ge=1, le=1_000_000, description="Mean output tokens per request (1 to 10^6).")
     cached_input_fraction: Share = Field(0.0, description="Share of input tokens billed as cached input by APIs.")
-    peak_to_average: float = Field(
+    peak_to_average: Num = Field(
         2.0, ge=1, le=24, description="Peak-hour load / average load (used when hourly_profile is absent)."
     )
     hourly_profile: list[ProfileValue] | None = Field(
@@ -114,9 +116,7 @@ class InferenceWorkload(_Model):
     weekly_profile: list[ProfileValue] | None = Field(
         None, min_length=7, max_length=7, description="7 relative day loads, Monday first; scaled to mean 1."
     )
-    growth_pct_per_year: float = Field(
-        0.0, ge=-90, le=1000, description="Load growth per year [%], compounded monthly."
-    )
+    growth_pct_per_year: Num = Field(0.0, ge=-90, le=1000, description="Load growth per year [%], compounded monthly.")
     slo: Slo = Field(default_factory=Slo)
 
     @model_validator(mode="after")
@@ -151,19 +151,19 @@ class FinetuneWorkload(_Model):
     method: Literal["full", "lora", "qlora"] = Field(
         "lora", description="Full fine-tuning, LoRA, or QLoRA (4-bit base)."
     )
-    lora_rank: int = Field(16, ge=1, le=1024, description="LoRA rank (adapters on every linear layer).")
+    lora_rank: Int = Field(16, ge=1, le=1024, description="LoRA rank (adapters on every linear layer).")
     tokens_per_run: Tokens | None = Field(
         None, description="Tokens trained per run (dataset tokens x epochs), 1 to 10^15."
     )
     dataset_tokens: Tokens | None = Field(None, description="Alternative: dataset size in tokens ...")
-    epochs: float = Field(1.0, gt=0, le=100, description="... and epochs per run.")
-    runs_per_year: float = Field(12.0, gt=0, le=365, description="Runs per year, spread evenly over the months.")
-    seq_len: int = Field(2048, ge=16, le=1_000_000, description="Training sequence length [tokens].")
-    micro_batch: int = Field(1, ge=1, le=1024, description="Sequences per GPU per step.")
+    epochs: Num = Field(1.0, gt=0, le=100, description="... and epochs per run.")
+    runs_per_year: Num = Field(12.0, gt=0, le=365, description="Runs per year, spread evenly over the months.")
+    seq_len: Int = Field(2048, ge=16, le=1_000_000, description="Training sequence length [tokens].")
+    micro_batch: Int = Field(1, ge=1, le=1024, description="Sequences per GPU per step.")
     precision: Literal["bf16", "fp8"] = Field("bf16", description="Training compute precision.")
     optimizer: Literal["adamw", "adamw_8bit", "sgd"] = "adamw"
     gradient_checkpointing: bool = True
-    deadline_hours: float | None = Field(
+    deadline_hours: Num | None = Field(
         72.0,
         gt=0,
         le=8784,
@@ -205,25 +205,25 @@ Workload = Annotated[
 
 
 class Staffing(_Model):
-    fte_base: float | None = Field(
+    fte_base: Num | None = Field(
         None, ge=0, le=100_000, description="FTE for the platform regardless of size (default from catalog rates)."
     )
-    servers_per_fte: float | None = Field(
+    servers_per_fte: Num | None = Field(
         None, ge=0.01, le=1_000_000, description="Servers (or instances) per additional FTE."
     )
-    salary_usd_per_year: float | None = Field(
+    salary_usd_per_year: Num | None = Field(
         None, ge=0, le=100_000_000, description="Base salary per FTE [USD/yr]; default from the region."
     )
 
 
 class Financing(_Model):
-    rate_pct_per_year: float = Field(ge=0, le=50, description="Loan interest rate [%/yr].")
-    term_months: int = Field(60, ge=1, le=180, description="Loan term [months].")
+    rate_pct_per_year: Num = Field(ge=0, le=50, description="Loan interest rate [%/yr].")
+    term_months: Int = Field(60, ge=1, le=180, description="Loan term [months].")
 
 
 class _OptionBase(_Model):
     name: Label
-    target_utilisation_pct: float = Field(
+    target_utilisation_pct: Num = Field(
         70.0, gt=0, le=100, description="Load per replica at peak as a share of its capacity [%]."
     )
     redundancy: Literal["none", "n+1"] = Field("n+1", description="n+1 adds one spare replica per workload.")
@@ -232,10 +232,10 @@ class _OptionBase(_Model):
         description="Serving engine whose fitted efficiency factors to use (e.g. vllm, trtllm); "
         "default: the accelerator's factors fitted across engines.",
     )
-    tensor_parallel: int | None = Field(
+    tensor_parallel: Int | None = Field(
         None, ge=1, le=8, description="Force a tensor-parallel degree (default: smallest that fits and meets the SLO)."
     )
-    rates: dict[Label, float] = Field(
+    rates: dict[Label, Num] = Field(
         default_factory=dict,
         max_length=100,
         description="Override catalog rates for this option, by rate id (`llmtco catalog list rates`); "
@@ -259,19 +259,19 @@ class OnPremOption(_OptionBase):
     facility: Literal["colocation", "owned"] = Field(
         "colocation", description="Rent colocation space, or build out your own facility."
     )
-    pue: float | None = Field(None, ge=1, le=3, description="Power usage effectiveness of the site (default: region).")
-    electricity_usd_per_kwh: float | None = Field(None, ge=0, le=10, description="Tariff override [USD/kWh], 0 to 10.")
-    server_price_usd: float | None = Field(
+    pue: Num | None = Field(None, ge=1, le=3, description="Power usage effectiveness of the site (default: region).")
+    electricity_usd_per_kwh: Num | None = Field(None, ge=0, le=10, description="Tariff override [USD/kWh], 0 to 10.")
+    server_price_usd: Num | None = Field(
         None, ge=0, le=1e9, description="Negotiated price per server [USD], overrides the catalog."
     )
-    spare_servers: int = Field(0, ge=0, le=100_000, description="Cold-spare servers on top of the sized fleet.")
-    servers: int | None = Field(
+    spare_servers: Int = Field(0, ge=0, le=100_000, description="Cold-spare servers on top of the sized fleet.")
+    servers: Int | None = Field(
         None, ge=0, le=100_000, description="Fix the fleet at this many servers instead of sizing it from the load."
     )
-    hardware_life_years: float | None = Field(
+    hardware_life_years: Num | None = Field(
         None, gt=0, le=15, description="Refresh interval [years] (default from catalog rates)."
     )
-    warranty_years: float = Field(0.0, ge=0, le=10, description="Years covered before maintenance contracts start.")
+    warranty_years: Num = Field(0.0, ge=0, le=10, description="Years covered before maintenance contracts start.")
     financing: Financing | None = None
 
     @model_validator(mode="after")
@@ -290,14 +290,14 @@ class CloudGpuOption(_OptionBase):
     autoscaling: bool = Field(
         True, description="On-demand and spot fleets follow the hourly load; reserved fleets are fixed."
     )
-    min_replicas: int = Field(1, ge=0, le=100_000, description="Replicas kept running at the quietest hour.")
-    instances: int | None = Field(
+    min_replicas: Int = Field(1, ge=0, le=100_000, description="Replicas kept running at the quietest hour.")
+    instances: Int | None = Field(
         None,
         ge=0,
         le=100_000,
         description="Rent exactly this many instances all the time instead of sizing from the load.",
     )
-    price_change_pct_per_year: float | None = Field(
+    price_change_pct_per_year: Num | None = Field(
         None, ge=-90, le=100, description="GPU-hour price change per year [%] (default: catalog rate)."
     )
 
@@ -307,7 +307,7 @@ class ApiOption(_OptionBase):
 
     kind: Literal["api"] = "api"
     offering: Label = Field(description="Catalog API offering id (`llmtco catalog list api_offerings`).")
-    price_change_pct_per_year: float | None = Field(
+    price_change_pct_per_year: Num | None = Field(
         None,
         ge=-90,
         le=100,
@@ -326,7 +326,7 @@ class HybridOption(_Model):
     overflow: Annotated[CloudGpuOption | ApiOption, Field(discriminator="kind")] = Field(
         description="On-demand cloud GPUs or a hosted API for the load above the base (its name is ignored)."
     )
-    base_percentile: float = Field(
+    base_percentile: Num = Field(
         90.0, ge=0, le=100, description="The base carries the load up to this percentile of the day's hours [%]."
     )
     certifications: Labels = Field(default_factory=list)
@@ -394,23 +394,3 @@ class Scenario(_Model):
             "or a list of paths to overlay YAML files; added to or replacing bundled records.",
         )
     )
-
-    @model_validator(mode="after")
-    def _unique_names(self) -> Scenario:
-        inference = {w.name for w in self.workloads if isinstance(w, InferenceWorkload)}
-        if not inference:
-            raise ValueError("give at least one inference workload (fine-tuning runs alongside serving)")
-        for w in self.workloads:
-            if isinstance(w, FinetuneWorkload) and w.serves is not None and w.serves not in inference:
-                raise ValueError(
-                    f"workload {w.name!r}: serves {w.serves!r} is not an inference workload; "
-                    f"allowed: {', '.join(sorted(inference))}"
-                )
-        for what, names in (
-            ("workloads", [w.name for w in self.workloads]),
-            ("options", [o.name for o in self.options]),
-        ):
-            dup = {n for n in names if names.count(n) > 1}
-            if dup:
-                raise ValueError(f"{what} names must be unique; repeated: {', '.join(sorted(dup))}")
-        return self
