@@ -133,8 +133,16 @@ def test_tornado_and_sobol() -> None:
     swings = [row["leading_difference"]["swing"] for row in t["inputs"]]
     assert swings == sorted(swings, reverse=True) and swings[0] > 0
     s = sobol(sc, cat, samples=64, seed=1)
-    top = s["inputs"][0]["total_order"]["leading_difference"]
-    assert 0 <= top <= 1.5 and s["evaluations"] == 64 * (len(s["inputs"]) + 2)
+    assert s["evaluations"] == 64 * (len(s["inputs"]) + 2)
+    # The inputs the tornado finds moving the leading difference are the ones Sobol ranks first; they explain
+    # nearly all of its variance, and every input that moves both leaders alike (e.g. api_fte) explains none.
+    moving = {row["input"] for row in t["inputs"] if row["leading_difference"]["swing"] > 1.0}
+    assert len(moving) >= 2
+    ranked = [row["input"] for row in s["inputs"]]
+    assert set(ranked[: len(moving)]) == moving
+    total = {row["input"]: row["total_order"]["leading_difference"] for row in s["inputs"]}
+    assert sum(total[name] for name in moving) > 0.8
+    assert all(abs(v) < 0.02 for name, v in total.items() if name not in moving)
 
 
 def test_optimiser_never_worse_than_any_single_option() -> None:

@@ -15,6 +15,7 @@ from llmtco.engine import evaluate, probe_decode, probe_prefill
 from llmtco.errors import UsageError, did_you_mean
 from llmtco.files import write_atomic
 from llmtco.report import RENDERERS
+from llmtco.report.text import escape_controls
 from llmtco.scenario import json_schema, load_scenario
 
 app = typer.Typer(
@@ -75,6 +76,11 @@ def emit(text: str, output: Path | None) -> None:
         typer.echo(text, nl=not text.endswith("\n"))
         return
     emit_bytes(text.encode("utf-8"), output)
+
+
+def text_lines(lines: list[str]) -> str:
+    """Lines of a text table, each with control characters from scenario strings escaped."""
+    return "".join(escape_controls(line) + "\n" for line in lines)
 
 
 def render_result(result: Any, fmt: str, output: Path | None) -> None:
@@ -296,7 +302,7 @@ def catalog_list(
         lines.append(
             f"{r.id:<34} {_summary(r)[:44]:<44} as of {r.as_of.isoformat()}{flags}\n{'':<34} source: {r.source[:110]}"
         )
-    emit("\n".join(lines) + "\n", output)
+    emit(text_lines(lines), output)
 
 
 @catalog_app.command("show")
@@ -322,7 +328,7 @@ def _probe_out(data: dict[str, object], format: ProbeFormat, output: Path | None
             lines += [f"  {kk}: {_fmt(vv)}" for kk, vv in v.items()]
         else:
             lines.append(f"{k}: {_fmt(v)}")
-    emit("\n".join(lines) + "\n", output)
+    emit(text_lines(lines), output)
 
 
 def _fmt(v: object) -> str:
@@ -556,7 +562,7 @@ def simulate(
             )
     lines.append("")
     lines.append("inputs: " + "; ".join(f"{i['from']} ({i['distribution']})" for i in doc["inputs"]))
-    emit("\n".join(lines) + "\n", output)
+    emit(text_lines(lines), output)
 
 
 class SensitivityMethod(StrEnum):
@@ -603,7 +609,7 @@ def sensitivity(
                 f"{row['input'][:48]:48} {row['first_order'][target]:12.3f} {row['total_order'][target]:12.3f}"
             )
         lines.append(f"\n{doc['evaluations']:,} engine evaluations (n = {doc['base_samples']})")
-    emit("\n".join(lines) + "\n", output)
+    emit(text_lines(lines), output)
 
 
 @app.command()
@@ -647,7 +653,7 @@ def optimize(
         for p in h["curve"]:
             bar = "#" * max(1, int(40 * p["npv_usd"] / max(q["npv_usd"] for q in h["curve"])))
             lines.append(f"  P{p['base_percentile']:>5.0f} {_fmt_usd(p['npv_usd']):>10} {bar}")
-    emit("\n".join(lines) + "\n", output)
+    emit(text_lines(lines), output)
 
 
 DEVICE_NAMES = (
