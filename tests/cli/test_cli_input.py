@@ -6,14 +6,18 @@ import csv
 import io
 import json
 import math
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from llmtco.cli import main
-from llmtco.errors import InternalError
+from llmtco.errors import InternalError, ScenarioError
 from llmtco.result import OptionResult, cheapest_of
+from llmtco.scenario import parse_scenario_text
 from tests.conftest import MINIMAL
 
 OSC = "\x1b]0;pwned\x07"
@@ -103,3 +107,41 @@ def test_ranking_refuses_a_non_finite_total() -> None:
     for bad in (math.nan, math.inf, -math.inf, None):
         with pytest.raises(InternalError, match=r"'b'.*not a finite number"):
             cheapest_of([_option("a", 2.0), _option("b", bad)])
+
+
+def test_a_fifo_as_the_scenario_does_not_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "scenario.yaml"
+    os.mkfifo(fifo)
+    # a subprocess, so that a regression fails on the timeout instead of hanging the suite
+    done = subprocess.run(
+        [sys.executable, "-m", "llmtco", "breakdown", str(fifo)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "not a regular file" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["accuracy", "--no-loso", "--corpus", "/dev/zero"],
+        ["diff", "/dev/zero.json", "/dev/zero.json"],
+        ["calibrate", "--from", "/dev/zero", "-o", "p.yaml", "--model", "llama-3.1-8b", "--accelerator", "h100-sxm"],
+        ["breakdown", "/dev/zero"],
+    ],
+    ids=["corpus", "diff", "calibrate", "breakdown"],
+)
+def test_device_files_are_refused_without_reading(
+    args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if args[0] == "diff":
+        os.symlink("/dev/zero", tmp_path / "zero.json")
+        args = ["diff", "zero.json", "zero.json"]
+    code, _, err = run(capsys, *args)
+    assert code == 2 and "not a regular file" in err, err
+
+
+def test_network_text_cannot_name_server_files() -> None:
+    for field in ("catalog: /etc/passwd", "catalog: [a.yaml]", "calibration: /etc/shadow"):
+        with pytest.raises(ScenarioError) as info:
+            parse_scenario_text(MINIMAL + field + "\n", "<request>", allow_paths=False)
+        assert field.split(":")[0] in str(info.value) and "not accepted" in str(info.value)

@@ -13,7 +13,7 @@ import typer
 from llmtco.catalog import KINDS, load_catalog
 from llmtco.engine import evaluate, probe_decode, probe_prefill
 from llmtco.errors import UsageError, did_you_mean
-from llmtco.files import write_atomic
+from llmtco.files import read_text_limited, write_atomic
 from llmtco.report import RENDERERS
 from llmtco.report.text import escape_controls
 from llmtco.scenario import json_schema, load_scenario
@@ -192,7 +192,7 @@ def _load_side(path: Path, catalog: list[Path]) -> tuple[dict[str, Any], dict[st
 
     if path.suffix.lower() == ".json":
         try:
-            doc = _json.loads(path.read_text(encoding="utf-8"))
+            doc = _json.loads(read_text_limited(path))
         except (OSError, ValueError) as exc:
             raise UsageError(f"{path}: not a readable JSON result ({exc})") from None
         if not isinstance(doc, dict) or "options" not in doc or "schema_version" not in doc:

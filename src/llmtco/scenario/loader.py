@@ -130,9 +130,19 @@ def _catalog_refs(sc: Scenario, cat: Catalog) -> Iterable[tuple[tuple[Any, ...],
 
 
 def parse_scenario(
-    data: Any, file: str = "<scenario>", node: Any = None, catalog_files: Iterable[str | Path] = ()
+    data: Any,
+    file: str = "<scenario>",
+    node: Any = None,
+    catalog_files: Iterable[str | Path] = (),
+    *,
+    allow_paths: bool = True,
 ) -> tuple[Scenario, Catalog]:
-    """Validate plain data (from YAML or JSON) into a Scenario and the Catalog it uses."""
+    """Validate plain data (from YAML or JSON) into a Scenario and the Catalog it uses.
+
+    ``catalog:`` and ``calibration:`` may name files relative to ``file``; with
+    ``allow_paths=False`` (scenario text from the network) any path is refused
+    before anything is opened, naming the field.
+    """
     if not isinstance(data, dict):
         raise ScenarioError(
             [
@@ -157,6 +167,17 @@ def parse_scenario(
     if checks:
         raise ScenarioError(_issues(checks, file, node))
     files = list(catalog_files)
+    if not allow_paths:
+        named = [("catalog",)] if isinstance(sc.catalog, str | list) else []
+        named += [("calibration",)] if sc.calibration is not None else []
+        if named:
+            raise ScenarioError(
+                _issues(
+                    ((loc, "file paths are not accepted here; give inline catalog records") for loc in named),
+                    file,
+                    node,
+                )
+            )
     if isinstance(sc.catalog, str | list):
         paths = [sc.catalog] if isinstance(sc.catalog, str) else sc.catalog
         locs = [("catalog",)] if isinstance(sc.catalog, str) else [("catalog", i) for i in range(len(paths))]
@@ -213,10 +234,11 @@ def load_scenario(path: str | Path, catalog_files: Iterable[str | Path] = ()) ->
 
 
 def parse_scenario_text(
-    text: str, file: str = "<scenario>", catalog_files: Iterable[str | Path] = ()
+    text: str, file: str = "<scenario>", catalog_files: Iterable[str | Path] = (), *, allow_paths: bool = True
 ) -> tuple[Scenario, Catalog]:
+    """Parse and validate scenario YAML text (``allow_paths``: see ``parse_scenario``)."""
     node = load_yaml_text(text, file)
-    return parse_scenario(to_plain(node), file, node, catalog_files)
+    return parse_scenario(to_plain(node), file, node, catalog_files, allow_paths=allow_paths)
 
 
 def json_schema() -> str:
