@@ -134,6 +134,17 @@ def test_tornado_and_sobol() -> None:
     assert len(swings) == len(t.inputs) and swings == sorted(swings, reverse=True) and swings[0] > 0
     s = sobol(sc, cat, samples=64, seed=1)
     assert s.evaluations == 64 * (len(s.inputs) + 2)
+    # The inputs the tornado finds moving the leading difference are the ones Sobol ranks first; they explain
+    # nearly all of its variance, and every input that moves both leaders alike (e.g. api_fte) explains none.
+    moving = {
+        row.input for row in t.inputs if row.leading_difference is not None and row.leading_difference.swing > 1.0
+    }
+    assert len(moving) >= 2
+    ranked = [row.input for row in s.inputs]
+    assert set(ranked[: len(moving)]) == moving
+    total = {row.input: row.total_order["leading_difference"] for row in s.inputs}
+    assert sum(total[name] for name in moving) > 0.8
+    assert all(abs(v) < 0.02 for name, v in total.items() if name not in moving)
 
 
 def test_sobol_indices_of_a_model_with_a_known_answer() -> None:

@@ -161,4 +161,4 @@ def test_perf_train_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and doc["fits"] is True
     assert doc["tokens_per_s"] > 1000 and doc["gpu_hours_per_run"] > 0 and doc["step_ms"] > 0
     code = main(["perf", "train", "--model", "llama-3.1-8b", "--accelerator", "h100-sxm", "--method", "dpo"])
-    assert code == 2
+    assert code == 2 and "--method: 'dpo' is not one of full, lora, qlora" in capsys.readouterr().err

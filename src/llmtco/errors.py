@@ -16,7 +16,9 @@ statuses; everything else raises them and lets them travel::
     │                           the unmet requests and tokens per month
     ├── CalibrationError        a calibration profile cannot be read or fitted (exit 2)
     ├── ActualsError            telemetry, a bill or a ledger cannot be read (exit 2)
-    └── GateFailed              a cost gate was crossed (exit 3)
+    ├── GateFailed              a cost gate was crossed (exit 3)
+    └── InternalError           llmtco caught itself computing garbage (a non-finite total);
+                                a bug, reported as one clear message (exit 1)
 
 Anything else that escapes is a bug and exits 1 (HTTP 500).
 """
@@ -120,6 +122,12 @@ class GateFailed(LlmtcoError):
     """A cost gate (``--fail-above``, ``--fail-on-increase``) was crossed."""
 
     exit_code = 3
+
+
+class InternalError(LlmtcoError):
+    """A result llmtco would print is wrong (e.g. a non-finite total); a bug, never the user's fault."""
+
+    exit_code = 1
 
 
 def did_you_mean(key: str, allowed: Iterable[str], limit: int = 8) -> str:

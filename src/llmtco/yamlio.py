@@ -1,6 +1,14 @@
 """YAML loading that keeps line and column numbers for error messages.
 
 YAML 1.2 through ruamel.yaml: ``NO`` stays a string, ``5e9`` is a number.
+
+Every parse is bounded, for files and for text that arrives over the network
+alike: a document is at most ``MAX_YAML_BYTES`` long, nests at most
+``MAX_YAML_DEPTH`` deep, and holds at most ``MAX_YAML_NODES`` nodes *counted
+with aliases expanded* (an alias counts its target's nodes again each time it
+is used), so a "billion laughs" alias bomb is refused after a bounded walk
+instead of being expanded. Files are read with ``files.read_text_limited``:
+a FIFO or a device is refused before it is opened.
 """
 
 from __future__ import annotations
@@ -13,6 +21,14 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from llmtco.errors import Issue, ScenarioError
+from llmtco.files import read_text_limited
+
+MAX_YAML_BYTES = 2 * 1024 * 1024
+"""Largest YAML document (scenario, overlay, calibration profile) llmtco parses [bytes]."""
+MAX_YAML_NODES = 100_000
+"""Most mappings, sequences and scalars a document may hold, aliases expanded."""
+MAX_YAML_DEPTH = 64
+"""Deepest nesting of mappings and sequences a document may have."""
 
 
 def _yaml() -> YAML:
@@ -22,9 +38,14 @@ def _yaml() -> YAML:
 
 
 def load_yaml_text(text: str, file: str = "<string>") -> Any:
-    """Parse YAML text into ruamel round-trip nodes (which remember positions)."""
+    """Parse YAML text into ruamel round-trip nodes (which remember positions), within the bounds above."""
+    size = len(text) if len(text) > MAX_YAML_BYTES else len(text.encode("utf-8", errors="surrogatepass"))
+    if size > MAX_YAML_BYTES:
+        raise ScenarioError(
+            [Issue(path="", message=f"document is over the limit of {MAX_YAML_BYTES:,} bytes", file=file)]
+        )
     try:
-        return _yaml().load(text)
+        node = _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -33,18 +54,46 @@ def load_yaml_text(text: str, file: str = "<string>") -> Any:
         raise ScenarioError(
             [Issue(path="", message=f"YAML syntax error: {problem}", file=file, line=line, column=column)]
         ) from None
+    except RecursionError:
+        raise ScenarioError(
+            [Issue(path="", message=f"document nests deeper than {MAX_YAML_DEPTH} levels", file=file)]
+        ) from None
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. duplicate keys)
         raise ScenarioError([Issue(path="", message=f"YAML error: {exc}", file=file)]) from None
+    problem = _too_big(node)
+    if problem is not None:
+        raise ScenarioError([Issue(path="", message=problem, file=file)])
+    return node
+
+
+def _too_big(node: Any) -> str | None:
+    """Why ``node`` is over the node or depth limit (aliases expanded), or None; stops at the first excess."""
+    count = 0
+    stack: list[tuple[Any, int]] = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        count += 1
+        if count > MAX_YAML_NODES:
+            return (
+                f"document has more than {MAX_YAML_NODES:,} nodes with aliases expanded "
+                "(an alias bomb, or a file far larger than a scenario)"
+            )
+        if isinstance(current, dict | list):
+            if depth > MAX_YAML_DEPTH:
+                return f"document nests deeper than {MAX_YAML_DEPTH} levels"
+            children = current.values() if isinstance(current, dict) else current
+            stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 def load_yaml(path: str | Path) -> Any:
-    """Read a YAML file; a missing or unreadable file is a ScenarioError."""
+    """Read a YAML file; a missing, unreadable, non-regular or oversized file is a ScenarioError."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_text_limited(p, MAX_YAML_BYTES)
     except FileNotFoundError:
         raise ScenarioError([Issue(path="", message="file not found", file=str(p))]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ScenarioError([Issue(path="", message=f"cannot read file: {exc}", file=str(p))]) from None
     return load_yaml_text(text, file=str(p))
 

@@ -13,7 +13,7 @@ from llmtco.calibration.priors import prior
 from llmtco.calibration.report import TARGETS_PCT
 from llmtco.catalog import Catalog, load_catalog
 from llmtco.cli import main
-from llmtco.errors import CalibrationError
+from llmtco.errors import CalibrationError, ScenarioError
 from llmtco.scenario import parse_scenario_text
 from tests.conftest import MINIMAL
 
@@ -140,8 +140,10 @@ def test_calibrate_profile_is_used_by_a_scenario(tmp_path: Path, capsys: pytest.
 
 
 def test_missing_calibration_profile_names_the_field() -> None:
-    with pytest.raises(Exception, match="calibration"):
+    with pytest.raises(ScenarioError) as info:
         parse_scenario_text(MINIMAL + "calibration: /nonexistent/profile.yaml\n")
+    (issue,) = info.value.issues
+    assert issue.path == "calibration" and "not found" in issue.message and issue.line == MINIMAL.count("\n") + 1
 
 
 def test_calibrate_json_needs_model(tmp_path: Path) -> None:

@@ -196,7 +196,11 @@ def test_syntax_error_exit_2(write: Callable[..., Path], capsys: pytest.CaptureF
 
 
 def test_usage_error_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "breakdown", "x.yaml", "--format", "pdf")[0] == 2
+    # a scenario that exists, so only the format can be what is refused
+    code, out, err = run(capsys, "breakdown", str(EXAMPLES[0]), "--format", "pdf")
+    assert code == 2 and out == ""
+    assert "'pdf' is not one of" in err and "--format" in err and "Traceback" not in err
+    assert run(capsys, "breakdown", str(EXAMPLES[0]), "--format", "json")[0] == 0
 
 
 def test_init_writes_valid_starter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from llmtco.catalog import Catalog
 from llmtco.errors import CalibrationError
+from llmtco.files import read_text_limited
 
 COLUMNS = (
     "id",
@@ -297,7 +298,7 @@ def read_rows(path: str | Path | None = None) -> list[dict[str, str]]:
         name = "published-measurements.csv"
     else:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_text_limited(path)
         except OSError as exc:
             raise CalibrationError(f"--corpus: cannot read {path}: {exc}") from None
         name = str(path)

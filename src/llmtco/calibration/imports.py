@@ -14,6 +14,7 @@ from typing import Any
 
 from llmtco.calibration.corpus import Case
 from llmtco.errors import CalibrationError
+from llmtco.files import read_text_limited
 
 
 def _num(d: Any, *path: str) -> float | None:
@@ -169,7 +170,7 @@ def read_result_file(path: str | Path, **kw: Any) -> list[Case]:
     """Cases from a vLLM bench or GuideLLM JSON file (detected from its keys)."""
     file = str(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(read_text_limited(path))
     except (OSError, ValueError) as exc:
         raise CalibrationError(f"--from: cannot read {file}: {exc}") from None
     if not isinstance(data, dict):

@@ -1,8 +1,14 @@
-"""Typed catalog records. Every record carries ``source`` and ``as_of``."""
+"""Typed catalog records. Every record carries ``source`` and ``as_of``.
+
+Every number is finite (``allow_inf_nan=False``) and the physical quantities
+have sane upper bounds, so an overlay record with ``inf`` or ``1e308`` is
+refused with the field named; a rate must lie in its ``RATE_LIMITS`` range.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Annotated, Literal
 
@@ -26,13 +32,71 @@ def parse_as_of(value: object) -> dt.date:
     return dt.date(year, month, day)
 
 
-AsOf = Annotated[dt.date, BeforeValidator(parse_as_of)]
-NonNeg = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
+def not_bool(value: object) -> object:
+    """Refuse ``true``/``false`` where a number is expected (pydantic would read them as 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    return value
+
+
+Num = Annotated[float, BeforeValidator(not_bool)]
+"""A float that is not a boolean in disguise."""
+Int = Annotated[int, BeforeValidator(not_bool)]
+"""An int that is not a boolean in disguise."""
+
+AsOf = Annotated[dt.date, BeforeValidator(parse_as_of), Field(ge=dt.date(1990, 1, 1), le=dt.date(2100, 1, 1))]
+NonNeg = Annotated[Num, Field(ge=0, le=1e12)]
+"""A non-negative quantity or price, at most 10^12 in its unit."""
+Positive = Annotated[Num, Field(gt=0, le=1e12)]
+
+RATE_LIMITS: dict[str, tuple[float, float]] = {
+    "maintenance_pct_per_year": (0, 100),
+    "software_licence_usd_per_gpu_year": (0, 10_000_000),
+    "colocation_usd_per_kw_month": (0, 100_000),
+    "facility_buildout_usd_per_kw": (0, 1_000_000),
+    "facility_life_years": (1, 100),
+    "hardware_life_years": (0.5, 30),
+    "network_fabric_pct_of_servers": (0, 100),
+    "storage_tb_per_server": (0, 100_000),
+    "storage_usd_per_tb": (0, 100_000),
+    "racks_installation_usd_per_server": (0, 10_000_000),
+    "insurance_pct_per_year": (0, 100),
+    "salary_overhead_factor": (1, 5),
+    "onprem_fte_base": (0, 100_000),
+    "onprem_servers_per_fte": (0.01, 1_000_000),
+    "cloud_fte_base": (0, 100_000),
+    "cloud_instances_per_fte": (0.01, 1_000_000),
+    "api_fte": (0, 100_000),
+    "software_update_hours_per_server_month": (0, 744),
+    "engineer_hours_per_year": (1, 8784),
+    "internet_transit_usd_per_month": (0, 100_000_000),
+    "network_fte": (0, 100_000),
+    "cloud_egress_usd_per_gb": (0, 100),
+    "bytes_per_token_egress": (0, 1_000_000),
+    "cloud_pue": (1, 3),
+    "spot_interruption_overhead_pct": (0, 100),
+    "stale_after_months": (1, 1200),
+    "cloud_price_change_pct_per_year": (-90, 100),
+    "api_price_change_pct_per_year": (-90, 100),
+    "hardware_price_change_pct_per_year": (-90, 100),
+}
+"""Physical range of each rate the engine reads, inclusive: shares 0-100 %, counts and prices >= 0,
+divisors (servers per FTE) > 0, hours within a month or a year, a PUE between 1 and 3, price trends
+-90 % to +100 % a year (the same bounds as the scenario's price_change_pct_per_year fields)."""
+OTHER_RATE_LIMITS = (-1e12, 1e12)
+"""Range of a rate id the engine does not read (an overlay may add its own)."""
+
+
+def rate_problem(rate_id: str, value: float) -> str | None:
+    """Why ``value`` is not allowed for rate ``rate_id``, or None."""
+    lo, hi = RATE_LIMITS.get(rate_id, OTHER_RATE_LIMITS)
+    if not math.isfinite(value) or not lo <= value <= hi:
+        return f"rate {rate_id} must be a finite number from {lo:g} to {hi:g}; got {value!r}"
+    return None
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Sourced(_Strict):
@@ -46,6 +110,12 @@ class Sourced(_Strict):
     estimate: bool = False
     unit: str = ""
     notes: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Sourced:
+        if self.range is not None and self.range[0] > self.range[1]:
+            raise ValueError(f"range must be [low, high] with low <= high; got {list(self.range)}")
+        return self
 
 
 class Record(_Strict):
@@ -93,7 +163,7 @@ class Server(Record):
     price_range_usd: tuple[NonNeg, NonNeg] | None = None
     chassis_usd: NonNeg | None = None
     non_gpu_power_w: NonNeg
-    rack_units: int = Field(ge=1)
+    rack_units: int = Field(ge=1, le=10_000_000)
 
     @model_validator(mode="after")
     def _priced(self) -> Server:
@@ -215,27 +285,27 @@ class Model(Record):
     name: str
     params_b: Positive
     active_params_b: Positive | None = None
-    layers: int = Field(ge=1)
-    hidden: int = Field(ge=1)
-    heads: int = Field(ge=1)
-    kv_heads: int = Field(ge=1)
-    head_dim: int = Field(ge=1)
-    ffn: int = Field(ge=1)
-    vocab: int = Field(ge=1)
-    experts: int = Field(default=1, ge=1)
+    layers: int = Field(ge=1, le=10_000_000)
+    hidden: int = Field(ge=1, le=10_000_000)
+    heads: int = Field(ge=1, le=10_000_000)
+    kv_heads: int = Field(ge=1, le=10_000_000)
+    head_dim: int = Field(ge=1, le=10_000_000)
+    ffn: int = Field(ge=1, le=10_000_000)
+    vocab: int = Field(ge=1, le=10_000_000)
+    experts: int = Field(default=1, ge=1, le=100_000)
     """Routed experts per MoE layer (1: dense)."""
-    active_experts: int = Field(default=1, ge=1)
+    active_experts: int = Field(default=1, ge=1, le=100_000)
     """Routed experts each token uses per MoE layer."""
-    shared_experts: int = Field(default=0, ge=0)
+    shared_experts: int = Field(default=0, ge=0, le=100_000)
     """Experts every token uses per MoE layer besides the routed ones (DeepSeek, Llama 4, Qwen2-MoE)."""
-    moe_layers: int | None = Field(default=None, ge=0)
+    moe_layers: int | None = Field(default=None, ge=0, le=10_000_000)
     """Layers with a MoE FFN; null: every layer when experts > 1 (DeepSeek: layers - first_k_dense_replace)."""
     attention: Literal["gqa", "mla"] = "gqa"
     kv_lora_rank: int | None = None
     qk_rope_head_dim: int | None = None
     sliding_window: int | None = None
     sliding_window_layers: int = 0
-    context_max: int = Field(ge=1)
+    context_max: int = Field(ge=1, le=1_000_000_000)
     default_precision: str = "bf16"
 
     @property
@@ -269,6 +339,16 @@ class Rate(Record):
     value: float
     unit: str
     range: tuple[float, float] | None = None
+
+    @model_validator(mode="after")
+    def _allowed(self) -> Rate:
+        for v in (self.value, *(self.range or ())):
+            problem = rate_problem(self.id, v)
+            if problem is not None:
+                raise ValueError(problem)
+        if self.range is not None and self.range[0] > self.range[1]:
+            raise ValueError(f"range must be [low, high] with low <= high; got {list(self.range)}")
+        return self
 
 
 class Fx(Record):

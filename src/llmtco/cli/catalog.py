@@ -16,6 +16,7 @@ from llmtco.cli.common import (
     ProbeFormat,
     catalog_app,
     emit,
+    text_lines,
 )
 from llmtco.errors import UsageError, did_you_mean
 
@@ -58,7 +59,7 @@ def catalog_list(
         lines.append(
             f"{r.id:<34} {_summary(r)[:44]:<44} as of {r.as_of.isoformat()}{flags}\n{'':<34} source: {r.source[:110]}"
         )
-    emit("\n".join(lines) + "\n", output)
+    emit(text_lines(lines), output)
 
 
 @catalog_app.command("show")

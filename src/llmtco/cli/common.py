@@ -12,6 +12,7 @@ from llmtco.catalog import load_catalog
 from llmtco.errors import UsageError
 from llmtco.files import write_atomic
 from llmtco.report import RENDERERS
+from llmtco.report.text import escape_controls
 
 app = typer.Typer(
     add_completion=False,
@@ -73,6 +74,11 @@ def emit(text: str, output: Path | None) -> None:
         typer.echo(text, nl=not text.endswith("\n"))
         return
     emit_bytes(text.encode("utf-8"), output)
+
+
+def text_lines(lines: list[str]) -> str:
+    """Lines of a text table, each with control characters from scenario strings escaped."""
+    return "".join(escape_controls(line) + "\n" for line in lines)
 
 
 def render_result(result: Any, fmt: str, output: Path | None) -> None:

@@ -25,6 +25,7 @@ from llmtco.cli.common import (
     spinner,
 )
 from llmtco.errors import UsageError
+from llmtco.files import read_text_limited
 from llmtco.scenario import json_schema, load_scenario
 
 
@@ -92,7 +93,7 @@ def _load_side(path: Path, catalog: list[Path]) -> tuple[dict[str, Any], dict[st
 
     if path.suffix.lower() == ".json":
         try:
-            doc = _json.loads(path.read_text(encoding="utf-8"))
+            doc = _json.loads(read_text_limited(path))
         except (OSError, ValueError) as exc:
             raise UsageError(f"{path}: not a readable JSON result ({exc})") from None
         if not isinstance(doc, dict) or "options" not in doc or "schema_version" not in doc:

@@ -20,6 +20,7 @@ from llmtco.cli.common import (
     emit,
     perf_app,
     probe_catalog,
+    text_lines,
 )
 from llmtco.engine.probes import probe_decode, probe_prefill
 from llmtco.errors import UsageError
@@ -36,7 +37,7 @@ def _probe_out(data: dict[str, object], format: ProbeFormat, output: Path | None
             lines += [f"  {kk}: {_fmt(vv)}" for kk, vv in v.items()]
         else:
             lines.append(f"{k}: {_fmt(v)}")
-    emit("\n".join(lines) + "\n", output)
+    emit(text_lines(lines), output)
 
 
 def _fmt(v: object) -> str:
@@ -84,7 +85,8 @@ def perf_train(
     model: ModelOpt,
     accelerator: AcceleratorOpt,
     gpus: Annotated[
-        int | None, typer.Option("--gpus", min=1, max=1024, help="GPUs (default: the fewest that fit).")
+        int | None,
+        typer.Option("--gpus", min=1, help="GPUs (default: the fewest that fit); any count that fits."),
     ] = None,
     method: Annotated[str, typer.Option("--method", help="full, lora or qlora.")] = "lora",
     seq: Annotated[int, typer.Option("--seq", min=16, help="Sequence length [tokens].")] = 2048,

@@ -11,6 +11,7 @@ from llmtco.arrays import first
 from llmtco.costing.finance import breakeven_month, cumulative
 from llmtco.costing.ledger import LineItem
 from llmtco.engine.runner import Run
+from llmtco.errors import InternalError
 from llmtco.result import LineItemResult, OptionResult, UnmetDemand
 
 
@@ -99,9 +100,10 @@ def add_breakeven_months(results: list[OptionResult], r: Run) -> None:
 
 
 def cheapest_option(results: list[OptionResult]) -> str | None:
-    """The included option with the lowest total; a non-finite total is a bug and is never ranked."""
+    """The included option with the lowest total. A non-finite total means the engine computed garbage from
+    inputs the schema should have refused; naming it cheapest would lie, so it is a bug (exit 1)."""
     included = [x for x in results if not x.excluded]
     for x in included:
         if x.total_cost_usd is None or not math.isfinite(x.total_cost_usd):
-            raise ArithmeticError(f"option {x.name!r} has a non-finite total ({x.total_cost_usd}); refusing to rank")
+            raise InternalError(f"cannot rank options: the total cost of {x.name!r} is not a finite number")
     return min(included, key=lambda x: float(x.total_cost_usd or 0.0)).name if included else None

@@ -95,6 +95,15 @@ def plan(
     )
     rate = training_rate(model.active_b * 1e9, w.method, w.precision, acc.tflops_dense, eff.train_compute_efficiency)
     tokens = w.tokens_per_run_value
+    step_tokens = chosen * w.micro_batch * w.seq_len
+    if fits and gpus and tokens < step_tokens:
+        # data parallelism needs a sequence per GPU per step: a run shorter than one step cannot use them all
+        fits = False
+        reason = (
+            f"a run of {tokens:,.0f} tokens is less than one step on {chosen:,} GPUs "
+            f"({chosen:,} x micro_batch {w.micro_batch} x seq {w.seq_len} = {step_tokens:,} tokens); "
+            "use fewer GPUs or more tokens per run"
+        )
     gpu_hours = tokens / rate / 3600.0
     return TrainPlan(
         workload=w.name,

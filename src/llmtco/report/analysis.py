@@ -13,7 +13,7 @@ from typing import Any
 from llmtco.analysis.montecarlo import SimulationResult
 from llmtco.analysis.optimize import FleetPlanResult, HybridCurveResult
 from llmtco.analysis.sensitivity import SobolResult, TornadoResult
-from llmtco.report.text import plain
+from llmtco.report.text import escape_controls as plain
 
 
 def _usd(v: float | None) -> str:

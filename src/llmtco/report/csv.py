@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
+from llmtco.report.text import escaped
 from llmtco.result import Result
 
 
 def render_csv(result: Result) -> str:
+    result = escaped(result)  # no control character from a scenario string reaches the reader
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     months = [f"m{i + 1}_usd" for i in range(result.horizon_months)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llmtco.report.html import _m, recommendation
+from llmtco.report.text import escaped
 from llmtco.result import Result
 
 LIMIT = 65_000
@@ -14,6 +15,7 @@ def _cell(text: str) -> str:
 
 
 def render_markdown(result: Result) -> str:
+    result = escaped(result)  # no control character from a scenario string reaches the reader
     fx, cur = result.usd_per_currency_unit, result.currency
     included = [o for o in result.options if not o.excluded]
     rec = recommendation(result)

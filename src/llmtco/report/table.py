@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from llmtco.costing.ledger import ITEMS
+from llmtco.report.text import escaped
 from llmtco.result import OptionResult, Result
 
 
@@ -32,6 +33,7 @@ def _num(value: float | None, fmt: str) -> str:
 
 
 def render_table(result: Result, width: int = 160) -> str:
+    result = escaped(result)  # no control character from a scenario string reaches the reader
     fx = result.usd_per_currency_unit
     sym = currency_symbol(result.currency)
     included = [o for o in result.options if not o.excluded]

@@ -117,6 +117,8 @@ def _dist_from(value: dict[str, Any], path: str) -> tuple[str, float, float, flo
     num = {k: v for k, v in value.items() if isinstance(v, int | float) and not isinstance(v, bool)}
     if len(num) != len(value):
         return "distribution parameters must be numbers"
+    if not all(math.isfinite(v) for v in num.values()):
+        return "distribution parameters must be finite numbers (not inf or nan)"
     if keys == {"low", "mode", "high"}:
         if not num["low"] <= num["mode"] <= num["high"]:
             return "triangular needs low <= mode <= high"

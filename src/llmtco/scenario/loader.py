@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from llmtco.catalog import Catalog, load_catalog
 from llmtco.errors import CatalogError, Issue, ScenarioError, did_you_mean
+from llmtco.scenario.checks import distribution_issues, rate_issues, reference_issues
 from llmtco.scenario.distributions import extract
 from llmtco.scenario.schema import DISTRIBUTIONS, ApiOption, CloudGpuOption, HybridOption, OnPremOption, Scenario
 from llmtco.yamlio import load_yaml, load_yaml_text, position, to_plain
@@ -157,11 +158,16 @@ def parse_scenario(
     node: Any = None,
     catalog_files: Iterable[str | Path] = (),
     config_dir: Path | None = None,
+    *,
+    allow_paths: bool = True,
 ) -> tuple[Scenario, Catalog]:
     """Validate plain data (from YAML or JSON) into a Scenario and the Catalog it uses.
 
     ``config_dir``: folder that workload ``model: path/to/config.json`` paths are relative to
     (the scenario file's folder); None refuses such paths (text sent to the web app).
+    ``catalog:`` and ``calibration:`` may name files relative to ``file``; with
+    ``allow_paths=False`` (scenario text from the network) any path is refused
+    before anything is opened, naming the field.
     """
     if not isinstance(data, dict):
         raise ScenarioError(
@@ -180,24 +186,29 @@ def parse_scenario(
         sc = Scenario.model_validate(data, context={DISTRIBUTIONS: dists})
     except ValidationError as exc:
         raise ScenarioError(_issues_from_validation(exc, file, node, data)) from None
+    checks = [*reference_issues(sc), *rate_issues(sc), *distribution_issues(data, dists)]
+    if checks:
+        raise ScenarioError(_issues(checks, file, node))
     files = list(catalog_files)
-    if sc.calibration is not None:
-        profile = Path(file).parent / sc.calibration if file not in ("<scenario>", "<string>") else Path(sc.calibration)
-        if not profile.is_file():
-            line, col = position(node, ("calibration",))
+    if not allow_paths:
+        named = [("catalog",)] if isinstance(sc.catalog, str | list) else []
+        named += [("calibration",)] if sc.calibration is not None else []
+        if named:
             raise ScenarioError(
-                [
-                    Issue(
-                        path="calibration",
-                        message=f"calibration profile {str(profile)!r} not found",
-                        file=file,
-                        line=line,
-                        column=col,
-                    )
-                ]
+                _issues(
+                    ((loc, "file paths are not accepted here; give inline catalog records") for loc in named),
+                    file,
+                    node,
+                )
             )
-        files.append(profile)
-    cat = load_catalog(files, inline=sc.catalog, inline_file=file, inline_node=node)
+    if isinstance(sc.catalog, str | list):
+        paths = [sc.catalog] if isinstance(sc.catalog, str) else sc.catalog
+        locs = [("catalog",)] if isinstance(sc.catalog, str) else [("catalog", i) for i in range(len(paths))]
+        files += [_referenced_file(p, loc, "catalog overlay", file, node) for p, loc in zip(paths, locs, strict=True)]
+    if sc.calibration is not None:
+        files.append(_referenced_file(sc.calibration, ("calibration",), "calibration profile", file, node))
+    inline = sc.catalog if isinstance(sc.catalog, dict) else None
+    cat = load_catalog(files, inline=inline, inline_file=file, inline_node=node)
     _config_models(sc, cat, file, node, config_dir)
     issues = []
     for loc, msg in _catalog_refs(sc, cat):
@@ -208,6 +219,38 @@ def parse_scenario(
     return sc, cat
 
 
+def _issues(found: Iterable[tuple[tuple[Any, ...], str]], file: str, node: Any) -> list[Issue]:
+    out = []
+    for loc, msg in found:
+        line, col = position(node, loc)
+        out.append(Issue(path=".".join(map(str, loc)), message=msg, file=file, line=line, column=col))
+    return out
+
+
+def _referenced_file(rel: str, loc: tuple[Any, ...], what: str, file: str, node: Any) -> Path:
+    """A file a scenario names (relative to the scenario file); a missing or non-regular one names the field."""
+    path = Path(file).parent / rel if file not in ("<scenario>", "<string>") else Path(rel)
+    try:
+        regular = path.is_file()
+    except (OSError, ValueError):
+        regular = False
+    if not regular:
+        line, col = position(node, loc)
+        why = "not a regular file" if path.exists() else "not found"
+        raise ScenarioError(
+            [
+                Issue(
+                    path=".".join(map(str, loc)),
+                    message=f"{what} {str(path)!r} {why}",
+                    file=file,
+                    line=line,
+                    column=col,
+                )
+            ]
+        )
+    return path
+
+
 def load_scenario(path: str | Path, catalog_files: Iterable[str | Path] = ()) -> tuple[Scenario, Catalog]:
     """Read and validate a scenario YAML (or JSON) file."""
     node = load_yaml(path)
@@ -215,10 +258,11 @@ def load_scenario(path: str | Path, catalog_files: Iterable[str | Path] = ()) ->
 
 
 def parse_scenario_text(
-    text: str, file: str = "<scenario>", catalog_files: Iterable[str | Path] = ()
+    text: str, file: str = "<scenario>", catalog_files: Iterable[str | Path] = (), *, allow_paths: bool = True
 ) -> tuple[Scenario, Catalog]:
+    """Parse and validate scenario YAML text (``allow_paths``: see ``parse_scenario``)."""
     node = load_yaml_text(text, file)
-    return parse_scenario(to_plain(node), file, node, catalog_files)
+    return parse_scenario(to_plain(node), file, node, catalog_files, allow_paths=allow_paths)
 
 
 def json_schema() -> str:

@@ -2,92 +2,155 @@
 
 Every field has a default where a sensible one exists; the JSON Schema that
 ``llmtco schema`` prints is generated from these models.
+
+Every number is finite (``allow_inf_nan=False`` on every model) and bounded by
+its physical range: shares 0-100 %, rates non-negative, volumes within what
+the largest services serve, dates within ``START_DATE_RANGE``. Lists are
+capped (``MAX_WORKLOADS``, ``MAX_OPTIONS``, ...) so a scenario stays a
+scenario. Errors name the field and the allowed range.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    ValidationInfo,
+    model_validator,
+)
 
+from llmtco.catalog.records import Int, Num
 from llmtco.scenario.distributions import Dist
 
 DISTRIBUTIONS = "distributions"
 """Validation-context key under which the loader passes the distributions it took out of the fields."""
 
-NonNeg = Annotated[float, Field(ge=0)]
-Pct = Annotated[float, Field(ge=0, le=100)]
+MAX_WORKLOADS = 64
+"""Most workloads in one scenario."""
+MAX_OPTIONS = 64
+"""Most options in one scenario (each is evaluated in full; optimise larger spaces with `llmtco optimize`)."""
+MAX_LIST_ITEMS = 32
+"""Most entries in a list of names (certifications, residency, compliance)."""
+START_DATE_RANGE = (dt.date(2000, 1, 1), dt.date(2100, 1, 1))
+"""Earliest and latest first month of a horizon (prices are looked up at these dates)."""
+
+Share = Annotated[Num, Field(ge=0, le=1)]
+ProfileValue = Annotated[Num, Field(ge=0, le=1e9)]
+"""One relative load value of an hourly or weekly profile (only ratios matter)."""
+Tokens = Annotated[Num, Field(ge=1, le=1e15)]
+"""A token count: at least one, at most 10^15 (about 70x the tokens Llama 3 was pre-trained on)."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _no_control(value: str) -> str:
+    m = _CONTROL.search(value)
+    if m:
+        raise ValueError(f"must not contain control characters (found {m.group()!r} at position {m.start()})")
+    return value
+
+
+Label = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_no_control)]
+"""A name or catalog id: 1-80 characters, no control characters."""
+Labels = Annotated[list[Label], Field(max_length=MAX_LIST_ITEMS)]
+ModelRef = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_no_control)]
+"""A catalog model id, or a path to a config.json (paths can be longer than a label)."""
+FilePath = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_no_control)]
+"""A path relative to the scenario file, without control characters (no NUL byte)."""
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Assumptions(_Model):
     """Horizon, money and place."""
 
-    horizon_months: int = Field(36, ge=1, le=180, description="Planning horizon [months].")
+    horizon_months: Int = Field(36, ge=1, le=180, description="Planning horizon [months].")
     start_date: dt.date = Field(
-        dt.date(2027, 1, 1), description="First month of the horizon; prices are looked up at this date."
+        dt.date(2027, 1, 1),
+        ge=START_DATE_RANGE[0],
+        le=START_DATE_RANGE[1],
+        description="First month of the horizon; prices are looked up at this date (2000-01-01 to 2100-01-01).",
     )
     currency: Literal["USD", "EUR"] = Field(
         "USD", description="Currency of the printed table. JSON amounts stay in USD (keys end in _usd)."
     )
-    discount_rate_pct: float = Field(8.0, ge=0, le=100, description="Annual discount rate for NPV [%].")
-    region: str = Field("us-average", description="Default site region (catalog `regions`).")
+    discount_rate_pct: Num = Field(8.0, ge=0, le=100, description="Annual discount rate for NPV [%].")
+    region: Label = Field("us-average", description="Default site region (catalog `regions`).")
 
 
 class Slo(_Model):
     """Latency targets; leave one out to not constrain it."""
 
-    ttft_ms: float | None = Field(2000.0, gt=0, description="Time to first token target [ms].")
-    tpot_ms: float | None = Field(
-        50.0, gt=0, description="Time per output token target [ms] (50 ms = 20 tokens/s per user)."
+    ttft_ms: Num | None = Field(
+        2000.0, gt=0, le=3_600_000, description="Time to first token target [ms], up to an hour."
+    )
+    tpot_ms: Num | None = Field(
+        50.0, gt=0, le=60_000, description="Time per output token target [ms] (50 ms = 20 tokens/s per user)."
     )
 
 
 class InferenceWorkload(_Model):
     """Requests to serve."""
 
-    name: str = Field(min_length=1, max_length=80)
+    name: Label
     kind: Literal["inference"] = "inference"
-    model: str = Field(
+    model: ModelRef = Field(
         description="Catalog model id (`llmtco catalog list models`), or a path to a Hugging Face config.json "
         "(ending in .json, relative to the scenario file) whose shape is imported."
     )
     precision: Literal["bf16", "fp16", "fp8", "int8", "fp4", "mxfp4", "int4"] | None = Field(
         None, description="Weight precision when self-hosting; default: the model's release precision."
     )
-    requests_per_day: NonNeg | None = Field(None, description="Average requests per day in the first month.")
-    tokens_per_month: NonNeg | None = Field(
-        None, description="Alternative to requests_per_day: input + output tokens per month."
+    requests_per_day: Num | None = Field(
+        None,
+        ge=0.001,
+        le=1e10,
+        description="Average requests per day in the first month (0.001 to 10^10, about 115,000 per second).",
     )
-    input_tokens: float = Field(1000.0, gt=0, description="Mean input (prompt) tokens per request.")
-    output_tokens: float = Field(250.0, gt=0, description="Mean output tokens per request.")
-    cached_input_fraction: float = Field(
-        0.0, ge=0, le=1, description="Share of input tokens billed as cached input by APIs."
+    tokens_per_month: Tokens | None = Field(
+        None, description="Alternative to requests_per_day: input + output tokens per month (1 to 10^15)."
     )
-    peak_to_average: float = Field(
+    input_tokens: Num = Field(
+        1000.0, ge=1, le=10_000_000, description="Mean input (prompt) tokens per request (1 to 10^7)."
+    )
+    output_tokens: Num = Field(250.0, ge=1, le=1_000_000, description="Mean output tokens per request (1 to 10^6).")
+    cached_input_fraction: Share = Field(0.0, description="Share of input tokens billed as cached input by APIs.")
+    peak_to_average: Num = Field(
         2.0, ge=1, le=24, description="Peak-hour load / average load (used when hourly_profile is absent)."
     )
-    hourly_profile: list[NonNeg] | None = Field(
+    hourly_profile: list[ProfileValue] | None = Field(
         None, min_length=24, max_length=24, description="24 relative load values, hour 0-23 (UTC); scaled to mean 1."
     )
-    weekly_profile: list[NonNeg] | None = Field(
+    weekly_profile: list[ProfileValue] | None = Field(
         None, min_length=7, max_length=7, description="7 relative day loads, Monday first; scaled to mean 1."
     )
-    growth_pct_per_year: float = Field(
-        0.0, ge=-90, le=1000, description="Load growth per year [%], compounded monthly."
-    )
+    growth_pct_per_year: Num = Field(0.0, ge=-90, le=1000, description="Load growth per year [%], compounded monthly.")
     slo: Slo = Field(default_factory=Slo)
 
     @model_validator(mode="after")
     def _one_volume(self) -> InferenceWorkload:
         if (self.requests_per_day is None) == (self.tokens_per_month is None):
             raise ValueError("give exactly one of requests_per_day or tokens_per_month")
-        if self.hourly_profile is not None and sum(self.hourly_profile) <= 0:
-            raise ValueError("hourly_profile must have some load")
+        for field, profile in (("hourly_profile", self.hourly_profile), ("weekly_profile", self.weekly_profile)):
+            if profile is not None and sum(profile) <= 0:
+                raise ValueError(f"{field} must have some load: its values sum to 0 (they are relative loads >= 0)")
+        tokens = self.requests_per_day_value * (self.input_tokens + self.output_tokens) * 365.25 / 12
+        if not 1 <= tokens <= 1e15:
+            raise ValueError(
+                f"requests_per_day x (input_tokens + output_tokens) is {tokens:.3g} tokens per month; "
+                "allowed: 1 to 1e15"
+            )
         return self
 
     @property
@@ -101,36 +164,43 @@ class InferenceWorkload(_Model):
 class FinetuneWorkload(_Model):
     """Periodic fine-tuning runs of a base model."""
 
-    name: str = Field(min_length=1, max_length=80)
+    name: Label
     kind: Literal["finetune"] = "finetune"
-    model: str = Field(description="Catalog model id of the base model, or a path to its config.json.")
+    model: ModelRef = Field(description="Catalog model id of the base model, or a path to its config.json.")
     method: Literal["full", "lora", "qlora"] = Field(
         "lora", description="Full fine-tuning, LoRA, or QLoRA (4-bit base)."
     )
-    lora_rank: int = Field(16, ge=1, le=1024, description="LoRA rank (adapters on every linear layer).")
-    tokens_per_run: NonNeg | None = Field(None, description="Tokens trained per run (dataset tokens x epochs).")
-    dataset_tokens: NonNeg | None = Field(None, description="Alternative: dataset size in tokens ...")
-    epochs: float = Field(1.0, gt=0, le=100, description="... and epochs per run.")
-    runs_per_year: float = Field(12.0, gt=0, le=365, description="Runs per year, spread evenly over the months.")
-    seq_len: int = Field(2048, ge=16, le=1_000_000, description="Training sequence length [tokens].")
-    micro_batch: int = Field(1, ge=1, le=1024, description="Sequences per GPU per step.")
+    lora_rank: Int = Field(16, ge=1, le=1024, description="LoRA rank (adapters on every linear layer).")
+    tokens_per_run: Tokens | None = Field(
+        None, description="Tokens trained per run (dataset tokens x epochs), 1 to 10^15."
+    )
+    dataset_tokens: Tokens | None = Field(None, description="Alternative: dataset size in tokens ...")
+    epochs: Num = Field(1.0, gt=0, le=100, description="... and epochs per run.")
+    runs_per_year: Num = Field(12.0, gt=0, le=365, description="Runs per year, spread evenly over the months.")
+    seq_len: Int = Field(2048, ge=16, le=1_000_000, description="Training sequence length [tokens].")
+    micro_batch: Int = Field(1, ge=1, le=1024, description="Sequences per GPU per step.")
     precision: Literal["bf16", "fp8"] = Field("bf16", description="Training compute precision.")
     optimizer: Literal["adamw", "adamw_8bit", "sgd"] = "adamw"
     gradient_checkpointing: bool = True
-    deadline_hours: float | None = Field(
-        72.0, gt=0, description="A run must finish within this many hours of starting (null: within the month)."
+    deadline_hours: Num | None = Field(
+        72.0,
+        gt=0,
+        le=8784,
+        description="A run must finish within this many hours of starting (null: in the month).",
     )
-    serves: str | None = Field(
+    serves: Label | None = Field(
         None,
         description="Name of the inference workload that serves the fine-tuned model "
         "(APIs then bill fine-tuned prices).",
     )
-    engine: str | None = Field(None, description="Training engine whose fitted efficiency to use (e.g. torchtune).")
+    engine: Label | None = Field(None, description="Training engine whose fitted efficiency to use (e.g. torchtune).")
 
     @model_validator(mode="after")
     def _one_size(self) -> FinetuneWorkload:
         if (self.tokens_per_run is None) == (self.dataset_tokens is None):
             raise ValueError("give exactly one of tokens_per_run or dataset_tokens (with epochs)")
+        if self.tokens_per_run_value > 1e15:
+            raise ValueError(f"dataset_tokens x epochs is {self.tokens_per_run_value:.3g} tokens; allowed: 1 to 1e15")
         return self
 
     @property
@@ -154,40 +224,44 @@ Workload = Annotated[
 
 
 class Staffing(_Model):
-    fte_base: NonNeg | None = Field(
-        None, description="FTE for the platform regardless of size (default from catalog rates)."
+    fte_base: Num | None = Field(
+        None, ge=0, le=100_000, description="FTE for the platform regardless of size (default from catalog rates)."
     )
-    servers_per_fte: float | None = Field(None, gt=0, description="Servers (or instances) per additional FTE.")
-    salary_usd_per_year: NonNeg | None = Field(
-        None, description="Base salary per FTE [USD/yr]; default from the region."
+    servers_per_fte: Num | None = Field(
+        None, ge=0.01, le=1_000_000, description="Servers (or instances) per additional FTE."
+    )
+    salary_usd_per_year: Num | None = Field(
+        None, ge=0, le=100_000_000, description="Base salary per FTE [USD/yr]; default from the region."
     )
 
 
 class Financing(_Model):
-    rate_pct_per_year: float = Field(ge=0, le=50, description="Loan interest rate [%/yr].")
-    term_months: int = Field(60, ge=1, le=180, description="Loan term [months].")
+    rate_pct_per_year: Num = Field(ge=0, le=50, description="Loan interest rate [%/yr].")
+    term_months: Int = Field(60, ge=1, le=180, description="Loan term [months].")
 
 
 class _OptionBase(_Model):
-    name: str = Field(min_length=1, max_length=80)
-    target_utilisation_pct: float = Field(
+    name: Label
+    target_utilisation_pct: Num = Field(
         70.0, gt=0, le=100, description="Load per replica at peak as a share of its capacity [%]."
     )
     redundancy: Literal["none", "n+1"] = Field("n+1", description="n+1 adds one spare replica per workload.")
-    engine: str | None = Field(
+    engine: Label | None = Field(
         None,
         description="Serving engine whose fitted efficiency factors to use (e.g. vllm, trtllm); "
         "default: the accelerator's factors fitted across engines.",
     )
-    tensor_parallel: int | None = Field(
+    tensor_parallel: Int | None = Field(
         None, ge=1, le=8, description="Force a tensor-parallel degree (default: smallest that fits and meets the SLO)."
     )
-    rates: dict[str, float] = Field(
+    rates: dict[Label, Num] = Field(
         default_factory=dict,
-        description="Override catalog rates for this option, by rate id (`llmtco catalog list rates`).",
+        max_length=100,
+        description="Override catalog rates for this option, by rate id (`llmtco catalog list rates`); "
+        "each value must lie in its rate's allowed range (`catalog.records.RATE_LIMITS`).",
     )
     staffing: Staffing = Field(default_factory=Staffing)
-    certifications: list[str] = Field(
+    certifications: Labels = Field(
         default_factory=list, description="Compliance regimes this option's contract covers (e.g. gdpr, hipaa, soc2)."
     )
 
@@ -196,27 +270,27 @@ class OnPremOption(_OptionBase):
     """Own GPU servers in a colocation facility or your own data centre."""
 
     kind: Literal["onprem"] = "onprem"
-    server: str | None = Field(
+    server: Label | None = Field(
         None, description="Catalog server id; or give accelerator and the first matching server is used."
     )
-    accelerator: str | None = Field(None, description="Catalog accelerator id (alternative to server).")
-    region: str | None = Field(None, description="Site region (default: assumptions.region).")
+    accelerator: Label | None = Field(None, description="Catalog accelerator id (alternative to server).")
+    region: Label | None = Field(None, description="Site region (default: assumptions.region).")
     facility: Literal["colocation", "owned"] = Field(
         "colocation", description="Rent colocation space, or build out your own facility."
     )
-    pue: float | None = Field(None, ge=1, le=3, description="Power usage effectiveness of the site (default: region).")
-    electricity_usd_per_kwh: NonNeg | None = Field(None, description="Tariff override [USD/kWh].")
-    server_price_usd: NonNeg | None = Field(
-        None, description="Negotiated price per server [USD], overrides the catalog."
+    pue: Num | None = Field(None, ge=1, le=3, description="Power usage effectiveness of the site (default: region).")
+    electricity_usd_per_kwh: Num | None = Field(None, ge=0, le=10, description="Tariff override [USD/kWh], 0 to 10.")
+    server_price_usd: Num | None = Field(
+        None, ge=0, le=1e9, description="Negotiated price per server [USD], overrides the catalog."
     )
-    spare_servers: int = Field(0, ge=0, description="Cold-spare servers on top of the sized fleet.")
-    servers: int | None = Field(
+    spare_servers: Int = Field(0, ge=0, le=100_000, description="Cold-spare servers on top of the sized fleet.")
+    servers: Int | None = Field(
         None, ge=0, le=100_000, description="Fix the fleet at this many servers instead of sizing it from the load."
     )
-    hardware_life_years: float | None = Field(
+    hardware_life_years: Num | None = Field(
         None, gt=0, le=15, description="Refresh interval [years] (default from catalog rates)."
     )
-    warranty_years: float = Field(0.0, ge=0, le=10, description="Years covered before maintenance contracts start.")
+    warranty_years: Num = Field(0.0, ge=0, le=10, description="Years covered before maintenance contracts start.")
     financing: Financing | None = None
 
     @model_validator(mode="after")
@@ -230,19 +304,19 @@ class CloudGpuOption(_OptionBase):
     """Rent GPU instances and run the serving stack yourself."""
 
     kind: Literal["cloud_gpu"] = "cloud_gpu"
-    instance: str = Field(description="Catalog cloud instance id (`llmtco catalog list cloud_instances`).")
+    instance: Label = Field(description="Catalog cloud instance id (`llmtco catalog list cloud_instances`).")
     pricing: Literal["on_demand", "reserved_1y", "reserved_3y", "spot"] = "on_demand"
     autoscaling: bool = Field(
         True, description="On-demand and spot fleets follow the hourly load; reserved fleets are fixed."
     )
-    min_replicas: int = Field(1, ge=0, description="Replicas kept running at the quietest hour.")
-    instances: int | None = Field(
+    min_replicas: Int = Field(1, ge=0, le=100_000, description="Replicas kept running at the quietest hour.")
+    instances: Int | None = Field(
         None,
         ge=0,
         le=100_000,
         description="Rent exactly this many instances all the time instead of sizing from the load.",
     )
-    price_change_pct_per_year: float | None = Field(
+    price_change_pct_per_year: Num | None = Field(
         None, ge=-90, le=100, description="GPU-hour price change per year [%] (default: catalog rate)."
     )
 
@@ -251,8 +325,8 @@ class ApiOption(_OptionBase):
     """Pay per token to a hosted API."""
 
     kind: Literal["api"] = "api"
-    offering: str = Field(description="Catalog API offering id (`llmtco catalog list api_offerings`).")
-    price_change_pct_per_year: float | None = Field(
+    offering: Label = Field(description="Catalog API offering id (`llmtco catalog list api_offerings`).")
+    price_change_pct_per_year: Num | None = Field(
         None,
         ge=-90,
         le=100,
@@ -263,7 +337,7 @@ class ApiOption(_OptionBase):
 class HybridOption(_Model):
     """A base fleet sized to a percentile of the hourly load, with the rest overflowing elsewhere."""
 
-    name: str = Field(min_length=1, max_length=80)
+    name: Label
     kind: Literal["hybrid"] = "hybrid"
     base: Annotated[OnPremOption | CloudGpuOption, Field(discriminator="kind")] = Field(
         description="On-prem servers or reserved cloud instances (its name is ignored)."
@@ -271,10 +345,10 @@ class HybridOption(_Model):
     overflow: Annotated[CloudGpuOption | ApiOption, Field(discriminator="kind")] = Field(
         description="On-demand cloud GPUs or a hosted API for the load above the base (its name is ignored)."
     )
-    base_percentile: float = Field(
+    base_percentile: Num = Field(
         90.0, ge=0, le=100, description="The base carries the load up to this percentile of the day's hours [%]."
     )
-    certifications: list[str] = Field(default_factory=list)
+    certifications: Labels = Field(default_factory=list)
 
 
 Option = Annotated[OnPremOption | CloudGpuOption | ApiOption | HybridOption, Field(discriminator="kind")]
@@ -283,11 +357,11 @@ Option = Annotated[OnPremOption | CloudGpuOption | ApiOption | HybridOption, Fie
 class Constraints(_Model):
     """Non-cost requirements; options that break them are excluded with a reason."""
 
-    data_residency: list[str] = Field(
+    data_residency: Labels = Field(
         default_factory=list, description="Allowed jurisdictions for data processing (e.g. [EU]); empty = any."
     )
     air_gapped: bool = Field(False, description="No external network: excludes hosted APIs and public cloud.")
-    compliance: list[str] = Field(
+    compliance: Labels = Field(
         default_factory=list,
         description="Regimes every option must cover (e.g. [hipaa]); "
         "cloud and API options must list them in certifications.",
@@ -320,9 +394,9 @@ class Scenario(_Model):
         return self
 
     name: str = Field("Unnamed scenario", max_length=200)
-    description: str = ""
+    description: str = Field("", max_length=100_000)
     assumptions: Assumptions = Field(default_factory=Assumptions)
-    workloads: list[Workload] = Field(min_length=1)
+    workloads: list[Workload] = Field(min_length=1, max_length=MAX_WORKLOADS)
 
     @property
     def inference_workloads(self) -> list[InferenceWorkload]:
@@ -332,33 +406,17 @@ class Scenario(_Model):
     def finetune_workloads(self) -> list[FinetuneWorkload]:
         return [w for w in self.workloads if isinstance(w, FinetuneWorkload)]
 
-    options: list[Option] = Field(min_length=1)
+    options: list[Option] = Field(min_length=1, max_length=MAX_OPTIONS)
     constraints: Constraints = Field(default_factory=Constraints)
     uncertainty: Uncertainty = Field(default_factory=Uncertainty, description="Uncertainty analysis settings.")
-    calibration: str | None = Field(
+    calibration: FilePath | None = Field(
         None,
         description="Calibration profile YAML written by `llmtco calibrate` (path relative to this file).",
     )
-    catalog: dict[str, list[dict[str, object]]] | None = Field(
-        None, description="Inline catalog overlay: {kind: [records]} added to or replacing bundled records."
+    catalog: dict[str, list[dict[str, object]]] | FilePath | Annotated[list[FilePath], Field(max_length=16)] | None = (
+        Field(
+            None,
+            description="Catalog overlay: inline records {kind: [records]}, or a path (relative to this file) "
+            "or a list of paths to overlay YAML files; added to or replacing bundled records.",
+        )
     )
-
-    @model_validator(mode="after")
-    def _unique_names(self) -> Scenario:
-        inference = {w.name for w in self.workloads if isinstance(w, InferenceWorkload)}
-        if not inference:
-            raise ValueError("give at least one inference workload (fine-tuning runs alongside serving)")
-        for w in self.workloads:
-            if isinstance(w, FinetuneWorkload) and w.serves is not None and w.serves not in inference:
-                raise ValueError(
-                    f"workload {w.name!r}: serves {w.serves!r} is not an inference workload; "
-                    f"allowed: {', '.join(sorted(inference))}"
-                )
-        for what, names in (
-            ("workloads", [w.name for w in self.workloads]),
-            ("options", [o.name for o in self.options]),
-        ):
-            dup = {n for n in names if names.count(n) > 1}
-            if dup:
-                raise ValueError(f"{what} names must be unique; repeated: {', '.join(sorted(dup))}")
-        return self
