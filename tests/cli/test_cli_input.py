@@ -148,6 +148,10 @@ def test_network_text_cannot_name_server_files() -> None:
         assert field.split(":")[0] in str(info.value) and "not accepted" in str(info.value)
 
 
+def _refuse_constant(name: str) -> None:
+    pytest.fail(f"{name} in the JSON")
+
+
 def test_simulate_at_the_edges_of_the_allowed_range_writes_standard_json(
     write: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -155,7 +159,7 @@ def test_simulate_at_the_edges_of_the_allowed_range_writes_standard_json(
         path = write(MINIMAL.replace("requests_per_day: 100000", f"requests_per_day: {volume}"))
         code, out, err = run(capsys, "simulate", str(path), "-n", "200", "--format", "json")
         assert code == 0, err
-        doc = json.loads(out, parse_constant=lambda name, v=volume: pytest.fail(f"{v}: {name} in the JSON"))
+        doc = json.loads(out, parse_constant=_refuse_constant)
         assert all(math.isfinite(o["total_cost_usd"]["p50"]) for o in doc["options"].values())
     code, _, err = run(
         capsys, "simulate", str(write(MINIMAL.replace("100000", "1e-300"))), "-n", "10", "--format", "json"
