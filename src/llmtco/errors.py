@@ -12,6 +12,7 @@ or HTTP statuses; everything else raises them and lets them travel::
     │                           not fit, an SLO cannot be met); engines usually turn this
     │                           into an excluded option instead of raising
     ├── CalibrationError        a calibration profile cannot be read or fitted (exit 2)
+    ├── NotFound                a saved scenario or version does not exist (HTTP 404, exit 2)
     └── GateFailed              a cost gate was crossed (exit 3)
 
 Anything else that escapes is a bug and exits 1.
@@ -86,6 +87,12 @@ class InfeasibleError(LlmtcoError):
 
 class CalibrationError(LlmtcoError):
     """A calibration profile or measurement file cannot be used."""
+
+    exit_code = 2
+
+
+class NotFound(LlmtcoError):
+    """A saved scenario (or one of its versions) does not exist."""
 
     exit_code = 2
 

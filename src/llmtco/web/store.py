@@ -33,11 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from llmtco.errors import LlmtcoError
-
-
-class NotFound(LlmtcoError):
-    exit_code = 2
+from llmtco.errors import LlmtcoError, NotFound
 
 
 class Base(DeclarativeBase):
