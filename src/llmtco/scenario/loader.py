@@ -128,10 +128,31 @@ def _catalog_refs(sc: Scenario, cat: Catalog) -> Iterable[tuple[tuple[Any, ...],
             yield from check((*i, "offering"), cat.api_offerings, o.offering)
 
 
+NO_PATHS = "paths are not accepted over the network; inline records only"
+
+
+def _refuse_paths(data: dict[str, Any], file: str, node: Any) -> None:
+    """Refuse file references (``calibration:``, ``catalog:`` as a path or list of paths) without opening them."""
+    refused = [key for key in ("calibration", "catalog") if data.get(key) is not None]
+    refused = [k for k in refused if k == "calibration" or not isinstance(data[k], dict)]
+    if refused:
+        raise ScenarioError([Issue(k, NO_PATHS, file, *position(node, (k,))) for k in refused])
+
+
 def parse_scenario(
-    data: Any, file: str = "<scenario>", node: Any = None, catalog_files: Iterable[str | Path] = ()
+    data: Any,
+    file: str = "<scenario>",
+    node: Any = None,
+    catalog_files: Iterable[str | Path] = (),
+    *,
+    allow_paths: bool = True,
 ) -> tuple[Scenario, Catalog]:
-    """Validate plain data (from YAML or JSON) into a Scenario and the Catalog it uses."""
+    """Validate plain data (from YAML or JSON) into a Scenario and the Catalog it uses.
+
+    ``allow_paths=False`` (scenarios that arrive over the network) refuses every
+    field that names a file (``calibration:``, a ``catalog:`` path) before any
+    file is opened; inline catalog records stay allowed.
+    """
     if not isinstance(data, dict):
         raise ScenarioError(
             [
@@ -144,6 +165,8 @@ def parse_scenario(
                 )
             ]
         )
+    if not allow_paths:
+        _refuse_paths(data, file, node)
     from llmtco.analysis.uncertainty import extract
 
     data, dists = extract(data, file, node)
@@ -186,10 +209,10 @@ def load_scenario(path: str | Path, catalog_files: Iterable[str | Path] = ()) ->
 
 
 def parse_scenario_text(
-    text: str, file: str = "<scenario>", catalog_files: Iterable[str | Path] = ()
+    text: str, file: str = "<scenario>", catalog_files: Iterable[str | Path] = (), *, allow_paths: bool = True
 ) -> tuple[Scenario, Catalog]:
     node = load_yaml_text(text, file)
-    return parse_scenario(to_plain(node), file, node, catalog_files)
+    return parse_scenario(to_plain(node), file, node, catalog_files, allow_paths=allow_paths)
 
 
 def json_schema() -> str:

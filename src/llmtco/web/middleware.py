@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 MAX_BODY_BYTES = 1_000_000
@@ -73,3 +74,56 @@ async def _send_413(send: Any) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+"""Host names served when nothing else is configured."""
+
+
+def host_name(header: str) -> str:
+    """The host part of a Host header: ``[::1]:8000`` → ``::1``, ``Example.org:80`` → ``example.org``."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def allowed_hosts(extra: list[str] | None = None) -> list[str]:
+    """Loopback names, plus ``LLMTCO_ALLOWED_HOSTS`` (comma-separated), plus ``extra``.
+
+    An entry ``*.example.org`` allows every subdomain of example.org; ``*`` allows any host (not recommended).
+    """
+    env = [h.strip().lower() for h in os.environ.get("LLMTCO_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    return [*LOOPBACK_HOSTS, *env, *(h.strip().lower() for h in extra or [])]
+
+
+class TrustedHosts:
+    """ASGI middleware: 400 for requests whose Host header is not an allowed host (DNS rebinding, host spoofing)."""
+
+    def __init__(self, app: Any, hosts: list[str]) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    def allows(self, host: str) -> bool:
+        return any(
+            pattern == "*" or host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
+            for pattern in self.hosts
+        )
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+        if self.allows(host_name(header)):
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps({"detail": "invalid Host header: this server does not serve that host name"}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 400,
+                "headers": [(b"content-type", b"application/json"), *SECURITY_HEADERS],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import difflib
 import io
+import math
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from llmtco.report.diff import diff_results
 from llmtco.web.charts import cumulative_svg
 from llmtco.web.deps import State, check_csrf, editor_ctx, examples, page, round_trip_yaml, to_int
+from llmtco.web.worker import check_flow_depth
 
 router = APIRouter()
 
@@ -47,6 +50,8 @@ def _number(text: str) -> float | int | None:
     if not text:
         return None
     value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
     return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
 
 
@@ -56,18 +61,22 @@ def favicon() -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, state: State, example: str = "chat-assistant-70b") -> HTMLResponse:
+async def home(request: Request, state: State, example: str = "chat-assistant-70b") -> HTMLResponse:
     texts = examples()
     text = texts.get(example) or next(iter(texts.values()), "workloads: []\noptions: []\n")
-    return page(request, "editor.html", title="Scenario editor", current_example=example, **editor_ctx(state, text))
+    return page(
+        request, "editor.html", title="Scenario editor", current_example=example, **await editor_ctx(state, text)
+    )
 
 
-@router.post("/editor/form", response_class=HTMLResponse)
-async def editor_form(request: Request, state: State) -> HTMLResponse:
-    form = await check_csrf(request)
-    text = form.get("yaml", "")
+def apply_form(text: str, form: dict[str, str]) -> tuple[str, str | None]:
+    """The YAML with the form's ``f:<dotted path>`` fields written in, and why it could not be, if so."""
     try:
+        check_flow_depth(text, "<editor>")
         doc = round_trip_yaml().load(text)
+    except Exception:  # invalid YAML: keep it, the issues say why
+        return text, None
+    try:
         for key, value in form.items():
             if not key.startswith("f:"):
                 continue
@@ -78,18 +87,23 @@ async def editor_form(request: Request, state: State) -> HTMLResponse:
                 set_path(doc, path, value or None)
         buf = io.StringIO()
         round_trip_yaml().dump(doc, buf)
-        text = buf.getvalue()
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
-        return page(request, "workspace.html", **editor_ctx(state, text), form_error=f"cannot apply the form: {exc}")
-    except Exception:  # invalid YAML: keep it, the issues say why
-        pass
-    return page(request, "workspace.html", **editor_ctx(state, text, to_int(form.get("scenario_id"))))
+        return buf.getvalue(), None
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        return text, f"cannot apply the form: {exc}"
+
+
+@router.post("/editor/form", response_class=HTMLResponse)
+async def editor_form(request: Request, state: State) -> HTMLResponse:
+    form = await check_csrf(request)
+    text, error = await run_in_threadpool(apply_form, form.get("yaml", ""), form)
+    ctx = await editor_ctx(state, text, to_int(form.get("scenario_id")))
+    return page(request, "workspace.html", **ctx, form_error=error)
 
 
 @router.post("/editor/yaml", response_class=HTMLResponse)
 async def editor_yaml(request: Request, state: State) -> HTMLResponse:
     form = await check_csrf(request)
-    ctx = editor_ctx(state, form.get("yaml", ""), to_int(form.get("scenario_id")))
+    ctx = await editor_ctx(state, form.get("yaml", ""), to_int(form.get("scenario_id")))
     return page(request, "workspace.html", **ctx, keep_yaml=True)
 
 
@@ -109,13 +123,13 @@ def scenarios_page(request: Request, state: State, deleted: int | None = None) -
 async def create_page(request: Request, state: State) -> Response:
     form = await check_csrf(request)
     text = form.get("yaml", "")
-    result, issues = state.evaluate_text(text)
+    result, issues = await state.evaluate_text(text)
     if issues:
         return page(
             request,
             "editor.html",
             title="Scenario editor",
-            **editor_ctx(state, text),
+            **await editor_ctx(state, text),
             form_error="fix the scenario before saving",
         )
     name = (form.get("name") or (result.scenario if result else "scenario"))[:200]
@@ -124,10 +138,10 @@ async def create_page(request: Request, state: State) -> Response:
 
 
 @router.get("/scenarios/{scenario_id}", response_class=HTMLResponse)
-def open_page(request: Request, state: State, scenario_id: int, version: int | None = None) -> HTMLResponse:
+async def open_page(request: Request, state: State, scenario_id: int, version: int | None = None) -> HTMLResponse:
     info = state.store.get(scenario_id)
     v = state.store.version(scenario_id, version)
-    ctx = editor_ctx(state, v.document, scenario_id, v.number)
+    ctx = await editor_ctx(state, v.document, scenario_id, v.number)
     return page(request, "editor.html", title=info.name, info=info, **ctx)
 
 
@@ -135,7 +149,7 @@ def open_page(request: Request, state: State, scenario_id: int, version: int | N
 async def save_page(request: Request, state: State, scenario_id: int) -> Response:
     form = await check_csrf(request)
     text = form.get("yaml", "")
-    _, issues = state.evaluate_text(text)
+    _, issues = await state.evaluate_text(text)
     if issues:
         info = state.store.get(scenario_id)
         return page(
@@ -143,7 +157,7 @@ async def save_page(request: Request, state: State, scenario_id: int) -> Respons
             "editor.html",
             title=info.name,
             info=info,
-            **editor_ctx(state, text, scenario_id),
+            **await editor_ctx(state, text, scenario_id),
             form_error="not saved: fix the scenario first",
         )
     state.store.save(scenario_id, text)
@@ -181,7 +195,7 @@ async def restore_page(request: Request, state: State, scenario_id: int) -> Resp
 
 
 @router.get("/scenarios/{scenario_id}/history", response_class=HTMLResponse)
-def history_page(
+async def history_page(
     request: Request, state: State, scenario_id: int, a: int | None = None, b: int | None = None
 ) -> HTMLResponse:
     store = state.store
@@ -196,8 +210,8 @@ def history_page(
                 va.document.splitlines(), vb.document.splitlines(), f"version {a}", f"version {b}", lineterm=""
             )
         )
-        ra, _ = state.evaluate_text(va.document)
-        rb, _ = state.evaluate_text(vb.document)
+        ra, _ = await state.evaluate_text(va.document)
+        rb, _ = await state.evaluate_text(vb.document)
         if ra and rb:
             costs = [c for c in diff_results(ra.to_dict(), rb.to_dict(), f"v{a}", f"v{b}").costs if c.item == "total"]
     return page(
@@ -214,12 +228,12 @@ def history_page(
 
 
 @router.get("/compare", response_class=HTMLResponse)
-def compare_page(request: Request, state: State, a: int | None = None, b: int | None = None) -> HTMLResponse:
+async def compare_page(request: Request, state: State, a: int | None = None, b: int | None = None) -> HTMLResponse:
     sides = []
     for sid in (a, b):
         if sid:
             info = state.store.get(sid)
-            result, issues = state.evaluate_text(state.store.version(sid).document)
+            result, issues = await state.evaluate_text(state.store.version(sid).document)
             sides.append(
                 {
                     "info": info,
