@@ -241,6 +241,7 @@ async def read_scenario_body(request: Request) -> tuple[Any, str]:
     except UnicodeDecodeError:
         raise ScenarioError([Issue(path="", message="body is not UTF-8 text")]) from None
     if ctype in YAML_TYPES:
+        check_flow_depth(text, "<request>")  # here too: a cheap refusal needs no worker
         return None, text
     if ctype == "application/json":
         return load_json(text), text

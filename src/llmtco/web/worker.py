@@ -2,12 +2,12 @@
 
 Why processes and not threads: a thread cannot be stopped, so a runaway parse
 (a YAML alias bomb) or a huge evaluation would keep its CPU and memory after
-the request gave up. A process can be killed. Each job runs in a pool of
-``LLMTCO_WEB_WORKERS`` processes (default 2); a job over ``LLMTCO_WEB_TIME_LIMIT_S``
-seconds (default 20) is answered 503 and the pool's processes are terminated
-and replaced, so nothing keeps running. Jobs that were in flight on the killed
-pool are answered 503 too (retry); the event loop itself never parses or
-evaluates, so simple requests (the scenario list, pages) stay fast meanwhile.
+the request gave up. A process can be killed. Each job runs in one of
+``LLMTCO_WEB_WORKERS`` processes (default 2), one job at a time; a job over
+``LLMTCO_WEB_TIME_LIMIT_S`` seconds (default 20) is answered 503 and its process
+is terminated and replaced, so nothing keeps running; jobs in the other
+workers are not touched. The event loop itself never parses or evaluates, so
+simple requests (the scenario list, pages) stay fast meanwhile.
 
 Scenario text that arrives over the network is parsed with
 ``allow_paths=False`` (no ``calibration:`` or ``catalog:`` file is opened) and
@@ -21,11 +21,12 @@ import logging
 import math
 import multiprocessing
 import os
+import queue
 import re
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import time
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 from llmtco.errors import Issue, LlmtcoError, ScenarioError
@@ -37,6 +38,10 @@ MAX_OPTIONS = 64
 """Most options one scenario posted over the network may compare."""
 MAX_WORKLOADS = 32
 """Most workloads one scenario posted over the network may carry."""
+
+
+STARTUP_ALLOWANCE_S = 30.0
+"""Extra time a job gets while its (new) pool starts its processes and imports llmtco [s]."""
 
 
 class Busy(LlmtcoError):
@@ -149,60 +154,129 @@ def _init_worker() -> None:
     warnings.simplefilter("ignore", RuntimeWarning)  # overflow warnings: the outcome reports non-finite numbers
 
 
+def _serve(conn: Connection) -> None:
+    """Worker process main loop: receive a Job (None: a ping), send back its Outcome, until the pipe closes."""
+    _init_worker()
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        conn.send(Outcome() if job is None else run_job(job))
+
+
+class _Worker:
+    """One worker process and the pipe to it."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")  # not fork: the server process has threads (uvicorn, DB pool)
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child,), daemon=True, name="llmtco-web-worker")
+        self.process.start()
+        child.close()
+        self.ready = False
+        """True once it has answered (it has started and imported llmtco)."""
+
+    def call(self, job: Job | None, limit_s: float) -> Outcome:
+        """Send a job and wait for its outcome; TimeoutError past ``limit_s``, EOFError if the process died."""
+        self.conn.send(job)
+        if not self.conn.poll(limit_s):
+            raise TimeoutError
+        outcome: Outcome = self.conn.recv()
+        self.ready = True
+        return outcome
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+        self.conn.close()
+
+
 class WorkerPool:
-    """A process pool that enforces a time limit per job by killing and replacing its processes."""
+    """Worker processes that each run one job at a time; a job over its time limit has its process killed.
+
+    Only the process running the late job is killed and replaced; the others
+    keep serving. A job waits at most its time limit for a free worker (then
+    Busy: the server is saturated).
+    """
 
     def __init__(self, workers: int | None = None, time_limit_s: float | None = None) -> None:
         self.workers = workers or int(os.environ.get("LLMTCO_WEB_WORKERS", "2"))
         self.time_limit_s = time_limit_s or float(os.environ.get("LLMTCO_WEB_TIME_LIMIT_S", "20"))
-        self._executor: ProcessPoolExecutor | None = None
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: set[_Worker] = set()
         self._lock = threading.Lock()
+        self._started = False
+        self._closed = False
 
-    def _pool(self) -> ProcessPoolExecutor:
+    def _start(self) -> None:
         with self._lock:
-            if self._executor is None:
-                # spawn, not fork: the server process has threads (uvicorn, the DB pool)
-                self._executor = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
-                )
-            return self._executor
+            if self._started:
+                return
+            self._started = True
+            for _ in range(self.workers):
+                self._add()
 
-    def _kill(self, executor: ProcessPoolExecutor) -> None:
+    def _add(self) -> None:
+        worker = _Worker()
+        self._all.add(worker)
+        self._idle.put(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.stop()
         with self._lock:
-            if self._executor is executor:
-                self._executor = None
-        for process in list((executor._processes or {}).values()):
-            process.terminate()
-        executor.shutdown(wait=False, cancel_futures=True)
+            self._all.discard(worker)
+            if not self._closed:
+                self._add()
+
+    def processes(self) -> list[multiprocessing.process.BaseProcess]:
+        """The live worker processes (for tests and monitoring)."""
+        return [w.process for w in list(self._all)]
 
     def warm_up(self) -> None:
-        """Start the worker processes now, so the first request does not pay their start-up."""
-        pool = self._pool()
-        for f in [pool.submit(os.getpid) for _ in range(self.workers)]:
-            f.result()
+        """Start the worker processes and wait until each has imported llmtco, so no request pays for it."""
+        self._start()
+        workers = [self._idle.get() for _ in range(self.workers)]
+        try:
+            for w in workers:
+                w.call(None, self.time_limit_s + STARTUP_ALLOWANCE_S)
+        finally:
+            for w in workers:
+                self._idle.put(w)
+
+    def call(self, job: Job) -> Outcome:
+        """Run a job in a free worker (blocking); Busy when it exceeds the time limit or its worker died."""
+        self._start()
+        started = time.monotonic()
+        try:
+            worker = self._idle.get(timeout=self.time_limit_s)
+        except queue.Empty:
+            raise Busy(f"all workers are busy: no worker was free within {self.time_limit_s:g} s; try again") from None
+        # a worker that has not answered yet is still importing llmtco: that time is not the job's
+        limit_s = self.time_limit_s - (time.monotonic() - started) + (0 if worker.ready else STARTUP_ALLOWANCE_S)
+        try:
+            outcome = worker.call(job, max(limit_s, 0.1))
+        except TimeoutError:
+            log.warning("job %s over its time limit of %g s: its worker was killed", job.file, self.time_limit_s)
+            self._replace(worker)
+            raise Busy(f"the scenario took longer than the server's limit of {self.time_limit_s:g} s") from None
+        except (EOFError, OSError):
+            self._replace(worker)
+            raise Busy("the evaluation worker stopped (out of memory or killed); try again") from None
+        self._idle.put(worker)
+        return outcome
 
     async def run(self, job: Job) -> Outcome:
-        """Run a job in a worker; Busy when it exceeds the time limit or its worker died."""
-        executor = self._pool()
-        try:
-            future = executor.submit(run_job, job)
-        except (BrokenProcessPool, RuntimeError):
-            self._kill(executor)
-            raise Busy("the evaluation workers were restarted; try again") from None
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.time_limit_s)
-        except TimeoutError:
-            log.warning("job %s over its time limit of %.0f s: workers restarted", job.file, self.time_limit_s)
-            self._kill(executor)
-            raise Busy(f"the scenario took longer than the server's limit of {self.time_limit_s:g} s") from None
-        except BrokenProcessPool:
-            self._kill(executor)
-            raise Busy("the evaluation worker stopped (out of memory or killed); try again") from None
+        """``call`` in a thread, so the event loop keeps serving while the job runs."""
+        return await asyncio.to_thread(self.call, job)
 
     def close(self) -> None:
+        """Stop every worker process."""
         with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            for process in list((executor._processes or {}).values()):
-                process.terminate()
-            executor.shutdown(wait=True, cancel_futures=True)
+            self._closed = True
+            workers, self._all = list(self._all), set()
+        for w in workers:
+            w.stop()
