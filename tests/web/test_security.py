@@ -160,3 +160,14 @@ def test_form_posts_are_bounded(client: TestClient) -> None:
     big = {"csrf_token": token, "yaml": "x" * 1_100_000}
     for url in ("/editor/form", "/editor/yaml", "/scenarios", "/scenarios/1/save"):
         assert client.post(url, data=big).status_code == 413
+
+
+def test_an_option_whose_model_does_not_fit_is_never_a_500(client: TestClient) -> None:
+    from tests.web.test_worker import INFEASIBLE
+
+    r = client.post("/api/v1/evaluate", content=INFEASIBLE, headers=YAML)
+    assert r.status_code in (200, 422), r.text[:300]
+    if r.status_code == 200:  # the engine excludes the option with its reason (issue 10, item 6)
+        assert any(o["name"] == "onprem-h100" and o["excluded"] for o in r.json()["options"])
+    else:
+        assert "does not fit" in r.json()["detail"][0]["message"]
