@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -167,3 +168,27 @@ def test_api_docs_are_served_from_local_files(client: TestClient) -> None:
         got = client.get(asset)
         assert got.status_code == 200 and len(got.content) > 100, asset
     assert client.get("/openapi.json").json()["paths"]["/api/v1/evaluate"]
+
+
+def test_ids_beyond_any_row_are_404_and_names_lose_control_characters(client: TestClient) -> None:
+    huge = 10**20
+    for path in (
+        f"/api/v1/scenarios/{huge}",
+        f"/api/v1/scenarios/{huge}/versions",
+        f"/api/v1/scenarios/{huge}/evaluate",
+        f"/api/v1/scenarios/1/versions/{huge}",
+        f"/scenarios/{huge}",
+        f"/scenarios/1?version={huge}",
+        f"/compare?a={huge}",
+        f"/scenarios/1/history?a={huge}&b=1",
+    ):
+        if path.startswith(("/api/v1/scenarios/1/", "/scenarios/1")):
+            client.post("/api/v1/scenarios", content=EXAMPLE, headers=YAML)
+        assert client.get(path).status_code == 404, path
+    assert client.delete(f"/api/v1/scenarios/{huge}").status_code == 404
+    r = client.post(
+        "/api/v1/scenarios", content=json.dumps({"name": "a\u0000b\x1b]0;pwned\x07", "document": EXAMPLE}), headers=JSON
+    )
+    assert r.status_code == 201 and r.json()["name"] == "a b ]0;pwned"
+    r = client.patch(f"/api/v1/scenarios/{r.json()['id']}", content=json.dumps({"name": "c\u0000d"}), headers=JSON)
+    assert r.status_code == 200 and r.json()["name"] == "c d"
