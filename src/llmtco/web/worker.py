@@ -168,7 +168,9 @@ def _serve(conn: Connection) -> None:
 class _Worker:
     """One worker process and the pipe to it."""
 
-    def __init__(self) -> None:
+    def __init__(self, evaluates: bool) -> None:
+        self.evaluates = evaluates
+        """Which lane it serves: evaluations (True) or validation-only checks (False)."""
         ctx = multiprocessing.get_context("spawn")  # not fork: the server process has threads (uvicorn, DB pool)
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_serve, args=(child,), daemon=True, name="llmtco-web-worker")
@@ -200,13 +202,18 @@ class WorkerPool:
 
     Only the process running the late job is killed and replaced; the others
     keep serving. A job waits at most its time limit for a free worker (then
-    Busy: the server is saturated).
+    Busy: the server is saturated). Validation-only jobs (saving a version:
+    milliseconds each) have their own ``check_workers`` lane, so saves are not
+    queued behind evaluations (hundreds of milliseconds each).
     """
 
-    def __init__(self, workers: int | None = None, time_limit_s: float | None = None) -> None:
+    def __init__(
+        self, workers: int | None = None, time_limit_s: float | None = None, check_workers: int | None = None
+    ) -> None:
         self.workers = workers or int(os.environ.get("LLMTCO_WEB_WORKERS", "2"))
+        self.check_workers = check_workers or int(os.environ.get("LLMTCO_WEB_CHECK_WORKERS", "1"))
         self.time_limit_s = time_limit_s or float(os.environ.get("LLMTCO_WEB_TIME_LIMIT_S", "20"))
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle: dict[bool, queue.Queue[_Worker]] = {True: queue.Queue(), False: queue.Queue()}
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._started = False
@@ -217,20 +224,21 @@ class WorkerPool:
             if self._started:
                 return
             self._started = True
-            for _ in range(self.workers):
-                self._add()
+            for lane, count in ((True, self.workers), (False, self.check_workers)):
+                for _ in range(count):
+                    self._add(lane)
 
-    def _add(self) -> None:
-        worker = _Worker()
+    def _add(self, evaluates: bool) -> None:
+        worker = _Worker(evaluates)
         self._all.add(worker)
-        self._idle.put(worker)
+        self._idle[evaluates].put(worker)
 
     def _replace(self, worker: _Worker) -> None:
         worker.stop()
         with self._lock:
             self._all.discard(worker)
             if not self._closed:
-                self._add()
+                self._add(worker.evaluates)
 
     def processes(self) -> list[multiprocessing.process.BaseProcess]:
         """The live worker processes (for tests and monitoring)."""
@@ -239,20 +247,21 @@ class WorkerPool:
     def warm_up(self) -> None:
         """Start the worker processes and wait until each has imported llmtco, so no request pays for it."""
         self._start()
-        workers = [self._idle.get() for _ in range(self.workers)]
+        workers = [self._idle[True].get() for _ in range(self.workers)]
+        workers += [self._idle[False].get() for _ in range(self.check_workers)]
         try:
             for w in workers:
                 w.call(None, self.time_limit_s + STARTUP_ALLOWANCE_S)
         finally:
             for w in workers:
-                self._idle.put(w)
+                self._idle[w.evaluates].put(w)
 
     def call(self, job: Job) -> Outcome:
         """Run a job in a free worker (blocking); Busy when it exceeds the time limit or its worker died."""
         self._start()
         started = time.monotonic()
         try:
-            worker = self._idle.get(timeout=self.time_limit_s)
+            worker = self._idle[job.evaluate].get(timeout=self.time_limit_s)
         except queue.Empty:
             raise Busy(f"all workers are busy: no worker was free within {self.time_limit_s:g} s; try again") from None
         # a worker that has not answered yet is still importing llmtco: that time is not the job's
@@ -266,7 +275,7 @@ class WorkerPool:
         except (EOFError, OSError):
             self._replace(worker)
             raise Busy("the evaluation worker stopped (out of memory or killed); try again") from None
-        self._idle.put(worker)
+        self._idle[worker.evaluates].put(worker)
         return outcome
 
     async def run(self, job: Job) -> Outcome:
