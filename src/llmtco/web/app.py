@@ -83,6 +83,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(workers.warm_up)
         yield
+        store.engine.dispose()  # close pooled database connections
         if pool is None:  # a pool handed in belongs to the caller
             workers.close()
 
