@@ -1,7 +1,8 @@
 """One exception tree for llmtco.
 
-Only ``llmtco.cli`` (and later ``llmtco.web``) translate these into exit codes
-or HTTP statuses; everything else raises them and lets them travel::
+Only ``llmtco.cli`` (exit codes) and ``llmtco.web`` (HTTP statuses, in the one
+table ``llmtco.web.app.STATUS``: 422 for user errors, 404 for NotFound)
+translate these; everything else raises them and lets them travel::
 
     LlmtcoError                 base of every error llmtco raises on purpose
     ├── ScenarioError           invalid scenario file: carries file, line, column (exit 2)

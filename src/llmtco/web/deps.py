@@ -6,7 +6,7 @@ import io
 import json
 import math
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -63,9 +63,10 @@ class WebState:
 
     async def result(self, job: Job) -> Result:
         """Run a job for the API; its issues are raised as the LlmtcoError they came from (422)."""
-        outcome = raise_issues(await self.pool.run(job))
-        assert outcome.result is not None or not job.evaluate
-        return outcome.result  # type: ignore[return-value]
+        outcome = raise_issues(await self.pool.run(replace(job, evaluate=True)))
+        if outcome.result is None:
+            raise LlmtcoError("the evaluation gave no result")
+        return outcome.result
 
     async def check(self, job: Job) -> None:
         raise_issues(await self.pool.run(job))
