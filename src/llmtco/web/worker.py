@@ -25,6 +25,7 @@ import queue
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -157,6 +158,9 @@ def _init_worker() -> None:
 def _serve(conn: Connection) -> None:
     """Worker process main loop: receive a Job (None: a ping), send back its Outcome, until the pipe closes."""
     _init_worker()
+    import llmtco.engine
+    import llmtco.scenario  # noqa: F401  (imported now, so the first job does not pay for it)
+
     while True:
         try:
             job = conn.recv()
@@ -218,6 +222,9 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._started = False
         self._closed = False
+        # threads only wait on pipes; the event loop's default executor (a handful of threads) would let
+        # requests queued for a busy lane starve the other lane
+        self._waiters = ThreadPoolExecutor(max_workers=64, thread_name_prefix="llmtco-web-job")
 
     def _start(self) -> None:
         with self._lock:
@@ -280,7 +287,7 @@ class WorkerPool:
 
     async def run(self, job: Job) -> Outcome:
         """``call`` in a thread, so the event loop keeps serving while the job runs."""
-        return await asyncio.to_thread(self.call, job)
+        return await asyncio.get_running_loop().run_in_executor(self._waiters, self.call, job)
 
     def close(self) -> None:
         """Stop every worker process."""
@@ -289,3 +296,4 @@ class WorkerPool:
             workers, self._all = list(self._all), set()
         for w in workers:
             w.stop()
+        self._waiters.shutdown(wait=False, cancel_futures=True)
