@@ -1,7 +1,8 @@
 """One exception tree for llmtco.
 
-Only ``llmtco.cli`` and ``llmtco.web`` translate these into exit codes or HTTP
-statuses; everything else raises them and lets them travel::
+Only ``llmtco.cli`` (exit codes) and ``llmtco.web`` (HTTP statuses, in the one
+table ``llmtco.web.app.STATUS``: 422 for user errors, 404 for NotFound)
+translate these; everything else raises them and lets them travel::
 
     LlmtcoError                 base of every error llmtco raises on purpose
     ├── ScenarioError           invalid scenario file: carries file, line, column (exit 2, HTTP 422)
@@ -16,9 +17,10 @@ statuses; everything else raises them and lets them travel::
     │                           the unmet requests and tokens per month
     ├── CalibrationError        a calibration profile cannot be read or fitted (exit 2)
     ├── ActualsError            telemetry, a bill or a ledger cannot be read (exit 2)
+    ├── NotFound                a saved scenario or version does not exist (HTTP 404, exit 2)
     ├── GateFailed              a cost gate was crossed (exit 3)
     └── InternalError           llmtco caught itself computing garbage (a non-finite total);
-                                a bug, reported as one clear message (exit 1)
+                                a bug, reported as one clear message (exit 1, HTTP 500)
 
 Anything else that escapes is a bug and exits 1 (HTTP 500).
 """
@@ -114,6 +116,12 @@ class CalibrationError(LlmtcoError):
 
 class ActualsError(LlmtcoError):
     """A telemetry source, bill or ledger of ``llmtco actuals`` cannot be read or used."""
+
+    exit_code = 2
+
+
+class NotFound(LlmtcoError):
+    """A saved scenario (or one of its versions) does not exist."""
 
     exit_code = 2
 

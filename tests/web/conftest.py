@@ -6,11 +6,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from llmtco.web.app import create_app
+from llmtco.web.worker import WorkerPool
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = (ROOT / "examples" / "chat-assistant-70b.yaml").read_text()
@@ -38,9 +40,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def pool() -> Iterator[WorkerPool]:
+    """Worker processes shared by the tests' apps (starting them per test would take seconds each)."""
+    workers = WorkerPool(workers=2, time_limit_s=60)
+    workers.warm_up()
+    yield workers
+    workers.close()
+
+
 @pytest.fixture
-def client(db_url: str) -> TestClient:
-    return TestClient(create_app(db_url), base_url="http://localhost")
+def client(db_url: str, pool: WorkerPool) -> Iterator[TestClient]:
+    with TestClient(create_app(db_url, pool=pool), base_url="http://localhost") as c:
+        yield c
 
 
 def csrf(client: TestClient) -> str:
@@ -51,14 +63,19 @@ def csrf(client: TestClient) -> str:
 
 
 @pytest.fixture
-def live_server(db_url: str) -> Iterator[str]:
+def live_server(db_url: str, pool: WorkerPool) -> Iterator[str]:
     """The app under uvicorn on a free loopback port, in a thread."""
+    yield from serve(create_app(db_url, pool=pool))
+
+
+def serve(app: Any) -> Iterator[str]:
+    """Run ``app`` under uvicorn on a free loopback port in a thread; yields its URL, stops it after."""
     import uvicorn
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(db_url), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -111,3 +111,24 @@ def test_browser_edit_save_reload_history(live_server: str) -> None:
         browser.close()
     assert errors == []
     assert Path(artifacts / "web-editor.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_browser_api_docs_render_offline_under_the_csp(live_server: str) -> None:
+    if CHROMIUM is None:
+        if os.environ.get("LLMTCO_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required (LLMTCO_REQUIRE_BROWSER is set) but not installed")
+        pytest.skip("Debian's chromium is not installed (make test installs it when run as root)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        errors: list[str] = []
+        outside: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: None if r.url.startswith(live_server) else outside.append(r.url))
+        page.goto(live_server + "/docs")
+        page.wait_for_selector('.opblock-summary-path[data-path="/api/v1/evaluate"]', timeout=15_000)
+        browser.close()
+    assert errors == [] and outside == []

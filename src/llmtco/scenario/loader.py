@@ -152,6 +152,17 @@ def _config_models(sc: Scenario, cat: Catalog, file: str, node: Any, config_dir:
         raise ScenarioError(issues)
 
 
+NO_PATHS = "paths are not accepted over the network; inline records only"
+
+
+def _refuse_paths(data: dict[str, Any], file: str, node: Any) -> None:
+    """Refuse file references (``calibration:``, ``catalog:`` as a path or list of paths) without opening them."""
+    refused = [key for key in ("calibration", "catalog") if data.get(key) is not None]
+    refused = [k for k in refused if k == "calibration" or not isinstance(data[k], dict)]
+    if refused:
+        raise ScenarioError([Issue(k, NO_PATHS, file, *position(node, (k,))) for k in refused])
+
+
 def parse_scenario(
     data: Any,
     file: str = "<scenario>",
@@ -181,6 +192,8 @@ def parse_scenario(
                 )
             ]
         )
+    if not allow_paths:
+        _refuse_paths(data, file, node)
     data, dists = extract(data, file, node)
     try:
         sc = Scenario.model_validate(data, context={DISTRIBUTIONS: dists})
@@ -190,17 +203,6 @@ def parse_scenario(
     if checks:
         raise ScenarioError(_issues(checks, file, node))
     files = list(catalog_files)
-    if not allow_paths:
-        named = [("catalog",)] if isinstance(sc.catalog, str | list) else []
-        named += [("calibration",)] if sc.calibration is not None else []
-        if named:
-            raise ScenarioError(
-                _issues(
-                    ((loc, "file paths are not accepted here; give inline catalog records") for loc in named),
-                    file,
-                    node,
-                )
-            )
     if isinstance(sc.catalog, str | list):
         paths = [sc.catalog] if isinstance(sc.catalog, str) else sc.catalog
         locs = [("catalog",)] if isinstance(sc.catalog, str) else [("catalog", i) for i in range(len(paths))]

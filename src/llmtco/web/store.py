@@ -33,15 +33,28 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from llmtco.errors import LlmtcoError
-
-
-class NotFound(LlmtcoError):
-    exit_code = 2
+from llmtco.errors import LlmtcoError, NotFound
 
 
 class Base(DeclarativeBase):
     pass
+
+
+MAX_ID = 2**31 - 1
+"""Largest scenario id or version number (an INTEGER column on SQLite and PostgreSQL alike)."""
+
+
+def _known(scenario_id: int, number: int | None = None) -> None:
+    """NotFound for ids no row can have (a 30-digit id would overflow the database driver)."""
+    if not 1 <= scenario_id <= MAX_ID:
+        raise NotFound(f"scenario {scenario_id} not found")
+    if number is not None and not 1 <= number <= MAX_ID:
+        raise NotFound(f"scenario {scenario_id} has no version {number}")
+
+
+def clean_name(name: str) -> str:
+    """A scenario name without control characters (PostgreSQL refuses NUL; terminals obey escapes), ≤ 200 chars."""
+    return "".join(ch if ch.isprintable() else " " for ch in name).strip()[:200]
 
 
 def _now() -> dt.datetime:
@@ -153,6 +166,7 @@ class Store:
             return [self._info(s, r) for r in s.scalars(q)]
 
     def get(self, scenario_id: int, include_deleted: bool = False) -> ScenarioInfo:
+        _known(scenario_id)
         with self.session() as s:
             row = s.get(ScenarioRow, scenario_id)
             if row is None or (row.deleted_at is not None and not include_deleted):
@@ -161,7 +175,7 @@ class Store:
 
     def create(self, name: str, document: str) -> Version:
         with self.session() as s:
-            row = ScenarioRow(name=name)
+            row = ScenarioRow(name=clean_name(name) or "scenario")
             s.add(row)
             s.flush()
             v = VersionRow(scenario_id=row.id, number=1, document=document, content_hash=_hash(document))
@@ -171,6 +185,7 @@ class Store:
 
     def save(self, scenario_id: int, document: str, attempts: int = 20) -> Version:
         """Append a new version (an unchanged document returns the latest version)."""
+        _known(scenario_id)
         for _ in range(attempts):
             try:
                 with self.session() as s:
@@ -206,6 +221,7 @@ class Store:
             return [_version(v) for v in rows]
 
     def version(self, scenario_id: int, number: int | None = None) -> Version:
+        _known(scenario_id, number)
         self.get(scenario_id)
         with self.session() as s:
             q = select(VersionRow).where(VersionRow.scenario_id == scenario_id)
@@ -216,11 +232,12 @@ class Store:
             return _version(v)
 
     def rename(self, scenario_id: int, name: str) -> ScenarioInfo:
+        _known(scenario_id)
         with self.session() as s:
             row = s.get(ScenarioRow, scenario_id)
             if row is None or row.deleted_at is not None:
                 raise NotFound(f"scenario {scenario_id} not found")
-            row.name = name
+            row.name = clean_name(name) or row.name
             row.updated_at = _now()
         return self.get(scenario_id)
 
@@ -229,6 +246,7 @@ class Store:
         return self.create(name or f"{info.name} (copy)", self.version(scenario_id).document)
 
     def delete(self, scenario_id: int) -> None:
+        _known(scenario_id)
         with self.session() as s:
             row = s.get(ScenarioRow, scenario_id)
             if row is None or row.deleted_at is not None:
@@ -236,6 +254,7 @@ class Store:
             row.deleted_at = _now()
 
     def restore(self, scenario_id: int) -> ScenarioInfo:
+        _known(scenario_id)
         with self.session() as s:
             row = s.get(ScenarioRow, scenario_id)
             if row is None:
