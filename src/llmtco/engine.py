@@ -48,8 +48,10 @@ from llmtco.scenario.schema import (
     OnPremOption,
     Scenario,
 )
+from llmtco.scenario.schema import LengthSpread as LengthSpreadSpec
 from llmtco.sizing.fleet import business_hours_profile, normalise_profile, replicas_needed
-from llmtco.sizing.serving import ServingPoint, serving_point
+from llmtco.sizing.lengths import FIXED, LengthSpread, from_histogram, from_percentiles
+from llmtco.sizing.serving import CHUNK_TOKENS, EngineShape, Load, ServingPoint, serving_point
 
 TP_CANDIDATES = (1, 2, 4, 8)
 
@@ -102,9 +104,54 @@ def compute_precision(weight_precision: str, acc: Accelerator) -> str:
     return "bf16"
 
 
-def kv_bytes_for(compute: str) -> float:
-    """KV-cache bytes per value: FP8 cache alongside FP8/FP4 compute, else BF16."""
+def kv_bytes_for(compute: str, kv_cache: str | None = None) -> float:
+    """KV-cache bytes per value: the workload's ``kv_cache`` choice, else FP8 alongside FP8/FP4 compute, else BF16."""
+    if kv_cache is not None:
+        return KV_CACHE_BYTES[kv_cache]
     return 1.0 if compute in ("fp8", "fp4") else 2.0
+
+
+KV_CACHE_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
+"""Bytes per cached K or V value by KV-cache precision (an FP8 cache keeps per-tensor scales: negligible)."""
+
+
+def engine_shape(eff: Efficiency, engine: str | None, samples: int, ctx: Ctx | None = None) -> EngineShape:
+    """The serving layer's view of an engine's fitted factors (``sizing.serving.EngineShape``)."""
+
+    def e(name: str) -> FloatArray:
+        value = float(getattr(eff, name))
+        return ctx.draw(f"efficiency:{eff.id}:{name}", value) if ctx is not None else np.full(samples, value)
+
+    name = engine if engine in CHUNK_TOKENS else "generic"
+    return EngineShape(
+        name=name,
+        scheduler_ms_per_step=e("scheduler_ms_per_step"),
+        per_sequence_us=e("per_sequence_overhead_us"),
+        mixed_step_efficiency=e("mixed_step_efficiency"),
+        chunk_tokens=CHUNK_TOKENS[name],
+        ttft_queue_steps=e("ttft_queue_steps"),
+    )
+
+
+def load_shape(w: InferenceWorkload, utilisation: float = 0.7) -> Load:
+    """How the workload's requests arrive at a replica (length spreads, SLO percentile, fixed batch)."""
+    return Load(
+        input_spread=spread_of(w.input_length),
+        output_spread=spread_of(w.output_length),
+        utilisation=utilisation,
+        percentile=w.slo.percentile,
+        prefix_cache_hit=w.prefix_cache_hit_fraction,
+        max_batch=float(w.batch) if w.batch is not None else None,
+    )
+
+
+def spread_of(spec: LengthSpreadSpec | None) -> LengthSpread:
+    if spec is None:
+        return FIXED
+    if spec.histogram is not None:
+        return from_histogram(list(spec.histogram))
+    assert spec.p50 is not None and spec.p90 is not None
+    return from_percentiles(spec.p50, spec.p90)
 
 
 def hardware_shape(
@@ -131,7 +178,8 @@ def hardware_shape(
         allreduce_latency_us=a(eff.allreduce_latency_us),
         power_activity_floor=e("power_activity_floor"),
         ttft_queue_steps=e("ttft_queue_steps"),
-        per_sequence_overhead_us=e("per_sequence_overhead_us"),
+        # host time per sequence is the serving layer's (engine_shape); the step layer is GPU kernels only
+        per_sequence_overhead_us=a(0.0),
     )
 
 
@@ -288,14 +336,20 @@ def serve(
     compute = compute_precision(precision, acc)
     shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, samples, ctx)
-    bpw, kvb = BYTES_PER_WEIGHT[precision], kv_bytes_for(compute)
+    eng = engine_shape(eff, engine, samples, ctx)
+    load = load_shape(w)
+    bpw, kvb = BYTES_PER_WEIGHT[precision], kv_bytes_for(compute, w.kv_cache)
     tps = [forced_tp] if forced_tp else [t for t in TP_CANDIDATES if t <= max_tp]
     if not tps:
         raise InfeasibleError(f"{field_path}: tensor_parallel {forced_tp} exceeds the {max_tp} GPUs per machine")
     # the tensor-parallel layout is chosen on the first sample; only that layout is evaluated for all samples
     hw0 = _first_sample(hw) if samples > 1 else hw
+    eng0 = _first_engine_sample(eng) if samples > 1 else eng
+    slo = w.slo
     points = [
-        serving_point(shape, hw0, bpw, kvb, t, d.input_len()[:1], d.output_len()[:1], w.slo.tpot_ms, w.slo.ttft_ms, 1)
+        serving_point(
+            shape, hw0, bpw, kvb, t, d.input_len()[:1], d.output_len()[:1], slo.tpot_ms, slo.ttft_ms, 1, eng0, load
+        )
         for t in tps
     ]
     if not any(p.feasible[0] > 0 for p in points):
@@ -313,14 +367,15 @@ def serve(
         best = min(points, key=lambda p: float(p.tpot_ms[0]))
         raise InfeasibleError(
             f"{field_path}: workload {w.name!r}: no batch on {acc.id} meets the SLO "
-            f"(ttft_ms {w.slo.ttft_ms}, tpot_ms {w.slo.tpot_ms}); best reachable at tensor parallel {best.tp}: "
+            f"(ttft_ms {w.slo.ttft_ms} at {w.slo.percentile}, tpot_ms {w.slo.tpot_ms}"
+            f"{f', batch {w.batch}' if w.batch else ''}); best reachable at tensor parallel {best.tp}: "
             f"TTFT {float(best.ttft_ms[0]):.0f} ms, TPOT {float(best.tpot_ms[0]):.1f} ms. "
             "Relax the SLO or use a faster accelerator."
         )
     chosen = pick_tensor_parallel(points)
     if samples > 1:
         chosen = serving_point(
-            shape, hw, bpw, kvb, chosen.tp, d.input_len(), d.output_len(), w.slo.tpot_ms, w.slo.ttft_ms, samples
+            shape, hw, bpw, kvb, chosen.tp, d.input_len(), d.output_len(), slo.tpot_ms, slo.ttft_ms, samples, eng, load
         )
     return Served(demand=d, point=chosen, precision=precision)
 
@@ -335,6 +390,18 @@ def _first_sample(hw: HardwareShape) -> HardwareShape:
         if isinstance(getattr(hw, f.name), np.ndarray)
     }
     return replace(hw, **changes)
+
+
+def _first_engine_sample(eng: EngineShape) -> EngineShape:
+    """The engine factors of sample 0 only."""
+    from dataclasses import fields, replace
+
+    changes: dict[str, Any] = {
+        f.name: np.asarray(getattr(eng, f.name)).reshape(-1)[:1]
+        for f in fields(eng)
+        if isinstance(getattr(eng, f.name), np.ndarray)
+    }
+    return replace(eng, **changes)
 
 
 def _col(x: FloatArray) -> FloatArray:

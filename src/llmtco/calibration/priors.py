@@ -1,9 +1,16 @@
 """Prior efficiency factors, before any fit.
 
-Published ranges (DESIGN.md): decode bandwidth efficiency 0.45-0.75, prefill
+Step layer. Published ranges (DESIGN.md): decode bandwidth efficiency 0.45-0.75, prefill
 compute efficiency 0.45-0.7, training MFU 0.35-0.46 on H100 BF16; all-reduce
 latency typical of an NVLink (8 us) or PCIe (20 us) ring; ML.ENERGY decode
 power readings at 45-100 % of TDP give the activity floor.
+
+Serving layer (estimates, to be fitted): scheduler and sampling time per
+step 0.5 ms and 10 us per running sequence (the order vLLM reported for its
+V0 CPU overhead before the V1 rewrite, vLLM blog 2025-01-27 "vLLM V1"; SGLang
+v0.4 overlaps scheduling with the GPU, lmsys blog 2024-12-04); mixed-step
+efficiency 0.9 (Sarathi-Serve, Agrawal et al., OSDI 2024: chunked prefill
+costs a few to ~10 % over unchunked kernels).
 """
 
 from __future__ import annotations
@@ -12,10 +19,37 @@ import datetime as dt
 
 from llmtco.catalog.records import Accelerator, Efficiency
 
+GENERATIONS = {
+    "h100-sxm": "hopper",
+    "h100-pcie": "hopper",
+    "h100-nvl": "hopper",
+    "h200": "hopper",
+    "b200": "blackwell",
+    "rtx-5090": "blackwell-client",
+    "a100-40gb": "ampere",
+    "a100-80gb": "ampere",
+    "l40s": "ada",
+    "l4": "ada",
+    "rtx-4090": "ada",
+    "mi300x": "cdna3",
+    "mi325x": "cdna3",
+    "gaudi3": "gaudi3",
+}
+"""Architecture generation of each catalog accelerator (vendor architecture names: NVIDIA Hopper, Blackwell,
+Ampere, Ada Lovelace; AMD CDNA 3; Intel Gaudi 3): the step layer's parent level."""
+
+
+def generation(accelerator: str) -> str:
+    """The accelerator's generation (its own id when unlisted)."""
+    return GENERATIONS.get(accelerator, accelerator)
+
+
 PRIOR_SOURCE = (
     "estimate (prior, not fitted): DESIGN.md published ranges (decode bandwidth efficiency 0.45-0.75, "
     "prefill compute efficiency 0.45-0.7, training MFU 0.35-0.46 on H100 BF16); all-reduce latency typical "
-    "of NVLink (8 us) or PCIe (20 us) rings; power floor from ML.ENERGY decode readings at 45-100 % of TDP"
+    "of NVLink (8 us) or PCIe (20 us) rings; power floor from ML.ENERGY decode readings at 45-100 % of TDP; "
+    "serving layer: scheduler 0.5 ms/step and 10 us/sequence (vLLM V1 blog 2025-01-27, CPU overhead of V0), "
+    "mixed-step efficiency 0.9 (Sarathi-Serve, OSDI 2024)"
 )
 
 
@@ -32,6 +66,8 @@ def prior(acc: Accelerator) -> Efficiency:
         allreduce_latency_us=20.0 if pcie else 8.0,
         power_activity_floor=0.60,
         ttft_queue_steps=1.0,
+        scheduler_ms_per_step=0.5,
+        mixed_step_efficiency=0.9,
         fitted_on=0,
         estimate=True,
         source=PRIOR_SOURCE,

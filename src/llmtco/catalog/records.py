@@ -242,6 +242,10 @@ class Efficiency(Record):
     power_activity_floor: Annotated[float, Field(ge=0, le=1)]
     """Share of the idle-to-TDP range drawn by a busy but memory-bound GPU."""
     ttft_queue_steps: NonNeg = 1.0
-    """Decode steps a new request waits before its first token, on top of its prefill."""
+    """Steps between a prompt's last prefill chunk and its first token, on top of queueing and prefill."""
+    scheduler_ms_per_step: NonNeg = 0.0
+    """Serving layer: host time per engine step outside the GPU kernels (scheduling, sampling) [ms]."""
+    mixed_step_efficiency: Annotated[float, Field(gt=0, le=1)] = 1.0
+    """Serving layer: kernel-level step time / achieved step time with prefill chunks mixed into decode."""
     fitted_on: int = 0
     """Number of measurements the factors were fitted on (0 = prior only)."""

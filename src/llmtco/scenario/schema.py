@@ -7,6 +7,7 @@ Every field has a default where a sensible one exists; the JSON Schema that
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
@@ -34,12 +35,59 @@ class Assumptions(_Model):
 
 
 class Slo(_Model):
-    """Latency targets; leave one out to not constrain it."""
+    """Latency targets. A workload without an ``slo`` block gets TTFT 2000 ms and TPOT 50 ms; inside a
+    block, a target left out does not constrain (``slo: {ttft_ms: 500}`` leaves TPOT free)."""
 
-    ttft_ms: float | None = Field(2000.0, gt=0, description="Time to first token target [ms].")
+    ttft_ms: float | None = Field(None, gt=0, description="Time to first token target [ms]; absent: unconstrained.")
     tpot_ms: float | None = Field(
-        50.0, gt=0, description="Time per output token target [ms] (50 ms = 20 tokens/s per user)."
+        None,
+        gt=0,
+        description="Time per output token target [ms] (50 ms = 20 tokens/s per user); absent: unconstrained.",
     )
+    percentile: Literal["p50", "p90", "p99"] = Field(
+        "p50", description="Percentile of TTFT (queueing wait + prefill at the planned utilisation) the target holds."
+    )
+
+
+DEFAULT_SLO = {"ttft_ms": 2000.0, "tpot_ms": 50.0}
+"""Targets of a workload that has no ``slo`` block."""
+
+
+class LengthSpread(_Model):
+    """Distribution of request lengths [tokens]: two percentiles (a lognormal through them) or a histogram."""
+
+    p50: float | None = Field(None, gt=0, description="Median length [tokens].")
+    p90: float | None = Field(None, gt=0, description="90th-percentile length [tokens] (>= p50).")
+    histogram: list[tuple[Annotated[float, Field(gt=0)], NonNeg]] | None = Field(
+        None, min_length=1, max_length=256, description="[[tokens, weight], ...]: lengths and their relative counts."
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> LengthSpread:
+        pair = self.p50 is not None or self.p90 is not None
+        if pair == (self.histogram is not None):
+            raise ValueError("give either p50 and p90, or histogram")
+        if pair and (self.p50 is None or self.p90 is None):
+            raise ValueError("give both p50 and p90")
+        if self.p50 is not None and self.p90 is not None and self.p90 < self.p50:
+            raise ValueError(f"p90 ({self.p90:g}) must be >= p50 ({self.p50:g})")
+        if self.histogram is not None and sum(w for _, w in self.histogram) <= 0:
+            raise ValueError("histogram weights must not all be zero")
+        return self
+
+    @property
+    def mean_tokens(self) -> float:
+        """Mean length [tokens] (lognormal: exp(mu + sigma^2 / 2))."""
+        if self.histogram is not None:
+            total = sum(w for _, w in self.histogram)
+            return sum(t * w for t, w in self.histogram) / total
+        assert self.p50 is not None and self.p90 is not None
+        sigma = math.log(self.p90 / self.p50) / Z90
+        return self.p50 * math.exp(sigma * sigma / 2.0)
+
+
+Z90 = 1.2815515655446004
+"""Standard-normal 90th percentile."""
 
 
 class InferenceWorkload(_Model):
@@ -72,10 +120,35 @@ class InferenceWorkload(_Model):
     growth_pct_per_year: float = Field(
         0.0, ge=-90, le=1000, description="Load growth per year [%], compounded monthly."
     )
-    slo: Slo = Field(default_factory=Slo)
+    slo: Slo = Field(default_factory=lambda: Slo(ttft_ms=DEFAULT_SLO["ttft_ms"], tpot_ms=DEFAULT_SLO["tpot_ms"]))
+    # --- serving configuration and length spread (issue 12) ---
+    input_length: LengthSpread | None = Field(
+        None, description="Spread of input lengths; sets input_tokens to its mean (give one of the two)."
+    )
+    output_length: LengthSpread | None = Field(
+        None, description="Spread of output lengths; sets output_tokens to its mean (give one of the two)."
+    )
+    batch: int | None = Field(
+        None, ge=1, le=4096, description="Fixed maximum concurrent sequences per replica (an engine's max_num_seqs)."
+    )
+    kv_cache: Literal["bf16", "fp16", "fp8"] | None = Field(
+        None, description="KV-cache precision; default FP8 with FP8/FP4 compute, else BF16."
+    )
+    prefix_cache_hit_fraction: float = Field(
+        0.0, ge=0, lt=1, description="Share of input tokens the engine's prefix cache serves without prefill."
+    )
 
     @model_validator(mode="after")
     def _one_volume(self) -> InferenceWorkload:
+        for name in ("input", "output"):
+            spread: LengthSpread | None = getattr(self, f"{name}_length")
+            if spread is not None:
+                given = float(getattr(self, f"{name}_tokens"))
+                mean = spread.mean_tokens
+                # a re-validated dump carries the mean it was given; anything else is a conflict
+                if f"{name}_tokens" in self.model_fields_set and abs(given - mean) > 1e-6 * mean:
+                    raise ValueError(f"give {name}_tokens (a mean) or {name}_length (a spread), not both")
+                setattr(self, f"{name}_tokens", mean)
         if (self.requests_per_day is None) == (self.tokens_per_month is None):
             raise ValueError("give exactly one of requests_per_day or tokens_per_month")
         if self.hourly_profile is not None and sum(self.hourly_profile) <= 0:
