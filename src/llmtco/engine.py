@@ -142,6 +142,7 @@ def load_shape(w: InferenceWorkload, utilisation: float = 0.7) -> Load:
         percentile=w.slo.percentile,
         prefix_cache_hit=w.prefix_cache_hit_fraction,
         max_batch=float(w.batch) if w.batch is not None else None,
+        arrival_cv2=w.arrival_cv2,
     )
 
 

@@ -147,6 +147,18 @@ def parse_scenario(
     from llmtco.analysis.uncertainty import extract
 
     data, dists = extract(data, file, node)
+    from llmtco.scenario.trace import expand_traces
+
+    base = Path(file).parent if file not in ("<scenario>", "<string>") else None
+    trace_problems = expand_traces(data, base)
+    if trace_problems:
+        raise ScenarioError(
+            [
+                Issue(path=".".join(map(str, loc)), message=msg, file=file, line=pos[0], column=pos[1])
+                for loc, msg in trace_problems
+                for pos in [position(node, loc)]
+            ]
+        )
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:

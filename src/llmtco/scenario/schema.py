@@ -128,6 +128,15 @@ class InferenceWorkload(_Model):
     output_length: LengthSpread | None = Field(
         None, description="Spread of output lengths; sets output_tokens to its mean (give one of the two)."
     )
+    trace: str | None = Field(
+        None,
+        description="Request trace CSV (TIMESTAMP,ContextTokens,GeneratedTokens, as the Azure LLM inference "
+        "traces), relative to the scenario: sets requests_per_day, hourly_profile or peak_to_average, the "
+        "length spreads and arrival_cv2 where the scenario does not.",
+    )
+    arrival_cv2: float = Field(
+        1.0, ge=0, le=100, description="Squared coefficient of variation of inter-arrival times (1 = Poisson)."
+    )
     batch: int | None = Field(
         None, ge=1, le=4096, description="Fixed maximum concurrent sequences per replica (an engine's max_num_seqs)."
     )
@@ -149,7 +158,7 @@ class InferenceWorkload(_Model):
                 if f"{name}_tokens" in self.model_fields_set and abs(given - mean) > 1e-6 * mean:
                     raise ValueError(f"give {name}_tokens (a mean) or {name}_length (a spread), not both")
                 setattr(self, f"{name}_tokens", mean)
-        if (self.requests_per_day is None) == (self.tokens_per_month is None):
+        if (self.requests_per_day is None) == (self.tokens_per_month is None):  # a trace sets requests_per_day
             raise ValueError("give exactly one of requests_per_day or tokens_per_month")
         if self.hourly_profile is not None and sum(self.hourly_profile) <= 0:
             raise ValueError("hourly_profile must have some load")

@@ -16,11 +16,13 @@ E[Lin] + E[Lout^2] / (2 E[Lout]); eta_mix (mixed-step efficiency), t_sched
 (scheduler and sampling per step), t_seq (host time per running sequence) and
 the TTFT scheduling delay are the engine's fitted factors (``EngineShape``).
 
-TTFT under load: prompts queue for the prefill share of the token budget, an
-M/G/1 server (Pollaczek-Khinchine) fed at lambda = utilisation x X(B):
+TTFT under load: prompts queue for the prefill share of the token budget, a
+G/G/1 server (Kingman; Pollaczek-Khinchine for Poisson arrivals) fed at
+lambda = utilisation x X(B):
 
     work          S(L) = L_new / (C - B) x t(B)     (a prompt's share of the free budget)
-    rho           lambda x E[S];  mean wait  Wq = lambda E[S^2] / (2 (1 - rho))
+    rho           lambda x E[S];  mean wait  Wq = rho / (1 - rho) x (ca^2 + cs^2) / 2 x E[S]
+                  (ca^2: arrivals' squared CV, 1 for Poisson; cs^2 = E[S^2] / E[S]^2 - 1)
     percentile    W_q = (Wq / rho) x ln(rho / (1 - q))  for q > 1 - rho, else 0
                   (waiting time P(W > 0) = rho, exponential tail: Kingman)
     TTFT_q        W_q + max(1, L_q,new / (C - B)) x t(B) + t_pf,compute(L_q,new) / eta_mix + d x t(B)
@@ -89,6 +91,8 @@ class Load:
     """Share of input tokens served from the prefix cache [1]."""
     max_batch: float | None = None
     """Fixed maximum concurrent sequences (max_num_seqs); None: the model chooses."""
+    arrival_cv2: float = 1.0
+    """Squared coefficient of variation of inter-arrival times [1] (1: Poisson arrivals)."""
 
 
 @dataclass(frozen=True)
@@ -188,9 +192,9 @@ def _rates(
     lam = load.utilisation * rps / 1e3  # arrivals per ms
     # work of one prompt on the prefill server: its share of the free budget of a step
     mean_s = lin_c * (1.0 - hit) / free * step_ms
-    m2_s = mean_s**2 * load.input_spread.second_moment
+    cs2 = load.input_spread.second_moment - 1.0
     rho = np.minimum(lam * mean_s, 0.999)
-    wq = lam * m2_s / (2.0 * (1.0 - rho))
+    wq = rho / (1.0 - rho) * (load.arrival_cv2 + cs2) / 2.0 * mean_s
     q = QUANTILE[load.percentile]
     tail = np.log(np.maximum(rho / (1.0 - q), 1.0))
     wait = wq if load.percentile == "mean" else np.where(rho > 0, wq / np.maximum(rho, 1e-12) * tail, 0.0)
