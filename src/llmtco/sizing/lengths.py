@@ -46,6 +46,8 @@ class LengthSpread:
         """E[L^2] / E[L]^2 [1] (1 for a fixed length; exp(sigma^2) for a lognormal)."""
         if self.sigma is not None:
             return math.exp(self.sigma**2)
+        if self.rel.size == 1:
+            return 1.0
         return float(np.sum(self.weight * self.rel**2))
 
     def quantile(self, q: float) -> float:
@@ -54,6 +56,8 @@ class LengthSpread:
             from scipy.stats import norm
 
             return math.exp(self.sigma * float(norm.ppf(q)) - self.sigma**2 / 2.0)
+        if self.rel.size == 1:
+            return 1.0
         order = np.argsort(self.rel)
         cum = np.cumsum(self.weight[order])
         i = int(np.searchsorted(cum, q - 1e-12))

@@ -135,7 +135,8 @@ def _column(hw: HardwareShape) -> HardwareShape:
 
 
 def _col(x: Num, samples: int) -> FloatArray:
-    return np.broadcast_to(np.asarray(x, dtype=float).reshape(-1), (samples,))[:, None]
+    """``x`` as a column (S, 1) or (1, 1) that broadcasts against the (S, B) grid."""
+    return np.asarray(x, dtype=float).reshape(-1, 1)
 
 
 @dataclass(frozen=True)
@@ -169,15 +170,17 @@ def _rates(
     """The module docstring's quantities for each sample's row of ``batches``."""
     samples = lin.shape[0]
     hit = load.prefix_cache_hit
+    m2_in, m2_out = load.input_spread.second_moment, load.output_spread.second_moment
     lin_c, lout_c = lin[:, None], lout[:, None]
-    context = lin_c + lout_c * load.output_spread.second_moment / 2.0
+    context = lin_c + lout_c * m2_out / 2.0
     new_per_out = lin_c * (1.0 - hit) / lout_c
     chunk = eng.chunk_tokens
     batch = np.minimum(batches, chunk / (1.0 + new_per_out))
     prompt_tokens = batch * new_per_out
     # a prompt token attends on average to half of its prompt (causal), weighted by prompt length
-    pf_context = lin_c * load.input_spread.second_moment / 2.0
-    hw_step = replace(_column(hw), per_sequence_overhead_us=0.0)
+    pf_context = lin_c * m2_in / 2.0
+    hw_col = _column(hw)
+    hw_step = replace(hw_col, per_sequence_overhead_us=0.0)
     step: StepTime = mixed_step(
         model, hw_step, bytes_per_weight, kv_bytes, tp, batch, context, prompt_tokens, pf_context
     )
@@ -192,7 +195,7 @@ def _rates(
     lam = load.utilisation * rps / 1e3  # arrivals per ms
     # work of one prompt on the prefill server: its share of the free budget of a step
     mean_s = lin_c * (1.0 - hit) / free * step_ms
-    cs2 = load.input_spread.second_moment - 1.0
+    cs2 = m2_in - 1.0
     rho = np.minimum(lam * mean_s, 0.999)
     wq = rho / (1.0 - rho) * (load.arrival_cv2 + cs2) / 2.0 * mean_s
     q = QUANTILE[load.percentile]
@@ -201,7 +204,7 @@ def _rates(
     rel = 1.0 if load.percentile == "mean" else load.input_spread.quantile(q)
     l_q = lin_c * rel * (1.0 - hit)
     # its own chunks take whole steps, and its own prompt tokens' FLOPs lengthen them
-    own = prefill_step(model, _column(hw), bytes_per_weight, tp, 1.0, l_q)
+    own = prefill_step(model, hw_col, bytes_per_weight, tp, 1.0, l_q)
     service_q = np.maximum(1.0, l_q / free) * step_ms + np.asarray(own.compute_ms, dtype=float) / eta
     ttft = wait + service_q + _col(eng.ttft_queue_steps, samples) * step_ms
     ttft = np.where(lam * mean_s >= 0.999, np.inf, ttft)
