@@ -208,3 +208,34 @@ def test_most_specific_efficiency_factors_are_used(catalog: Catalog) -> None:
     # an accelerator without rows of its own: the engine level of the serving fit answers
     sparse = efficiency_for(catalog, "l4", "vllm", "bf16")
     assert sparse.id == "l4@vllm" and "serving: @vllm" in sparse.notes and "step: prior" in sparse.notes
+
+
+def test_new_corpus_files_carry_level_and_source_family(tmp_path: Path, catalog: Catalog) -> None:
+    """A measurements CSV with the optional trailing columns: kernel steps and end-to-end rows, family given."""
+    header = open_corpus_header() + ",level,source_family\n"
+    rows = [
+        "k1,Llama-3.1-8B-Instruct,8.03,H100-SXM-80GB,1,BF16,vLLM 0.11,2048,,64,decode-step,,,9.1,,,"
+        "https://example.org/step-table,2026-10,TP1,kernel_step,paper-x",
+        "k2,Llama-3.1-8B-Instruct,8.03,H100-SXM-80GB,1,BF16,vLLM 0.11,4096,,1,prefill-step,,250,,,,"
+        "https://example.org/step-table,2026-10,TP1,kernel_step,paper-x",
+        "e1,Llama-3.1-8B-Instruct,8.03,H100-SXM-80GB,1,BF16,SGLang 0.5,1000,200,avg running batch 32,"
+        "steady-state batch,2500,,12.5,,,https://example.org/bench,2026-10,,,blog-y",
+    ]
+    path = tmp_path / "measurements-2026.csv"
+    path.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    cases, unmapped = load_corpus(catalog, path)
+    assert not unmapped
+    by_id = {c.id: c for c in cases}
+    assert by_id["k1"].level == by_id["k2"].level == "kernel_step" and by_id["k1"].family == "paper-x"
+    assert by_id["k1"].measured == {"decode_step_ms": 9.1} and by_id["k2"].measured == {"prefill_step_ms": 250.0}
+    assert by_id["e1"].level == "end_to_end" and by_id["e1"].family == "blog-y" and by_id["e1"].engine == "sglang"
+    effs = {e.id: e for e in catalog.efficiency}
+    preds = {(p.case.id, p.metric): p for p in predictions(cases, catalog, effs)}
+    assert preds[("k1", "decode_step_ms")].predicted > 0 and preds[("k2", "prefill_step_ms")].predicted > 0
+    assert ("e1", "tpot_ms") in preds
+
+
+def open_corpus_header() -> str:
+    from llmtco.calibration.corpus import COLUMNS
+
+    return ",".join(COLUMNS)

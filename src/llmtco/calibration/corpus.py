@@ -56,6 +56,7 @@ LEVELS = ("kernel_step", "end_to_end", "power", "training")
 
 METRICS = {
     "decode_step_ms": "kernel-level decode step [ms]",
+    "prefill_step_ms": "kernel-level prefill step [ms]",
     "output_tok_s_per_gpu": "output throughput [tokens/s per GPU]",
     "tpot_ms": "time per output token [ms]",
     "ttft_ms": "time to first token [ms]",
@@ -267,6 +268,9 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
                 assumptions.append(why)
                 break
     lout = _num(row["output_len"])
+    level = _level(row, "end_to_end")
+    if level == "kernel_step" and lout is None:
+        lout = 1.0  # a step has no output length
     if lin is None or lout is None:
         return Unmapped(rid, "input or output length not stated")
     if tput is not None:
@@ -282,6 +286,36 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
     m = re.search(r"avg running batch ([0-9.]+)", row["concurrency_or_batch"])
     if m:
         batch = float(m.group(1))
+    if level == "kernel_step":
+        # a published step time: one forward step of `batch` sequences at `input_len` cached tokens
+        # (tpot_ms: a decode step) or of a `input_len`-token prompt (ttft_ms: a prefill step)
+        step_batch = _num(row["concurrency_or_batch"]) or 1.0
+        measured = {}
+        if _num(row["tpot_ms"]) is not None:
+            measured["decode_step_ms"] = float(_num(row["tpot_ms"]) or 0.0)
+        if _num(row["ttft_ms"]) is not None:
+            measured["prefill_step_ms"] = float(_num(row["ttft_ms"]) or 0.0)
+        if not measured:
+            return Unmapped(rid, "kernel_step row without tpot_ms (decode step) or ttft_ms (prefill step)")
+        return Case(
+            id=rid,
+            source=row["source"],
+            family=family,
+            engine=engine,
+            kind="step",
+            accelerator=accelerator,
+            gpus=gpus,
+            tp=tp or gpus,
+            precision=precision,
+            model=model,
+            params_b=float(_num(row["params_b"]) or 0.0),
+            input_tokens=lin,
+            output_tokens=lout,
+            batch=step_batch,
+            measured=measured,
+            assumptions=tuple(assumptions),
+            level=level,
+        )
     if "server" in scenario:
         kind = "server"
     elif batch is not None:
@@ -307,7 +341,7 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
         batch=batch,
         measured=measured,
         assumptions=tuple(assumptions),
-        level=_level(row, "end_to_end"),
+        level=level,
     )
 
 

@@ -17,7 +17,7 @@ from llmtco.engine import (
 )
 from llmtco.measure.core import StackShape
 from llmtco.perf.memory import BYTES_PER_WEIGHT
-from llmtco.perf.timing import decode_step
+from llmtco.perf.timing import decode_step, prefill_step
 from llmtco.perf.training import training_rate
 from llmtco.sizing.serving import Load, point_at_batch, serving_point
 
@@ -38,12 +38,20 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
             case.params_b * 1e9, case.method or "full", case.precision, acc.tflops_dense, eff.train_compute_efficiency
         )
         return {"train_tok_s_per_gpu": rate}
-    if case.kind == "step":
-        assert case.stack is not None and case.batch is not None
+    if case.kind == "step" and case.stack is not None:
+        assert case.batch is not None
         stack = StackShape(**case.stack)
         hw = hardware_shape(acc, eff, "bf16", 1)
         step = decode_step(stack.model_shape(), hw, 2.0, 2.0, 1, case.batch, stack.context)
         return {"decode_step_ms": first(step.step_ms)}
+    if case.kind == "step":  # a published step time of a catalog model
+        assert case.model is not None and case.batch is not None and case.input_tokens is not None
+        compute = compute_precision(case.precision, acc)
+        shape, hw = model_shape(catalog.models.get(case.model)), hardware_shape(acc, eff, compute, 1)
+        bpw, kvb, tp = BYTES_PER_WEIGHT[case.precision], kv_bytes_for(compute), case.tp or 1
+        dec = decode_step(shape, hw, bpw, kvb, tp, case.batch, case.input_tokens)
+        pf = prefill_step(shape, hw, bpw, tp, case.batch, case.input_tokens)
+        return {"decode_step_ms": first(dec.step_ms), "prefill_step_ms": first(pf.step_ms)}
 
     assert case.model is not None and case.input_tokens is not None and case.output_tokens is not None
     model = catalog.models.get(case.model)

@@ -20,6 +20,7 @@ from llmtco.calibration.fit import Prediction
 
 TARGETS_PCT = {
     "decode_step_ms": 10.0,
+    "prefill_step_ms": 10.0,
     "output_tok_s_per_gpu": 15.0,
     "tpot_ms": 15.0,
     "ttft_ms": 25.0,
