@@ -9,8 +9,9 @@ The step layer is GPU kernels only, so its bandwidth prior is the kernel-level
 one, 0.80: coalesced weight loads reach 78-84 % of 3.35 TB/s on an H100 SXM
 under Nsight Compute (mikamirai.com/blog/gpu-memory-bandwidth, 2026-03-28);
 the 0.45-0.75 range above is end-to-end and includes serving overheads. Step
-overhead 0.5 ms: estimate, about a hundred kernel launches of ~5 us (CUDA
-C++ Best Practices Guide, launch latency) per step. Both were revised after
+overhead 0.5 ms per 32 layers (the launch time scales with depth): estimate,
+about a hundred kernel launches of ~5 us (CUDA C++ Best Practices Guide,
+launch latency) for a 32-layer model. Both were revised after
 the committed H100 profile had been seen; the sources are independent of it.
 
 Serving layer (estimates, to be fitted): scheduler and sampling time per
@@ -54,7 +55,7 @@ def generation(accelerator: str) -> str:
 
 PRIOR_SOURCE = (
     "estimate (prior, not fitted): kernel-level decode bandwidth efficiency 0.80 (H100 SXM coalesced weight "
-    "loads at 78-84 % of peak, mikamirai.com/blog/gpu-memory-bandwidth 2026-03-28), step overhead 0.5 ms "
+    "loads at 78-84 % of peak, mikamirai.com/blog/gpu-memory-bandwidth 2026-03-28), step overhead 0.5 ms per 32 layers "
     "(~100 launches of ~5 us); DESIGN.md published ranges (end-to-end decode bandwidth efficiency 0.45-0.75, "
     "prefill compute efficiency 0.45-0.7, training MFU 0.35-0.46 on H100 BF16); all-reduce latency typical "
     "of NVLink (8 us) or PCIe (20 us) rings; power floor from ML.ENERGY decode readings at 45-100 % of TDP; "

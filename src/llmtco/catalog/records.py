@@ -234,7 +234,7 @@ class Efficiency(Record):
     """Achieved / peak dense FLOP/s for the compute part of a decode step."""
     train_compute_efficiency: Annotated[float, Field(gt=0, le=1)]
     step_overhead_ms: NonNeg
-    """Fixed time per forward step: kernel launches, scheduling [ms]."""
+    """Kernel-launch time per forward step of a 32-layer model, scaled by the model's layer count [ms]."""
     per_sequence_overhead_us: NonNeg = 10.0
     """Time per running sequence per step outside the GPU kernels: sampling, scheduling, detokenising [us]."""
     allreduce_latency_us: NonNeg

@@ -84,6 +84,20 @@ def allreduce_ms(model: ModelShape, hw: HardwareShape, tp: int, tokens: Num) -> 
     return out
 
 
+REFERENCE_LAYERS = 32
+"""Layers of the model ``step_overhead_ms`` is quoted for (Llama-3.1-8B)."""
+
+
+def launch_ms(model: ModelShape, hw: HardwareShape) -> Num:
+    """Kernel-launch overhead of one step: ``step_overhead_ms`` per 32 layers, scaled by the layer count [ms].
+
+    Each layer launches the same kernels (norms, GEMMs, attention, activations), so launch time grows
+    with depth.
+    """
+    out: Num = hw.step_overhead_ms * model.layers / REFERENCE_LAYERS
+    return out
+
+
 def mixed_step(
     model: ModelShape,
     hw: HardwareShape,
@@ -128,7 +142,7 @@ def mixed_step(
         * 1e3
     )
     comm = allreduce_ms(model, hw, tp, tokens)
-    overhead = hw.step_overhead_ms + batch * hw.per_sequence_overhead_us * 1e-3
+    overhead = launch_ms(model, hw) + batch * hw.per_sequence_overhead_us * 1e-3
     step = np.maximum(lin_compute_ms, weights_ms) + np.maximum(attn_dec_ms, kv_ms) + attn_pf_ms + overhead + comm
     return StepTime(
         step_ms=step,
@@ -166,12 +180,12 @@ def prefill_step(
     bytes_per_gpu = weights_read_bytes(model, bytes_per_weight, tokens) / tp
     memory_ms = bytes_per_gpu / (hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency) * 1e3
     comm = allreduce_ms(model, hw, tp, tokens)
-    step = np.maximum(compute_ms, memory_ms) + hw.step_overhead_ms + comm
+    step = np.maximum(compute_ms, memory_ms) + launch_ms(model, hw) + comm
     return StepTime(
         step_ms=step,
         compute_ms=compute_ms,
         memory_ms=memory_ms,
-        overhead_ms=hw.step_overhead_ms,
+        overhead_ms=launch_ms(model, hw),
         comm_ms=comm,
         tokens=tokens,
     )
