@@ -120,7 +120,8 @@ def engine_shape(eff: Efficiency, engine: str | None, samples: int, ctx: Ctx | N
 
     def e(name: str) -> FloatArray:
         value = float(getattr(eff, name))
-        return ctx.draw(f"efficiency:{eff.id}:{name}", value) if ctx is not None else np.full(samples, value)
+        key = f"efficiency:{eff.id.split('@')[0]}:{name}"  # the same keys as hardware_shape draws
+        return ctx.draw(key, value) if ctx is not None else np.full(samples, value)
 
     name = engine if engine in CHUNK_TOKENS else "generic"
     return EngineShape(
