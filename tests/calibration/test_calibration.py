@@ -1,12 +1,13 @@
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from llmtco.calibration.api import accuracy, calibrate
 from llmtco.calibration.corpus import Case, load_corpus
-from llmtco.calibration.fit import fit_accelerator, predictions
+from llmtco.calibration.fit import fit_all, predictions
 from llmtco.calibration.imports import read_result_file
 from llmtco.calibration.predict import predict
 from llmtco.calibration.priors import prior
@@ -21,7 +22,10 @@ from tests.conftest import MINIMAL
 def test_corpus_mapping(catalog: Catalog) -> None:
     cases, unmapped = load_corpus(catalog)
     by_id = {c.id: c for c in cases}
-    assert len(cases) + len(unmapped) == 93
+    assert len(cases) + len(unmapped) == 93 + 4  # CSV rows + the committed H100 profile's four decode steps
+    levels = {c.id: c.level for c in cases}
+    assert levels["trtllm-01"] == "end_to_end" and levels["tune-3b-lora-a100"] == "training"
+    assert sum(v == "kernel_step" for v in levels.values()) == 4
     # per-GPU normalisation: 6,378 output tok/s over 2 GPUs
     assert by_id["trtllm-12"].measured["output_tok_s_per_gpu"] == pytest.approx(3189.0)
     assert by_id["trtllm-12"].tp == 2 and by_id["trtllm-12"].precision == "fp8"
@@ -42,26 +46,63 @@ def test_corpus_with_missing_columns_is_rejected(tmp_path: Path, catalog: Catalo
         load_corpus(catalog, bad)
 
 
-def test_shipped_factors_meet_the_accuracy_targets(catalog: Catalog) -> None:
-    """The in-sample error of the bundled, fitted factors stays within the published targets."""
-    doc = accuracy(catalog, loso=False)
-    for metric, target in TARGETS_PCT.items():
-        assert doc["in_sample"][metric]["all"]["median_ape"] <= target, metric
+HELD_PCT = {
+    # out-of-sample median APE the shipped model reaches (leave-one-source-out, leave-one-accelerator-out),
+    # held with a small margin where the issue-12 target (TARGETS_PCT) is not met yet; see README "Accuracy"
+    "decode_step_ms": (10.0, 10.0),  # target met, on one measured profile (weak evidence)
+    "output_tok_s_per_gpu": (21.5, 21.0),
+    "tpot_ms": (20.5, 19.0),
+    "ttft_ms": (40.0, 39.0),
+    "power_w_per_gpu": (15.0, 15.0),  # target met
+    "energy_j_per_token": (35.5, 22.5),
+    "train_tok_s_per_gpu": (19.0, 19.0),
+}
 
 
-def test_fit_recovers_synthetic_factors(catalog: Catalog) -> None:
+@pytest.fixture(scope="module")
+def accuracy_doc(catalog: Catalog) -> dict[str, object]:
+    return accuracy(catalog, loso=True)
+
+
+def test_out_of_sample_accuracy_is_held(accuracy_doc: dict[str, Any]) -> None:
+    """Out-of-sample error of the model: at the issue-12 target, or no worse than the figure reached."""
+    for metric, (loso, loao) in HELD_PCT.items():
+        target = TARGETS_PCT[metric]
+        got_loso = accuracy_doc["leave_one_source_out"][metric]["all"]["median_ape"]
+        got_loao = accuracy_doc["leave_one_accelerator_out"][metric]["all"]["median_ape"]
+        assert got_loso <= max(target, loso), (metric, got_loso)
+        assert got_loao <= max(target, loao), (metric, got_loao)
+
+
+def test_in_sample_is_shown_beside_and_groups_are_reported(accuracy_doc: dict[str, Any]) -> None:
+    tput = accuracy_doc["in_sample"]["output_tok_s_per_gpu"]
+    assert set(tput) >= {"all", "by_accelerator", "by_engine", "by_source_family", "by_level"}
+    assert tput["all"]["median_ape"] <= TARGETS_PCT["output_tok_s_per_gpu"]
+    # every prediction names the fit nodes that answered it
+    rows = accuracy_doc["rows"]
+    assert all("serving:" in r["answered_by"] for r in rows)
+    step = next(r for r in rows if r["level"] == "kernel_step")
+    assert "step: gen:hopper" in step["answered_by"]
+
+
+def test_fit_recovers_synthetic_serving_factors(catalog: Catalog) -> None:
+    """Rows generated from known serving factors on top of the prior step layer are fitted back."""
     cases, _ = load_corpus(catalog)
-    h100 = [c for c in cases if c.accelerator == "h100-sxm" and c.kind != "train"]
-    truth = prior(catalog.accelerators.get("h100-sxm")).model_copy(
-        update={"decode_bandwidth_efficiency": 0.6, "decode_compute_efficiency": 0.35, "step_overhead_ms": 2.5}
+    h100 = [c for c in cases if c.accelerator == "h100-sxm" and c.level == "end_to_end" and c.engine == "vllm"]
+    base = prior(catalog.accelerators.get("h100-sxm"))
+    truth = base.model_copy(
+        update={"scheduler_ms_per_step": 2.0, "per_sequence_overhead_us": 30.0, "mixed_step_efficiency": 0.7}
     )
     synthetic = []
     for c in h100:
         pred = predict(c, catalog, truth)
         synthetic.append(Case(**{**c.__dict__, "measured": {k: pred[k] for k in c.measured if k in pred}}))
-    fitted = fit_accelerator(synthetic, catalog, prior(catalog.accelerators.get("h100-sxm")), "synthetic")
-    errors = [abs(p.error_pct) for p in predictions(synthetic, catalog, {"h100-sxm": fitted})]
-    assert np.median(errors) < 3.0
+    priors = {a.id: prior(a) for a in catalog.accelerators}
+    before = [abs(p.error_pct) for p in predictions(synthetic, catalog, priors)]
+    fitted = fit_all(synthetic, catalog, priors, "synthetic")
+    errors = [abs(p.error_pct) for p in predictions(synthetic, catalog, fitted)]
+    # the pull toward the prior keeps a few per cent on eight rows; unfitted, the error is several times larger
+    assert np.median(errors) < 5.0 and np.median(before) > 3 * np.median(errors)
 
 
 VLLM_RESULT = {
@@ -164,6 +205,39 @@ def test_most_specific_efficiency_factors_are_used(catalog: Catalog) -> None:
     from llmtco.engine.adapters import efficiency_for
 
     assert efficiency_for(catalog, "h100-sxm", "vllm", "bf16").id == "h100-sxm@vllm@bf16"
-    assert efficiency_for(catalog, "h100-sxm", "vllm", "fp8").id == "h100-sxm@vllm"
+    assert efficiency_for(catalog, "h100-sxm", "vllm", "int4").id == "h100-sxm@vllm"
     assert efficiency_for(catalog, "h100-sxm", None, "bf16").id == "h100-sxm"
-    assert efficiency_for(catalog, "l4", "vllm", "bf16").id == "l4"
+    # an accelerator without rows of its own: the engine level of the serving fit answers
+    sparse = efficiency_for(catalog, "l4", "vllm", "bf16")
+    assert sparse.id == "l4@vllm" and "serving: @vllm" in sparse.notes and "step: prior" in sparse.notes
+
+
+def test_new_corpus_files_carry_level_and_source_family(tmp_path: Path, catalog: Catalog) -> None:
+    """A measurements CSV with the optional trailing columns: kernel steps and end-to-end rows, family given."""
+    header = open_corpus_header() + ",level,source_family\n"
+    rows = [
+        "k1,Llama-3.1-8B-Instruct,8.03,H100-SXM-80GB,1,BF16,vLLM 0.11,2048,,64,decode-step,,,9.1,,,"
+        "https://example.org/step-table,2026-10,TP1,kernel_step,paper-x",
+        "k2,Llama-3.1-8B-Instruct,8.03,H100-SXM-80GB,1,BF16,vLLM 0.11,4096,,1,prefill-step,,250,,,,"
+        "https://example.org/step-table,2026-10,TP1,kernel_step,paper-x",
+        "e1,Llama-3.1-8B-Instruct,8.03,H100-SXM-80GB,1,BF16,SGLang 0.5,1000,200,avg running batch 32,"
+        "steady-state batch,2500,,12.5,,,https://example.org/bench,2026-10,,,blog-y",
+    ]
+    path = tmp_path / "measurements-2026.csv"
+    path.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    cases, unmapped = load_corpus(catalog, path)
+    assert not unmapped
+    by_id = {c.id: c for c in cases}
+    assert by_id["k1"].level == by_id["k2"].level == "kernel_step" and by_id["k1"].family == "paper-x"
+    assert by_id["k1"].measured == {"decode_step_ms": 9.1} and by_id["k2"].measured == {"prefill_step_ms": 250.0}
+    assert by_id["e1"].level == "end_to_end" and by_id["e1"].family == "blog-y" and by_id["e1"].engine == "sglang"
+    effs = {e.id: e for e in catalog.efficiency}
+    preds = {(p.case.id, p.metric): p for p in predictions(cases, catalog, effs)}
+    assert preds[("k1", "decode_step_ms")].predicted > 0 and preds[("k2", "prefill_step_ms")].predicted > 0
+    assert ("e1", "tpot_ms") in preds
+
+
+def open_corpus_header() -> str:
+    from llmtco.calibration.corpus import COLUMNS
+
+    return ",".join(COLUMNS)

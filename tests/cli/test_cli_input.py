@@ -165,3 +165,12 @@ def test_simulate_at_the_edges_of_the_allowed_range_writes_standard_json(
         capsys, "simulate", str(write(MINIMAL.replace("100000", "1e-300"))), "-n", "10", "--format", "json"
     )
     assert code == 2 and "workloads.0.requests_per_day" in err and "0.001" in err
+
+
+def test_a_trace_path_is_refused_over_the_network() -> None:
+    """A workload's ``trace:`` names a file too: text from the network must not make the server open it."""
+    text = MINIMAL.replace("    output_tokens: 200\n", "    output_tokens: 200\n    trace: /etc/passwd\n")
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario_text(text, "<request>", allow_paths=False)
+    assert "workloads.0.trace" in str(info.value) and "not accepted" in str(info.value)
+    assert "root:" not in str(info.value)

@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 
 from llmtco.cli import main
+from tests.conftest import ROOT
 from tests.mutations import mutated_scenarios
 
 CASES = list(mutated_scenarios())
@@ -124,6 +125,8 @@ def test_mutation_is_a_result_or_a_clean_error(
 ) -> None:
     path = tmp_path / "scenario.yaml"
     path.write_text(text, encoding="utf-8")
+    if "traces/" in text:  # an example that reads a request trace beside it
+        (tmp_path / "traces").symlink_to(ROOT / "examples" / "traces")
     start = time.perf_counter()
     code = main(["breakdown", str(path), "--format", "json"])
     seconds = time.perf_counter() - start

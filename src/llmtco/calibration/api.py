@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from llmtco.calibration.corpus import Case, load_corpus
-from llmtco.calibration.fit import fit_all, leave_one_source_out, predictions
+from llmtco.calibration.fit import fit_all, leave_one_accelerator_out, leave_one_source_out, predictions
 from llmtco.calibration.imports import read_result_file
 from llmtco.calibration.profile import write_profile
 from llmtco.calibration.report import accuracy_document
@@ -22,14 +22,15 @@ def accuracy(catalog: Catalog, corpus: str | Path | None = None, loso: bool = Tr
         raise CalibrationError("no corpus row could be mapped onto the catalog")
     effs = {e.id: e for e in catalog.efficiency}
     in_sample = predictions(cases, catalog, effs)
-    loso_preds = None
+    loso_preds = loao_preds = None
     if loso:
         from llmtco.calibration.priors import prior
 
         priors = {a.id: prior(a) for a in catalog.accelerators}
         loso_preds = leave_one_source_out(cases, catalog, priors, str(corpus or "published corpus"))
+        loao_preds = leave_one_accelerator_out(cases, catalog, priors, str(corpus or "published corpus"))
     name = str(corpus) if corpus else "the committed published corpus (llmtco/calibration/data)"
-    return accuracy_document(in_sample, loso_preds, unmapped, name)
+    return accuracy_document(in_sample, loso_preds, loao_preds, unmapped, name)
 
 
 def calibrate(

@@ -6,6 +6,11 @@ concurrency_or_batch, scenario, throughput_tok_s, ttft_ms, tpot_ms, power_w,
 energy_j_per_token, source, as_of, notes). Each row becomes a ``Case`` the
 performance model can predict, or an ``Unmapped`` entry saying why not.
 
+Every ``*.csv`` in ``data/`` is read (optional trailing columns ``level``:
+kernel_step | end_to_end | power | training, and ``source_family``; both are
+inferred where absent), and every ``*.json`` there is a ``llmtco measure``
+profile whose decode steps become kernel_step cases.
+
 Normalisation: ``notes`` starts with ``tput_basis=``: ``output_total`` is the
 output tokens/s of all ``gpu_count`` GPUs, ``train_tokens_per_gpu`` is per GPU,
 ``train_tokens_per_s`` is for the whole job. Everything is stored per GPU.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -46,7 +52,12 @@ COLUMNS = (
     "notes",
 )
 
+OPTIONAL_COLUMNS = ("level", "source_family")
+LEVELS = ("kernel_step", "end_to_end", "power", "training")
+
 METRICS = {
+    "decode_step_ms": "kernel-level decode step [ms]",
+    "prefill_step_ms": "kernel-level prefill step [ms]",
     "output_tok_s_per_gpu": "output throughput [tokens/s per GPU]",
     "tpot_ms": "time per output token [ms]",
     "ttft_ms": "time to first token [ms]",
@@ -102,7 +113,7 @@ class Case:
     """Publication family, for leave-one-source-out: trtllm, mlperf, mlenergy, mosaic, torchtune, user."""
     engine: str
     kind: str
-    """offline | server | batch | train."""
+    """offline | server | batch | train | step."""
     accelerator: str
     gpus: int
     tp: int | None
@@ -116,6 +127,10 @@ class Case:
     """full | lora | qlora for training rows."""
     measured: dict[str, float] = field(default_factory=dict)
     assumptions: tuple[str, ...] = ()
+    level: str = "end_to_end"
+    """kernel_step | end_to_end | power | training: which layer of the model the row tests."""
+    stack: dict[str, int] | None = None
+    """Layer dimensions of a kernel-step measurement (``llmtco measure``'s random-weight stack)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +145,8 @@ def _num(text: str) -> float | None:
 
 
 def _family(row: dict[str, str]) -> str:
+    if row.get("source_family"):
+        return row["source_family"].strip()
     rid = row["id"].lower()
     for prefix in ("trtllm", "mlperf", "mlenergy", "mosaic", "tune"):
         if rid.startswith(prefix):
@@ -165,6 +182,13 @@ def _precision(text: str) -> tuple[str | None, str]:
     if "not verified" in t:
         return "fp8", "precision not verified in the source: FP8 assumed (NVIDIA MLPerf code path on Ada)"
     return None, ""
+
+
+def _level(row: dict[str, str], inferred: str) -> str:
+    level = (row.get("level") or "").strip() or inferred
+    if level not in LEVELS:
+        raise CalibrationError(f"row {row['id']}: level {level!r}; allowed: {', '.join(LEVELS)}")
+    return level
 
 
 def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
@@ -226,6 +250,7 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
             method=method,
             measured=measured,
             assumptions=tuple(assumptions),
+            level=_level(row, "training"),
         )
 
     model = None
@@ -244,6 +269,9 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
                 assumptions.append(why)
                 break
     lout = _num(row["output_len"])
+    level = _level(row, "end_to_end")
+    if level == "kernel_step" and lout is None:
+        lout = 1.0  # a step has no output length
     if lin is None or lout is None:
         return Unmapped(rid, "input or output length not stated")
     if tput is not None:
@@ -259,6 +287,36 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
     m = re.search(r"avg running batch ([0-9.]+)", row["concurrency_or_batch"])
     if m:
         batch = float(m.group(1))
+    if level == "kernel_step":
+        # a published step time: one forward step of `batch` sequences at `input_len` cached tokens
+        # (tpot_ms: a decode step) or of a `input_len`-token prompt (ttft_ms: a prefill step)
+        step_batch = _num(row["concurrency_or_batch"]) or 1.0
+        measured = {}
+        if _num(row["tpot_ms"]) is not None:
+            measured["decode_step_ms"] = float(_num(row["tpot_ms"]) or 0.0)
+        if _num(row["ttft_ms"]) is not None:
+            measured["prefill_step_ms"] = float(_num(row["ttft_ms"]) or 0.0)
+        if not measured:
+            return Unmapped(rid, "kernel_step row without tpot_ms (decode step) or ttft_ms (prefill step)")
+        return Case(
+            id=rid,
+            source=row["source"],
+            family=family,
+            engine=engine,
+            kind="step",
+            accelerator=accelerator,
+            gpus=gpus,
+            tp=tp or gpus,
+            precision=precision,
+            model=model,
+            params_b=float(_num(row["params_b"]) or 0.0),
+            input_tokens=lin,
+            output_tokens=lout,
+            batch=step_batch,
+            measured=measured,
+            assumptions=tuple(assumptions),
+            level=level,
+        )
     if "server" in scenario:
         kind = "server"
     elif batch is not None:
@@ -284,24 +342,11 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
         batch=batch,
         measured=measured,
         assumptions=tuple(assumptions),
+        level=level,
     )
 
 
-def read_rows(path: str | Path | None = None) -> list[dict[str, str]]:
-    """Rows of a corpus CSV (default: the committed published corpus)."""
-    if path is None:
-        text = (
-            resources.files("llmtco.calibration")
-            .joinpath("data", "published-measurements.csv")
-            .read_text(encoding="utf-8")
-        )
-        name = "published-measurements.csv"
-    else:
-        try:
-            text = read_text_limited(path)
-        except OSError as exc:
-            raise CalibrationError(f"--corpus: cannot read {path}: {exc}") from None
-        name = str(path)
+def _read_csv(text: str, name: str) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -309,8 +354,66 @@ def read_rows(path: str | Path | None = None) -> list[dict[str, str]]:
     return [dict(r) for r in reader]
 
 
+def read_rows(path: str | Path | None = None) -> list[dict[str, str]]:
+    """Rows of a corpus CSV (default: every ``*.csv`` of the committed corpus folder)."""
+    if path is None:
+        folder = resources.files("llmtco.calibration").joinpath("data")
+        rows: list[dict[str, str]] = []
+        for item in sorted(folder.iterdir(), key=lambda f: f.name):
+            if item.name.endswith(".csv"):
+                rows.extend(_read_csv(item.read_text(encoding="utf-8"), item.name))
+        return rows
+    try:
+        text = read_text_limited(path)
+    except OSError as exc:
+        raise CalibrationError(f"--corpus: cannot read {path}: {exc}") from None
+    return _read_csv(text, str(path))
+
+
+def profile_cases(doc: dict[str, object], name: str, catalog: Catalog) -> list[Case]:
+    """Kernel-step cases from one ``llmtco measure`` profile (decode steps of its random-weight stack)."""
+    device = str(doc.get("device", "")).lower()
+    accelerator = next((acc for pat, acc, _, _ in _GPUS if acc and re.search(pat, device)), None)
+    if accelerator is None or accelerator not in catalog.accelerators:
+        return []
+    stack = {k: int(v) for k, v in dict(doc["stack"]).items()}  # type: ignore[call-overload]
+    steps = dict(doc.get("decode_ms", {}))  # type: ignore[call-overload]
+    return [
+        Case(
+            id=f"{name}-decode-b{batch}",
+            source=f"llmtco measure profile {name} ({doc.get('device')}, {doc.get('measured_at')})",
+            family="llmtco-measure",
+            engine="torch-eager",
+            kind="step",
+            accelerator=accelerator,
+            gpus=1,
+            tp=1,
+            precision="bf16",
+            model=None,
+            params_b=0.0,
+            input_tokens=float(stack["context"]),
+            batch=float(batch),
+            measured={"decode_step_ms": float(ms)},
+            level="kernel_step",
+            stack=stack,
+        )
+        for batch, ms in sorted(steps.items(), key=lambda kv: int(kv[0]))
+    ]
+
+
+def committed_profiles(catalog: Catalog) -> list[Case]:
+    """Kernel-step cases of every profile JSON in the committed corpus folder."""
+    folder = resources.files("llmtco.calibration").joinpath("data")
+    out: list[Case] = []
+    for item in sorted(folder.iterdir(), key=lambda f: f.name):
+        if item.name.endswith(".json"):
+            out.extend(profile_cases(json.loads(item.read_text(encoding="utf-8")), item.name[:-5], catalog))
+    return out
+
+
 def load_corpus(catalog: Catalog, path: str | Path | None = None) -> tuple[list[Case], list[Unmapped]]:
-    cases: list[Case] = []
+    """Cases of a corpus CSV, or of the committed corpus (all CSVs and measured profiles)."""
+    cases: list[Case] = [] if path is not None else committed_profiles(catalog)
     unmapped: list[Unmapped] = []
     for row in read_rows(path):
         result = map_row(row, catalog)

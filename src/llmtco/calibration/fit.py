@@ -1,10 +1,21 @@
-"""Fit the efficiency factors of the performance model to measurements.
+"""Fit the two layers of the performance model, separately, with hierarchical shrinkage.
 
-Per accelerator, the factors minimise the squared log-errors of every
-measured metric (throughput, TPOT, TTFT, power, energy, training speed), plus
-a penalty that pulls each factor toward its prior: accelerators with few
-measurements stay near the published priors, those with many follow the data.
-Leave-one-source-out refits without one publication family and predicts it.
+Step layer (GPU physics, per accelerator): achievable bandwidth and FLOP/s
+fractions and the per-step overhead, fitted on kernel_step rows only
+(``llmtco measure`` profiles, published step times). Tree: published prior →
+generation → accelerator. Training MFU follows the same tree on training rows.
+
+Serving layer (engine behaviour): scheduler time per step, host time per
+sequence, mixed-step efficiency, TTFT scheduling delay and the power floor,
+fitted on end_to_end and power rows with the step layer held fixed. Tree:
+published prior → generic engine → engine → accelerator@engine →
+accelerator@engine@precision.
+
+Each node minimises squared log-errors of its rows plus ``PRIOR_WEIGHT`` x
+(log x - log parent)^2 per factor, so a sparse node stays near its parent. A
+node is fitted only with at least ``MIN_ROWS`` (serving: ``SERVING_MIN_ROWS``) rows of its own and when its
+parent also saw other rows; otherwise its parent answers. Every record says
+which nodes answered (``notes``).
 """
 
 from __future__ import annotations
@@ -18,31 +29,39 @@ from scipy.optimize import least_squares
 
 from llmtco.calibration.corpus import Case
 from llmtco.calibration.predict import predict
+from llmtco.calibration.priors import generation
 from llmtco.catalog import Catalog
 from llmtco.catalog.records import Efficiency
 
-PARAMS: dict[str, tuple[float, float]] = {
-    "decode_bandwidth_efficiency": (0.2, 0.95),
+STEP_PARAMS: dict[str, tuple[float, float]] = {
+    "decode_bandwidth_efficiency": (0.2, 0.98),
     "decode_compute_efficiency": (0.05, 0.95),
     "prefill_compute_efficiency": (0.1, 0.95),
-    "train_compute_efficiency": (0.05, 0.8),
-    "step_overhead_ms": (0.05, 20.0),
-    "per_sequence_overhead_us": (0.1, 200.0),
-    "power_activity_floor": (0.05, 0.95),
-    "ttft_queue_steps": (0.05, 20.0),
+    "step_overhead_ms": (0.01, 20.0),
 }
-"""Fitted factors and their bounds."""
+"""Step-layer factors and their bounds."""
+TRAIN_PARAMS: dict[str, tuple[float, float]] = {"train_compute_efficiency": (0.05, 0.8)}
+SERVING_PARAMS: dict[str, tuple[float, float]] = {
+    "scheduler_ms_per_step": (0.01, 30.0),
+    "per_sequence_overhead_us": (0.1, 300.0),
+    "mixed_step_efficiency": (0.2, 1.0),
+    "ttft_queue_steps": (0.05, 20.0),
+    "power_activity_floor": (0.05, 0.95),
+}
+"""Serving-layer factors and their bounds."""
+PARAMS = {**STEP_PARAMS, **TRAIN_PARAMS, **SERVING_PARAMS}
 
 PRIOR_WEIGHT = 0.3
-"""Weight of the pull toward the prior, per factor, in log units (one row's log-error counts 1)."""
-
-MIN_ENGINE_ROWS = 5
-"""Rows an engine needs on one accelerator for its own factors (else the accelerator's are used)."""
+"""Weight of the pull toward the parent, per factor, in log units (one row's log-error counts 1)."""
+MIN_ROWS = 3
+"""Rows a step-layer or training node needs to be fitted on its own (one profile has four decode steps)."""
+SERVING_MIN_ROWS = 3
+"""Rows a serving-layer node needs to be fitted on its own (else its parent answers)."""
+SERVING_LEVELS = ("end_to_end", "power")
 
 
 def efficiency_key(accelerator: str, engine: str | None = None, precision: str | None = None) -> str:
-    """Catalog id of efficiency factors: ``h100-sxm``, engine-specific ``h100-sxm@vllm``, or engine- and
-    precision-specific ``h100-sxm@vllm@bf16``."""
+    """Catalog id of efficiency factors: ``h100-sxm``, ``h100-sxm@vllm`` or ``h100-sxm@vllm@bf16``."""
     if not engine:
         return accelerator
     return f"{accelerator}@{engine}@{precision}" if precision else f"{accelerator}@{engine}"
@@ -51,7 +70,7 @@ def efficiency_key(accelerator: str, engine: str | None = None, precision: str |
 def lookup(
     effs: dict[str, Efficiency], accelerator: str, engine: str | None, precision: str | None = None
 ) -> Efficiency:
-    """The most specific fitted factors: accelerator@engine@precision, then accelerator@engine, then accelerator."""
+    """The most specific factors: accelerator@engine@precision, then accelerator@engine, then accelerator."""
     for key in (efficiency_key(accelerator, engine, precision), efficiency_key(accelerator, engine)):
         if key in effs:
             return effs[key]
@@ -64,6 +83,8 @@ class Prediction:
     metric: str
     measured: float
     predicted: float
+    answered_by: str = ""
+    """Nodes of the fit whose factors made this prediction (``notes`` of the record used)."""
 
     @property
     def error_pct(self) -> float:
@@ -73,55 +94,89 @@ class Prediction:
 def predictions(cases: Iterable[Case], catalog: Catalog, effs: dict[str, Efficiency]) -> list[Prediction]:
     out: list[Prediction] = []
     for c in cases:
-        pred = predict(c, catalog, lookup(effs, c.accelerator, c.engine, c.precision))
+        eff = lookup(effs, c.accelerator, c.engine, c.precision)
+        pred = predict(c, catalog, eff)
         for metric, value in c.measured.items():
             if metric in pred:
-                out.append(Prediction(c, metric, value, pred[metric]))
+                out.append(Prediction(c, metric, value, pred[metric], eff.notes or eff.id))
     return out
 
 
-def _residuals(
-    cases: list[Case], catalog: Catalog, start: Efficiency, x0: np.ndarray
-) -> Callable[[np.ndarray], np.ndarray]:
-    names = list(PARAMS)
+def _fit_node(
+    cases: list[Case],
+    catalog: Catalog,
+    base: Callable[[Case], Efficiency],
+    parent: dict[str, float],
+    params: dict[str, tuple[float, float]],
+) -> dict[str, float]:
+    """Factors ``params`` minimising the rows' log-errors plus the pull toward ``parent``."""
+    names = list(params)
+    lo = np.log([params[n][0] for n in names])
+    hi = np.log([params[n][1] for n in names])
+    x0 = np.clip(np.log([parent[n] for n in names]), lo + 1e-9, hi - 1e-9)
+    bases = [base(c) for c in cases]
 
     def fn(x: np.ndarray) -> np.ndarray:
-        eff = start.model_copy(update={n: float(np.exp(v)) for n, v in zip(names, x, strict=True)})
-        table = {c.accelerator: eff for c in cases}
-        r = [np.log(max(p.predicted, 1e-9) / p.measured) for p in predictions(cases, catalog, table)]
+        update = {n: float(np.exp(v)) for n, v in zip(names, x, strict=True)}
+        r: list[float] = []
+        for c, b in zip(cases, bases, strict=True):
+            pred = predict(c, catalog, b.model_copy(update=update))
+            r.extend(float(np.log(max(pred[m], 1e-9) / v)) for m, v in c.measured.items() if m in pred)
         return np.concatenate([np.asarray(r, dtype=float), PRIOR_WEIGHT * (x - x0)])
 
-    return fn
+    sol = least_squares(fn, x0, bounds=(lo, hi), diff_step=1e-3, ftol=1e-3, xtol=1e-3, max_nfev=10 * len(names))
+    return {n: round(float(np.exp(v)), 4) for n, v in zip(names, sol.x, strict=True)}
 
 
-def fit_accelerator(
-    cases: list[Case], catalog: Catalog, prior: Efficiency, source: str, key: str | None = None
-) -> Efficiency:
-    """Efficiency factors for one accelerator fitted to its cases (the prior if there are none)."""
-    if not cases:
+@dataclass
+class _Node:
+    key: str
+    values: dict[str, float]
+    rows: int
+    """Rows this node was fitted on (0: inherited from its parent)."""
+    answered: str
+    """Key of the node whose fit these values are."""
+
+
+def _tree(
+    groups: list[tuple[str, str | None, list[Case]]],
+    catalog: Catalog,
+    base: Callable[[Case], Efficiency],
+    root: _Node,
+    params: dict[str, tuple[float, float]],
+    min_rows: int = MIN_ROWS,
+) -> dict[str, _Node]:
+    """Fit nodes top-down; ``groups`` lists (key, parent key or None for the root, rows), parents first."""
+    nodes = {root.key: root}
+    for key, parent_key, rows in groups:
+        parent = nodes[parent_key or root.key]
+        parent_rows = parent.rows if parent.answered == parent.key else 0
+        if len(rows) >= min_rows and ((parent.key == root.key and root.rows == 0) or parent_rows > len(rows)):
+            values = _fit_node(rows, catalog, base, parent.values, params)
+            nodes[key] = _Node(key, values, len(rows), key)
+        else:
+            nodes[key] = _Node(key, parent.values, 0, parent.answered)
+    return nodes
+
+
+def refine(cases: list[Case], catalog: Catalog, prior: Efficiency, source: str) -> Efficiency:
+    """The serving layer of one efficiency record refitted to end-to-end measurements of that stack
+    (``llmtco actuals``), starting from and pulled toward the record itself; the step layer (GPU physics,
+    fitted on kernel-level data) is kept."""
+    rows = [c for c in cases if c.level in SERVING_LEVELS]
+    if not rows:
         return prior
-    names = list(PARAMS)
-    x0 = np.log([float(getattr(prior, n)) for n in names])
-    lo = np.log([PARAMS[n][0] for n in names])
-    hi = np.log([PARAMS[n][1] for n in names])
-    x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
-    sol = least_squares(
-        _residuals(cases, catalog, prior, x0), x0, bounds=(lo, hi), diff_step=1e-3, max_nfev=60 * len(names)
+    values = _fit_node(
+        rows, catalog, lambda c: prior, {n: float(getattr(prior, n)) for n in SERVING_PARAMS}, SERVING_PARAMS
     )
-    fitted = {n: round(float(np.exp(v)), 4) for n, v in zip(names, sol.x, strict=True)}
-    moved = [n for n in names if abs(fitted[n] - float(getattr(prior, n))) > 1e-3 * max(abs(fitted[n]), 1e-9)]
-    kept = [n for n in names if n not in moved]
-    note = f"; fitted: {', '.join(moved) or 'none'}"
-    if kept:
-        note += f"; no data for {', '.join(kept)}: prior kept ({prior.source[:60]}...)"
     return prior.model_copy(
         update={
-            **fitted,
-            "id": key or prior.id,
-            "fitted_on": len(cases),
+            **values,
+            "fitted_on": prior.fitted_on + len(rows),
             "estimate": False,
-            "source": source + note,
+            "source": f"{source}; serving layer refitted from {prior.id} ({prior.source})",
             "as_of": dt.date.today(),
+            "notes": f"serving: refined from {prior.id} on {len(rows)} row(s); step: {prior.id}",
         }
     )
 
@@ -129,52 +184,122 @@ def fit_accelerator(
 def fit_all(
     cases: list[Case], catalog: Catalog, priors: dict[str, Efficiency], corpus_name: str
 ) -> dict[str, Efficiency]:
-    """Fit every accelerator that has cases; others keep their priors."""
+    """Fit the step, training and serving trees; return one record per accelerator and per fitted engine."""
+    accs = [a.id for a in catalog.accelerators]
+    step_rows = [c for c in cases if c.level == "kernel_step"]
+    train_rows = [c for c in cases if c.level == "training"]
+    serve_rows = [c for c in cases if c.level in SERVING_LEVELS]
+
+    def prior_values(acc: str, params: dict[str, tuple[float, float]]) -> dict[str, float]:
+        return {n: float(getattr(priors[acc], n)) for n in params}
+
+    step: dict[str, _Node] = {}
+    train: dict[str, _Node] = {}
+    for params, rows, table in ((STEP_PARAMS, step_rows, step), (TRAIN_PARAMS, train_rows, train)):
+        gens: dict[str, _Node] = {}
+        for acc in accs:
+            gen = generation(acc)
+            root = _Node(f"prior:{acc}", prior_values(acc, params), 0, "prior")
+            gen_rows = [c for c in rows if generation(c.accelerator) == gen]
+            acc_rows = [c for c in gen_rows if c.accelerator == acc]
+            if gen not in gens:
+                gens[gen] = _tree(
+                    [(f"gen:{gen}", None, gen_rows)], catalog, lambda c: priors[c.accelerator], root, params
+                )[f"gen:{gen}"]
+            groups: list[tuple[str, str | None, list[Case]]] = [(acc, f"gen:{gen}", acc_rows)]
+            if params is TRAIN_PARAMS:
+                for engine in sorted({c.engine for c in acc_rows}):
+                    groups.append((f"{acc}@{engine}", acc, [c for c in acc_rows if c.engine == engine]))
+            gen_root = gens[gen]
+            nodes = _tree(groups, catalog, lambda c: priors[c.accelerator], gen_root, params)
+            table.update({k: v for k, v in nodes.items() if k == acc or k.startswith(f"{acc}@")})
+
+    def base_for(acc: str, engine: str | None = None) -> Efficiency:
+        t = train.get(f"{acc}@{engine}", train[acc])
+        return priors[acc].model_copy(update={**step[acc].values, **t.values})
+
+    bases = {acc: base_for(acc) for acc in accs}
+    root = _Node("prior", prior_values(accs[0], SERVING_PARAMS), 0, "prior")
+    groups = [("generic", None, serve_rows)]
+    engines = sorted({c.engine for c in serve_rows})
+    for engine in engines:
+        e_rows = [c for c in serve_rows if c.engine == engine]
+        groups.append((f"@{engine}", "generic", e_rows))
+        for acc in sorted({c.accelerator for c in e_rows}):
+            a_rows = [c for c in e_rows if c.accelerator == acc]
+            groups.append((f"{acc}@{engine}", f"@{engine}", a_rows))
+            for prec in sorted({c.precision for c in a_rows}):
+                groups.append((f"{acc}@{engine}@{prec}", f"{acc}@{engine}", [c for c in a_rows if c.precision == prec]))
+    serving = _tree(groups, catalog, lambda c: bases[c.accelerator], root, SERVING_PARAMS, SERVING_MIN_ROWS)
+
+    today = dt.date.today()
     out = dict(priors)
-    by_acc: dict[str, list[Case]] = {}
-    for c in cases:
-        by_acc.setdefault(c.accelerator, []).append(c)
-    for acc, acc_cases in sorted(by_acc.items()):
-        out[acc] = fit_accelerator(acc_cases, catalog, priors[acc], _source(acc_cases, corpus_name))
-        by_engine: dict[str, list[Case]] = {}
-        for c in acc_cases:
-            by_engine.setdefault(c.engine, []).append(c)
-        for engine, eng_cases in sorted(by_engine.items()):
-            if len(eng_cases) < MIN_ENGINE_ROWS:
-                continue
-            engine_prior = out[acc]
-            if len(by_engine) > 1:
-                key = efficiency_key(acc, engine)
-                out[key] = engine_prior = fit_accelerator(
-                    eng_cases, catalog, out[acc], _source(eng_cases, corpus_name), key
-                )
-            by_precision: dict[str, list[Case]] = {}
-            for c in eng_cases:
-                if c.kind != "train":
-                    by_precision.setdefault(c.precision, []).append(c)
-            for precision, p_cases in sorted(by_precision.items()):
-                if len(by_precision) > 1 and len(p_cases) >= MIN_ENGINE_ROWS:
-                    key = efficiency_key(acc, engine, precision)
-                    out[key] = fit_accelerator(p_cases, catalog, engine_prior, _source(p_cases, corpus_name), key)
+
+    def record(key: str, acc: str, serve: _Node, engine: str | None = None) -> Efficiency:
+        s, t = step[acc], train.get(f"{acc}@{engine}", train[acc])
+        fitted_on = s.rows + t.rows + serve.rows
+        answered = f"step: {s.answered}; training: {t.answered}; serving: {serve.answered}"
+        fitted = fitted_on > 0 or any(n.answered != "prior" for n in (s, t, serve))
+        source = (
+            f"fitted by `llmtco calibrate` to {corpus_name} ({_families(cases)}), two layers, "
+            f"prior weight {PRIOR_WEIGHT}; {answered}"
+            if fitted
+            else priors[acc].source
+        )
+        return priors[acc].model_copy(
+            update={
+                **s.values,
+                **t.values,
+                **serve.values,
+                "id": key,
+                "fitted_on": fitted_on,
+                "estimate": not fitted,
+                "source": source,
+                "as_of": today if fitted else priors[acc].as_of,
+                "notes": answered,
+            }
+        )
+
+    for acc in accs:
+        out[acc] = record(acc, acc, serving["generic"])
+        for engine in engines:
+            node = serving.get(f"{acc}@{engine}", serving[f"@{engine}"])
+            out[f"{acc}@{engine}"] = record(f"{acc}@{engine}", acc, node, engine)
+            for key, n in serving.items():
+                if key.startswith(f"{acc}@{engine}@") and n.answered == key:
+                    out[key] = record(key, acc, n, engine)
+        for key, n in train.items():
+            if key.startswith(f"{acc}@") and n.answered == key and key not in out:
+                out[key] = record(key, acc, serving["generic"], key.split("@", 1)[1])
     return out
 
 
-def _source(cases: list[Case], corpus_name: str) -> str:
-    families = sorted({c.family for c in cases})
-    return (
-        f"fitted by `llmtco calibrate` to {len(cases)} rows of {corpus_name} ({', '.join(families)}), "
-        f"prior weight {PRIOR_WEIGHT}"
-    )
+def _families(cases: list[Case]) -> str:
+    return ", ".join(sorted({c.family for c in cases}))
+
+
+def leave_out(
+    cases: list[Case], catalog: Catalog, priors: dict[str, Efficiency], corpus_name: str, attr: str
+) -> list[Prediction]:
+    """Predict each group of ``attr`` (``family`` or ``accelerator``) with factors fitted on all the others."""
+    out: list[Prediction] = []
+    for group in sorted({getattr(c, attr) for c in cases}):
+        train = [c for c in cases if getattr(c, attr) != group]
+        test = [c for c in cases if getattr(c, attr) == group]
+        effs = fit_all(train, catalog, priors, corpus_name)
+        out.extend(predictions(test, catalog, effs))
+    return out
 
 
 def leave_one_source_out(
     cases: list[Case], catalog: Catalog, priors: dict[str, Efficiency], corpus_name: str
 ) -> list[Prediction]:
     """Predict each publication family with factors fitted on all the others."""
-    out: list[Prediction] = []
-    for family in sorted({c.family for c in cases}):
-        train = [c for c in cases if c.family != family]
-        test = [c for c in cases if c.family == family]
-        effs = fit_all(train, catalog, priors, corpus_name)
-        out.extend(predictions(test, catalog, effs))
-    return out
+    return leave_out(cases, catalog, priors, corpus_name, "family")
+
+
+def leave_one_accelerator_out(
+    cases: list[Case], catalog: Catalog, priors: dict[str, Efficiency], corpus_name: str
+) -> list[Prediction]:
+    """Predict each accelerator's rows with factors fitted on the other accelerators' rows."""
+    return leave_out(cases, catalog, priors, corpus_name, "accelerator")

@@ -1,4 +1,4 @@
-"""Predict corpus measurements with the performance model and given efficiency factors."""
+"""Predict corpus measurements with the two layers of the model and given efficiency factors."""
 
 from __future__ import annotations
 
@@ -6,13 +6,21 @@ from llmtco.arrays import first
 from llmtco.calibration.corpus import Case
 from llmtco.catalog import Catalog
 from llmtco.catalog.records import Efficiency
-from llmtco.engine.adapters import compute_precision, hardware_shape, kv_bytes_for, model_shape
+from llmtco.engine.adapters import compute_precision, engine_shape, hardware_shape, kv_bytes_for, model_shape
 from llmtco.engine.serve import TP_CANDIDATES, pick_tensor_parallel
+from llmtco.measure.core import StackShape
 from llmtco.perf.memory import BYTES_PER_WEIGHT
+from llmtco.perf.timing import decode_step, prefill_step
 from llmtco.perf.training import training_rate
-from llmtco.sizing.serving import point_at_batch, serving_point
+from llmtco.sizing.serving import Load, point_at_batch, serving_point
 
 MLPERF_TTFT_LIMIT_MS = 2000.0
+"""MLPerf Inference v4.1 Llama-2-70B server constraint: p99 TTFT <= 2 s."""
+MLPERF_TPOT_LIMIT_MS = 200.0
+"""MLPerf Inference v4.1 Llama-2-70B server constraint: p99 TPOT <= 200 ms."""
+SERVER_UTILISATION = 0.85
+"""Load of an MLPerf server run as a share of the replica's capacity (estimate: the scenario searches the
+highest Poisson rate that meets the p99 limits, which sits below saturation)."""
 
 
 def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
@@ -23,18 +31,33 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
             case.params_b * 1e9, case.method or "full", case.precision, acc.tflops_dense, eff.train_compute_efficiency
         )
         return {"train_tok_s_per_gpu": rate}
+    if case.kind == "step" and case.stack is not None:
+        assert case.batch is not None
+        stack = StackShape(**case.stack)
+        hw = hardware_shape(acc, eff, "bf16", 1)
+        step = decode_step(stack.model_shape(), hw, 2.0, 2.0, 1, case.batch, stack.context)
+        return {"decode_step_ms": first(step.step_ms)}
+    if case.kind == "step":  # a published step time of a catalog model
+        assert case.model is not None and case.batch is not None and case.input_tokens is not None
+        compute = compute_precision(case.precision, acc)
+        shape, hw = model_shape(catalog.models.get(case.model)), hardware_shape(acc, eff, compute, 1)
+        bpw, kvb, tp = BYTES_PER_WEIGHT[case.precision], kv_bytes_for(compute), case.tp or 1
+        dec = decode_step(shape, hw, bpw, kvb, tp, case.batch, case.input_tokens)
+        pf = prefill_step(shape, hw, bpw, tp, case.batch, case.input_tokens)
+        return {"decode_step_ms": first(dec.step_ms), "prefill_step_ms": first(pf.step_ms)}
 
     assert case.model is not None and case.input_tokens is not None and case.output_tokens is not None
     model = catalog.models.get(case.model)
     compute = compute_precision(case.precision, acc)
     shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, 1)
+    eng = engine_shape(eff, case.engine, 1)
     bpw, kvb = BYTES_PER_WEIGHT[case.precision], kv_bytes_for(compute)
     lin, lout = case.input_tokens, case.output_tokens
     tps = [case.tp] if case.tp else [t for t in TP_CANDIDATES if t <= case.gpus]
     out: dict[str, float] = {}
     if case.kind == "batch":
-        at = point_at_batch(shape, hw, bpw, kvb, tps[0], lin, lout, case.batch or 1.0)
+        at = point_at_batch(shape, hw, bpw, kvb, tps[0], lin, lout, case.batch or 1.0, eng)
         return {
             "tpot_ms": first(at.tpot_ms),
             "output_tok_s_per_gpu": first(at.output_tokens_per_s) / at.tp,
@@ -42,11 +65,29 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
             "energy_j_per_token": first(at.energy_j_per_output_token),
             "ttft_ms": first(at.ttft_ms),
         }
-    tpot_target = case.measured.get("tpot_ms") if case.kind == "server" else None
-    ttft_target = MLPERF_TTFT_LIMIT_MS if case.kind == "server" else None
-    points = [serving_point(shape, hw, bpw, kvb, tp, lin, lout, tpot_target, ttft_target, 1) for tp in tps]
+    server = case.kind == "server"
+    load = Load(utilisation=SERVER_UTILISATION, percentile="p99") if server else Load()
+    tpot_target = MLPERF_TPOT_LIMIT_MS if server else None
+    ttft_target = MLPERF_TTFT_LIMIT_MS if server else None
+    points = [serving_point(shape, hw, bpw, kvb, tp, lin, lout, tpot_target, ttft_target, 1, eng, load) for tp in tps]
     sp = pick_tensor_parallel(points)
-    out["output_tok_s_per_gpu"] = float(sp.output_tokens_per_s[0]) / sp.tp
-    if case.kind == "server":
-        out["ttft_ms"] = float(sp.ttft_ms[0])
+    scale = SERVER_UTILISATION if server else 1.0
+    out["output_tok_s_per_gpu"] = float(sp.output_tokens_per_s[0]) / sp.tp * scale
+    if server:
+        mean = serving_point(
+            shape,
+            hw,
+            bpw,
+            kvb,
+            sp.tp,
+            lin,
+            lout,
+            None,
+            None,
+            1,
+            eng,
+            Load(utilisation=SERVER_UTILISATION, percentile="mean", max_batch=float(sp.batch[0])),
+        )
+        out["ttft_ms"] = float(mean.ttft_ms[0])
+        out["tpot_ms"] = float(mean.tpot_ms[0])
     return out

@@ -366,7 +366,7 @@ class Efficiency(Record):
     """Achieved / peak dense FLOP/s for the compute part of a decode step."""
     train_compute_efficiency: Annotated[float, Field(gt=0, le=1)]
     step_overhead_ms: NonNeg
-    """Fixed time per forward step: kernel launches, scheduling [ms]."""
+    """Kernel-launch time per forward step of a 32-layer model, scaled by the model's layer count [ms]."""
     per_sequence_overhead_us: NonNeg = 10.0
     """Time per running sequence per step outside the GPU kernels: sampling, scheduling, detokenising [us]."""
     allreduce_latency_us: NonNeg
@@ -374,6 +374,10 @@ class Efficiency(Record):
     power_activity_floor: Annotated[float, Field(ge=0, le=1)]
     """Share of the idle-to-TDP range drawn by a busy but memory-bound GPU."""
     ttft_queue_steps: NonNeg = 1.0
-    """Decode steps a new request waits before its first token, on top of its prefill."""
+    """Steps between a prompt's last prefill chunk and its first token, on top of queueing and prefill."""
+    scheduler_ms_per_step: NonNeg = 0.0
+    """Serving layer: host time per engine step outside the GPU kernels (scheduling, sampling) [ms]."""
+    mixed_step_efficiency: Annotated[float, Field(gt=0, le=1)] = 1.0
+    """Serving layer: kernel-level step time / achieved step time with prefill chunks mixed into decode."""
     fitted_on: int = 0
     """Number of measurements the factors were fitted on (0 = prior only)."""

@@ -28,19 +28,23 @@ def accuracy(
         typer.Option("--corpus", help="CSV with the columns of the published corpus (default: the committed one)."),
     ] = None,
     loso: Annotated[
-        bool, typer.Option("--loso/--no-loso", help="Also refit leave-one-source-out (slower, honest).")
+        bool,
+        typer.Option(
+            "--loso/--no-loso",
+            help="Also refit leave-one-source-out and leave-one-accelerator-out (the out-of-sample headline).",
+        ),
     ] = True,
     format: FormatOpt = ProbeFormat.table,
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Predict every measurement in the corpus and report the model's error per row and per metric."""
+    """Predict every measurement in the corpus; report the error out of sample (LOSO, LOAO) and in-sample."""
     from llmtco.calibration.api import accuracy as run_accuracy
     from llmtco.calibration.report import render_json as acc_json
     from llmtco.calibration.report import render_table as acc_table
 
     cat = load_catalog(catalog or [])
-    with spinner("fitting leave-one-source-out" if loso else "predicting"):
+    with spinner("refitting leave-one-source-out and leave-one-accelerator-out" if loso else "predicting"):
         doc = run_accuracy(cat, corpus, loso)
     emit(acc_json(doc) if format is ProbeFormat.json else acc_table(doc), output)
 

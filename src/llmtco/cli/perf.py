@@ -80,6 +80,65 @@ def perf_prefill(
     _probe_out(probe_prefill(cat, model, accelerator, batch, seq, tp, precision, engine), format, output)
 
 
+@perf_app.command("serve")
+def perf_serve(
+    model: ModelOpt,
+    accelerator: AcceleratorOpt,
+    input_tokens: Annotated[float, typer.Option("--input-tokens", min=1, help="Mean prompt tokens.")] = 1000,
+    output_tokens: Annotated[float, typer.Option("--output-tokens", min=1, help="Mean output tokens.")] = 250,
+    input_p50: Annotated[float | None, typer.Option("--input-p50", min=1, help="Median prompt tokens.")] = None,
+    input_p90: Annotated[float | None, typer.Option("--input-p90", min=1, help="p90 prompt tokens.")] = None,
+    output_p50: Annotated[float | None, typer.Option("--output-p50", min=1, help="Median output tokens.")] = None,
+    output_p90: Annotated[float | None, typer.Option("--output-p90", min=1, help="p90 output tokens.")] = None,
+    tp: Annotated[int | None, typer.Option("--tp", min=1, max=8, help="Fixed tensor parallelism.")] = None,
+    batch: Annotated[int | None, typer.Option("--batch", min=1, help="Fixed max concurrent sequences.")] = None,
+    precision: WeightPrecisionOpt = None,
+    kv_cache: Annotated[str | None, typer.Option("--kv-cache", help="KV-cache precision: bf16, fp16, fp8.")] = None,
+    engine: EngineOpt = None,
+    utilisation: Annotated[float, typer.Option("--utilisation", min=0.01, max=0.99, help="Load / capacity.")] = 0.7,
+    percentile: Annotated[str, typer.Option("--percentile", help="TTFT percentile of the SLO: p50, p90, p99.")] = "p50",
+    tpot_ms: Annotated[float | None, typer.Option("--tpot-ms", min=0.01, help="TPOT target [ms].")] = None,
+    ttft_ms: Annotated[float | None, typer.Option("--ttft-ms", min=0.01, help="TTFT target [ms].")] = None,
+    rate: Annotated[float | None, typer.Option("--rate", min=0, help="Requests/s to serve.")] = None,
+    replicas: Annotated[int | None, typer.Option("--replicas", min=1, help="Fixed replicas (with --rate).")] = None,
+    format: FormatOpt = ProbeFormat.table,
+    output: OutputOpt = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Both layers at one configuration: step time and its parts; throughput, TPOT, TTFT percentiles at a load."""
+    from llmtco.analysis.serve_probe import probe_serve, spread
+    from llmtco.errors import UsageError
+
+    if percentile not in ("p50", "p90", "p99"):
+        raise UsageError(f"--percentile: {percentile!r}; allowed: p50, p90, p99")
+    if kv_cache not in (None, "bf16", "fp16", "fp8"):
+        raise UsageError(f"--kv-cache: {kv_cache!r}; allowed: bf16, fp16, fp8")
+    in_spread, in_mean = spread("input", input_p50, input_p90)
+    out_spread, out_mean = spread("output", output_p50, output_p90)
+    cat = probe_catalog(catalog, model)
+    data = probe_serve(
+        cat,
+        model,
+        accelerator,
+        input_tokens=in_mean or input_tokens,
+        output_tokens=out_mean or output_tokens,
+        input_spread=in_spread,
+        output_spread=out_spread,
+        tp=tp,
+        batch=batch,
+        precision=precision,
+        kv_cache=kv_cache,
+        engine=engine,
+        utilisation=utilisation,
+        percentile=percentile,
+        tpot_ms=tpot_ms,
+        ttft_ms=ttft_ms,
+        rate_rps=rate,
+        replicas=replicas,
+    )
+    _probe_out(data, format, output)
+
+
 @perf_app.command("train")
 def perf_train(
     model: ModelOpt,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +19,10 @@ from llmtco.catalog.records import Accelerator, CloudInstance, CloudPrice, Effic
 from llmtco.engine.context import Ctx
 from llmtco.perf.power import nameplate_power_kw
 from llmtco.perf.shapes import HardwareShape, ModelShape
+from llmtco.scenario.schema import InferenceWorkload
+from llmtco.scenario.schema import LengthSpread as LengthSpreadSpec
+from llmtco.sizing.lengths import FIXED, LengthSpread, from_histogram, from_percentiles
+from llmtco.sizing.serving import CHUNK_TOKENS, EngineShape, Load
 
 
 def model_shape(m: Model) -> ModelShape:
@@ -65,9 +70,57 @@ def compute_precision(weight_precision: str, acc: Accelerator) -> str:
     return "bf16"
 
 
-def kv_bytes_for(compute: str) -> float:
-    """KV-cache bytes per value: FP8 cache alongside FP8/FP4 compute, else BF16."""
+def kv_bytes_for(compute: str, kv_cache: str | None = None) -> float:
+    """KV-cache bytes per value: the workload's ``kv_cache`` choice, else FP8 alongside FP8/FP4 compute, else BF16."""
+    if kv_cache is not None:
+        return KV_CACHE_BYTES[kv_cache]
     return 1.0 if compute in ("fp8", "fp4") else 2.0
+
+
+KV_CACHE_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
+"""Bytes per cached K or V value by KV-cache precision (an FP8 cache keeps per-tensor scales: negligible)."""
+
+
+def engine_shape(eff: Efficiency, engine: str | None, samples: int, ctx: Ctx | None = None) -> EngineShape:
+    """The serving layer's view of an engine's fitted factors (``sizing.serving.EngineShape``)."""
+
+    def e(name: str) -> FloatArray:
+        value = float(getattr(eff, name))
+        key = f"efficiency:{eff.id.split('@')[0]}:{name}"  # the same keys as hardware_shape draws
+        return ctx.draw(key, value) if ctx is not None else np.full(samples, value)
+
+    name = engine if engine in CHUNK_TOKENS else "generic"
+    return EngineShape(
+        name=name,
+        scheduler_ms_per_step=e("scheduler_ms_per_step"),
+        per_sequence_us=e("per_sequence_overhead_us"),
+        mixed_step_efficiency=e("mixed_step_efficiency"),
+        chunk_tokens=CHUNK_TOKENS[name],
+        ttft_queue_steps=e("ttft_queue_steps"),
+    )
+
+
+def load_shape(w: InferenceWorkload, utilisation: float = 0.7) -> Load:
+    """How the workload's requests arrive at a replica (length spreads, SLO percentile, fixed batch)."""
+    return Load(
+        input_spread=spread_of(w.input_length),
+        output_spread=spread_of(w.output_length),
+        utilisation=utilisation,
+        percentile=w.slo.percentile,
+        prefix_cache_hit=w.prefix_cache_hit_fraction,
+        max_batch=float(w.batch) if w.batch is not None else None,
+        arrival_cv2=w.arrival_cv2,
+    )
+
+
+def spread_of(spec: LengthSpreadSpec | None) -> LengthSpread:
+    """A workload's length spread (``{p50, p90}`` or a histogram), or fixed lengths."""
+    if spec is None:
+        return FIXED
+    if spec.histogram is not None:
+        return from_histogram(list(spec.histogram))
+    assert spec.p50 is not None and spec.p90 is not None
+    return from_percentiles(spec.p50, spec.p90)
 
 
 def hardware_shape(
@@ -94,7 +147,8 @@ def hardware_shape(
         allreduce_latency_us=a(eff.allreduce_latency_us),
         power_activity_floor=e("power_activity_floor"),
         ttft_queue_steps=e("ttft_queue_steps"),
-        per_sequence_overhead_us=e("per_sequence_overhead_us"),
+        # host time per sequence is the serving layer's (engine_shape); the step layer is GPU kernels only
+        per_sequence_overhead_us=a(0.0),
     )
 
 
@@ -106,6 +160,16 @@ def first_sample(hw: HardwareShape) -> HardwareShape:
         if isinstance(getattr(hw, f.name), np.ndarray)
     }
     return replace(hw, **changes)
+
+
+def first_engine_sample(eng: EngineShape) -> EngineShape:
+    """The engine factors of sample 0 only."""
+    changes: dict[str, Any] = {
+        f.name: np.asarray(getattr(eng, f.name)).reshape(-1)[:1]
+        for f in fields(eng)
+        if isinstance(getattr(eng, f.name), np.ndarray)
+    }
+    return replace(eng, **changes)
 
 
 def resolve_server(cat: Catalog, server: str | None, accelerator: str | None) -> Server:

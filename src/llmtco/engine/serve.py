@@ -18,9 +18,12 @@ from llmtco.catalog.records import Accelerator, Model
 from llmtco.engine.adapters import (
     compute_precision,
     efficiency_for,
+    engine_shape,
+    first_engine_sample,
     first_sample,
     hardware_shape,
     kv_bytes_for,
+    load_shape,
     model_shape,
 )
 from llmtco.engine.context import Ctx
@@ -80,14 +83,20 @@ def serve(
     compute = compute_precision(precision, acc)
     shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, samples, ctx)
-    bpw, kvb = BYTES_PER_WEIGHT[precision], kv_bytes_for(compute)
+    eng = engine_shape(eff, engine, samples, ctx)
+    load = load_shape(w)
+    bpw, kvb = BYTES_PER_WEIGHT[precision], kv_bytes_for(compute, w.kv_cache)
     tps = [forced_tp] if forced_tp else [t for t in TP_CANDIDATES if t <= max_tp]
     if not tps:
         raise InfeasibleError(f"{field_path}: tensor_parallel {forced_tp} exceeds the {max_tp} GPUs per machine")
     # the tensor-parallel layout is chosen on the first sample; only that layout is evaluated for all samples
     hw0 = first_sample(hw) if samples > 1 else hw
+    eng0 = first_engine_sample(eng) if samples > 1 else eng
+    slo = w.slo
     points = [
-        serving_point(shape, hw0, bpw, kvb, t, d.input_len()[:1], d.output_len()[:1], w.slo.tpot_ms, w.slo.ttft_ms, 1)
+        serving_point(
+            shape, hw0, bpw, kvb, t, d.input_len()[:1], d.output_len()[:1], slo.tpot_ms, slo.ttft_ms, 1, eng0, load
+        )
         for t in tps
     ]
     if not any(p.feasible[0] > 0 for p in points):
@@ -106,14 +115,15 @@ def serve(
         best = min(points, key=lambda p: float(p.tpot_ms[0]))
         raise InfeasibleError(
             f"{field_path}: workload {w.name!r}: no batch on {acc.id} meets the SLO "
-            f"(ttft_ms {w.slo.ttft_ms}, tpot_ms {w.slo.tpot_ms}); best reachable at tensor parallel {best.tp}: "
+            f"(ttft_ms {w.slo.ttft_ms} at {w.slo.percentile}, tpot_ms {w.slo.tpot_ms}"
+            f"{f', batch {w.batch}' if w.batch else ''}); best reachable at tensor parallel {best.tp}: "
             f"TTFT {float(best.ttft_ms[0]):.0f} ms, TPOT {float(best.tpot_ms[0]):.1f} ms. "
             "Relax the SLO or use a faster accelerator."
         )
     chosen = pick_tensor_parallel(points)
     if samples > 1:
         chosen = serving_point(
-            shape, hw, bpw, kvb, chosen.tp, d.input_len(), d.output_len(), w.slo.tpot_ms, w.slo.ttft_ms, samples
+            shape, hw, bpw, kvb, chosen.tp, d.input_len(), d.output_len(), slo.tpot_ms, slo.ttft_ms, samples, eng, load
         )
     return Served(demand=d, point=chosen, precision=precision)
 

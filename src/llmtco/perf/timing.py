@@ -1,9 +1,13 @@
 """Step time of prefill and decode on one tensor-parallel replica.
 
-Decode step ≈ max(FLOPs / (peak x MFU_decode), bytes / (HBM bandwidth x MBU))
-+ fixed per-step overhead + per-sequence host overhead x batch + tensor-parallel
-all-reduce time (DESIGN.md; the per-sequence term is what makes engines with
-Python schedulers slow down at large batches).
+Decode step ≈ max(linear FLOPs / (peak x MFU_decode), weight bytes / (HBM
+bandwidth x MBU)) + max(attention FLOPs / (peak x MFU_decode), KV bytes / (HBM
+bandwidth x MBU)) + fixed per-step overhead + tensor-parallel all-reduce time
+(DESIGN.md; linear layers and attention are separate kernels, so each is bound
+on its own). ``mixed_step`` adds prompt tokens of chunked prefill to the same
+step. This is the *step layer*: GPU physics, fitted on kernel-level
+measurements; engine behaviour (scheduler, batching, queueing) is in
+``llmtco.sizing.serving``.
 Bytes moved per step = weights (MoE: the shared part plus the experts that the
 batch's tokens touch) + the KV cache of every sequence, read once.
 Prefill ≈ (2 x active params x tokens + attention FLOPs) / (peak x MFU_prefill),
@@ -80,29 +84,81 @@ def allreduce_ms(model: ModelShape, hw: HardwareShape, tp: int, tokens: Num) -> 
     return out
 
 
-def decode_step(
-    model: ModelShape, hw: HardwareShape, bytes_per_weight: float, kv_bytes: float, tp: int, batch: Num, context: Num
+REFERENCE_LAYERS = 32
+"""Layers of the model ``step_overhead_ms`` is quoted for (Llama-3.1-8B)."""
+
+
+def launch_ms(model: ModelShape, hw: HardwareShape) -> Num:
+    """Kernel-launch overhead of one step: ``step_overhead_ms`` per 32 layers, scaled by the layer count [ms].
+
+    Each layer launches the same kernels (norms, GEMMs, attention, activations), so launch time grows
+    with depth.
+    """
+    out: Num = hw.step_overhead_ms * model.layers / REFERENCE_LAYERS
+    return out
+
+
+def mixed_step(
+    model: ModelShape,
+    hw: HardwareShape,
+    bytes_per_weight: float,
+    kv_bytes: float,
+    tp: int,
+    batch: Num,
+    context: Num,
+    prefill_tokens: Num = 0.0,
+    prefill_context: Num = 0.0,
 ) -> StepTime:
-    """One decode step: each of ``batch`` sequences with ``context`` cached tokens makes one token."""
+    """One forward step of ``batch`` decoding sequences plus ``prefill_tokens`` prompt tokens (chunked prefill).
+
+    The linear layers run as one GEMM over every token, so they are bound by
+    either their FLOPs or one read of the weights; attention runs in its own
+    kernels, bound by the KV-cache read (decode) or its FLOPs (prefill):
+
+        t = max(F_lin / (peak x MFU), W / (BW x MBU)) + max(F_att,dec / (peak x MFU), KV / (BW x MBU))
+            + F_att,pf / (peak x MFU_prefill) + step overhead + per-sequence host time + all-reduce
+
+    Decode tokens use the decode compute efficiency, prompt tokens the prefill one.
+    ``prefill_context`` is the mean context a prompt token attends to [tokens].
+    """
     batch = np.asarray(batch, dtype=float)
+    prefill = np.asarray(prefill_tokens, dtype=float)
+    tokens = batch + prefill
+    peak = hw.peak_tflops * 1e12
+    bandwidth = hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency
     kv_tokens = kv_tokens_effective(model, context)
     kv_read = batch * kv_tokens * kv_bytes_per_token(model, kv_bytes) / kv_shards(model, tp)
-    bytes_per_gpu = weights_read_bytes(model, bytes_per_weight, batch) / tp + kv_read
-    memory_ms = bytes_per_gpu / (hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency) * 1e3
-    # 2 FLOPs per active weight, plus QK^T and AV over the cached tokens.
-    flops = batch * (2.0 * model.active_params + 4.0 * model.layers * model.heads * model.head_dim * kv_tokens) / tp
-    compute_ms = flops / (hw.peak_tflops * 1e12 * hw.decode_compute_efficiency) * 1e3
-    comm = allreduce_ms(model, hw, tp, batch)
-    overhead = hw.step_overhead_ms + batch * hw.per_sequence_overhead_us * 1e-3
-    step = np.maximum(compute_ms, memory_ms) + overhead + comm
+    weights_ms = weights_read_bytes(model, bytes_per_weight, tokens) / tp / bandwidth * 1e3
+    kv_ms = kv_read / bandwidth * 1e3
+    attn_per_token = 4.0 * model.layers * model.heads * model.head_dim / tp
+    linear_c = 2.0 * model.active_params / tp / peak * 1e3
+    lin_compute_ms = linear_c * (batch / hw.decode_compute_efficiency + prefill / hw.prefill_compute_efficiency)
+    attn_dec_ms = batch * attn_per_token * kv_tokens / (peak * hw.decode_compute_efficiency) * 1e3
+    attn_pf_ms = (
+        prefill
+        * attn_per_token
+        * np.asarray(prefill_context, dtype=float)
+        / (peak * hw.prefill_compute_efficiency)
+        * 1e3
+    )
+    comm = allreduce_ms(model, hw, tp, tokens)
+    overhead = launch_ms(model, hw) + batch * hw.per_sequence_overhead_us * 1e-3
+    step = np.maximum(lin_compute_ms, weights_ms) + np.maximum(attn_dec_ms, kv_ms) + attn_pf_ms + overhead + comm
     return StepTime(
         step_ms=step,
-        compute_ms=compute_ms,
-        memory_ms=memory_ms,
+        compute_ms=lin_compute_ms + attn_dec_ms + attn_pf_ms,
+        memory_ms=weights_ms + kv_ms,
         overhead_ms=overhead,
         comm_ms=comm,
         tokens=batch,
     )
+
+
+def decode_step(
+    model: ModelShape, hw: HardwareShape, bytes_per_weight: float, kv_bytes: float, tp: int, batch: Num, context: Num
+) -> StepTime:
+    """One decode step: each of ``batch`` sequences with ``context`` cached tokens makes one token."""
+    return mixed_step(model, hw, bytes_per_weight, kv_bytes, tp, batch, context)
 
 
 def prefill_flops(model: ModelShape, seq: Num) -> Num:
@@ -124,12 +180,12 @@ def prefill_step(
     bytes_per_gpu = weights_read_bytes(model, bytes_per_weight, tokens) / tp
     memory_ms = bytes_per_gpu / (hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency) * 1e3
     comm = allreduce_ms(model, hw, tp, tokens)
-    step = np.maximum(compute_ms, memory_ms) + hw.step_overhead_ms + comm
+    step = np.maximum(compute_ms, memory_ms) + launch_ms(model, hw) + comm
     return StepTime(
         step_ms=step,
         compute_ms=compute_ms,
         memory_ms=memory_ms,
-        overhead_ms=hw.step_overhead_ms,
+        overhead_ms=launch_ms(model, hw),
         comm_ms=comm,
         tokens=tokens,
     )

@@ -15,6 +15,7 @@ from llmtco.errors import CatalogError, Issue, ScenarioError, did_you_mean
 from llmtco.scenario.checks import distribution_issues, rate_issues, reference_issues
 from llmtco.scenario.distributions import extract
 from llmtco.scenario.schema import DISTRIBUTIONS, ApiOption, CloudGpuOption, HybridOption, OnPremOption, Scenario
+from llmtco.scenario.trace import expand_traces
 from llmtco.yamlio import load_yaml, load_yaml_text, position, to_plain
 
 _TAGS = {"onprem": OnPremOption, "cloud_gpu": CloudGpuOption, "api": ApiOption, "hybrid": HybridOption}
@@ -156,11 +157,19 @@ NO_PATHS = "paths are not accepted over the network; inline records only"
 
 
 def _refuse_paths(data: dict[str, Any], file: str, node: Any) -> None:
-    """Refuse file references (``calibration:``, ``catalog:`` as a path or list of paths) without opening them."""
-    refused = [key for key in ("calibration", "catalog") if data.get(key) is not None]
-    refused = [k for k in refused if k == "calibration" or not isinstance(data[k], dict)]
+    """Refuse file references (``calibration:``, ``catalog:`` as a path or list of paths, a workload's
+    ``trace:``) without opening them."""
+    refused: list[tuple[str | int, ...]] = [
+        (k,)
+        for k in ("calibration", "catalog")
+        if data.get(k) is not None and (k == "calibration" or not isinstance(data[k], dict))
+    ]
+    workloads = data.get("workloads")
+    for i, w in enumerate(workloads if isinstance(workloads, list) else []):
+        if isinstance(w, dict) and w.get("trace") is not None:
+            refused.append(("workloads", i, "trace"))
     if refused:
-        raise ScenarioError([Issue(k, NO_PATHS, file, *position(node, (k,))) for k in refused])
+        raise ScenarioError([Issue(".".join(map(str, loc)), NO_PATHS, file, *position(node, loc)) for loc in refused])
 
 
 def parse_scenario(
@@ -195,6 +204,16 @@ def parse_scenario(
     if not allow_paths:
         _refuse_paths(data, file, node)
     data, dists = extract(data, file, node)
+    base = Path(file).parent if file not in ("<scenario>", "<string>") else None
+    trace_problems = expand_traces(data, base)
+    if trace_problems:
+        raise ScenarioError(
+            [
+                Issue(path=".".join(map(str, loc)), message=msg, file=file, line=pos[0], column=pos[1])
+                for loc, msg in trace_problems
+                for pos in [position(node, loc)]
+            ]
+        )
     try:
         sc = Scenario.model_validate(data, context={DISTRIBUTIONS: dists})
     except ValidationError as exc:

@@ -13,13 +13,10 @@ scenario. Errors name the field and the allowed range.
 from __future__ import annotations
 
 import datetime as dt
-import re
+import math
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     PrivateAttr,
@@ -30,46 +27,22 @@ from pydantic import (
 
 from llmtco.catalog.records import Int, Num
 from llmtco.scenario.distributions import Dist
+from llmtco.scenario.fields import (
+    MAX_OPTIONS,
+    MAX_WORKLOADS,
+    START_DATE_RANGE,
+    FilePath,
+    Label,
+    Labels,
+    ModelRef,
+    ProfileValue,
+    Share,
+    Tokens,
+    _Model,
+)
 
 DISTRIBUTIONS = "distributions"
 """Validation-context key under which the loader passes the distributions it took out of the fields."""
-
-MAX_WORKLOADS = 64
-"""Most workloads in one scenario."""
-MAX_OPTIONS = 64
-"""Most options in one scenario (each is evaluated in full; optimise larger spaces with `llmtco optimize`)."""
-MAX_LIST_ITEMS = 32
-"""Most entries in a list of names (certifications, residency, compliance)."""
-START_DATE_RANGE = (dt.date(2000, 1, 1), dt.date(2100, 1, 1))
-"""Earliest and latest first month of a horizon (prices are looked up at these dates)."""
-
-Share = Annotated[Num, Field(ge=0, le=1)]
-ProfileValue = Annotated[Num, Field(ge=0, le=1e9)]
-"""One relative load value of an hourly or weekly profile (only ratios matter)."""
-Tokens = Annotated[Num, Field(ge=1, le=1e15)]
-"""A token count: at least one, at most 10^15 (about 70x the tokens Llama 3 was pre-trained on)."""
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _no_control(value: str) -> str:
-    m = _CONTROL.search(value)
-    if m:
-        raise ValueError(f"must not contain control characters (found {m.group()!r} at position {m.start()})")
-    return value
-
-
-Label = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_no_control)]
-"""A name or catalog id: 1-80 characters, no control characters."""
-Labels = Annotated[list[Label], Field(max_length=MAX_LIST_ITEMS)]
-ModelRef = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_no_control)]
-"""A catalog model id, or a path to a config.json (paths can be longer than a label)."""
-FilePath = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_no_control)]
-"""A path relative to the scenario file, without control characters (no NUL byte)."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Assumptions(_Model):
@@ -90,14 +63,67 @@ class Assumptions(_Model):
 
 
 class Slo(_Model):
-    """Latency targets; leave one out to not constrain it."""
+    """Latency targets. A workload without an ``slo`` block gets TTFT 2000 ms and TPOT 50 ms; inside a
+    block, a target left out does not constrain (``slo: {ttft_ms: 500}`` leaves TPOT free)."""
 
     ttft_ms: Num | None = Field(
-        2000.0, gt=0, le=3_600_000, description="Time to first token target [ms], up to an hour."
+        None, gt=0, le=3_600_000, description="Time to first token target [ms], up to an hour; absent: unconstrained."
     )
     tpot_ms: Num | None = Field(
-        50.0, gt=0, le=60_000, description="Time per output token target [ms] (50 ms = 20 tokens/s per user)."
+        None,
+        gt=0,
+        le=60_000,
+        description="Time per output token target [ms] (50 ms = 20 tokens/s per user); absent: unconstrained.",
     )
+    percentile: Literal["p50", "p90", "p99"] = Field(
+        "p50", description="Percentile of TTFT (queueing wait + prefill at the planned utilisation) the target holds."
+    )
+
+
+DEFAULT_SLO = {"ttft_ms": 2000.0, "tpot_ms": 50.0}
+"""Targets of a workload that has no ``slo`` block."""
+
+
+class LengthSpread(_Model):
+    """Distribution of request lengths [tokens]: two percentiles (a lognormal through them) or a histogram."""
+
+    p50: Num | None = Field(None, gt=0, le=10_000_000, description="Median length [tokens].")
+    p90: Num | None = Field(None, gt=0, le=10_000_000, description="90th-percentile length [tokens] (>= p50).")
+    histogram: list[tuple[Annotated[Num, Field(gt=0, le=10_000_000)], Annotated[Num, Field(ge=0, le=1e12)]]] | None = (
+        Field(
+            None,
+            min_length=1,
+            max_length=256,
+            description="[[tokens, weight], ...]: lengths and their relative counts.",
+        )
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> LengthSpread:
+        pair = self.p50 is not None or self.p90 is not None
+        if pair == (self.histogram is not None):
+            raise ValueError("give either p50 and p90, or histogram")
+        if pair and (self.p50 is None or self.p90 is None):
+            raise ValueError("give both p50 and p90")
+        if self.p50 is not None and self.p90 is not None and self.p90 < self.p50:
+            raise ValueError(f"p90 ({self.p90:g}) must be >= p50 ({self.p50:g})")
+        if self.histogram is not None and sum(w for _, w in self.histogram) <= 0:
+            raise ValueError("histogram weights must not all be zero")
+        return self
+
+    @property
+    def mean_tokens(self) -> float:
+        """Mean length [tokens] (lognormal: exp(mu + sigma^2 / 2))."""
+        if self.histogram is not None:
+            total = sum(w for _, w in self.histogram)
+            return sum(t * w for t, w in self.histogram) / total
+        assert self.p50 is not None and self.p90 is not None
+        sigma = math.log(self.p90 / self.p50) / Z90
+        return self.p50 * math.exp(sigma * sigma / 2.0)
+
+
+Z90 = 1.2815515655446004
+"""Standard-normal 90th percentile."""
 
 
 class InferenceWorkload(_Model):
@@ -136,11 +162,47 @@ class InferenceWorkload(_Model):
         None, min_length=7, max_length=7, description="7 relative day loads, Monday first; scaled to mean 1."
     )
     growth_pct_per_year: Num = Field(0.0, ge=-90, le=1000, description="Load growth per year [%], compounded monthly.")
-    slo: Slo = Field(default_factory=Slo)
+    slo: Slo = Field(default_factory=lambda: Slo(ttft_ms=DEFAULT_SLO["ttft_ms"], tpot_ms=DEFAULT_SLO["tpot_ms"]))
+    # --- serving configuration and length spread (issue 12) ---
+    input_length: LengthSpread | None = Field(
+        None, description="Spread of input lengths; sets input_tokens to its mean (give one of the two)."
+    )
+    output_length: LengthSpread | None = Field(
+        None, description="Spread of output lengths; sets output_tokens to its mean (give one of the two)."
+    )
+    trace: str | None = Field(
+        None,
+        min_length=1,
+        max_length=1024,
+        description="Request trace CSV (TIMESTAMP,ContextTokens,GeneratedTokens, as the Azure LLM inference "
+        "traces), relative to the scenario: sets requests_per_day, hourly_profile or peak_to_average, the "
+        "length spreads and arrival_cv2 where the scenario does not.",
+    )
+    arrival_cv2: Num = Field(
+        1.0, ge=0, le=100, description="Squared coefficient of variation of inter-arrival times (1 = Poisson)."
+    )
+    batch: int | None = Field(
+        None, ge=1, le=4096, description="Fixed maximum concurrent sequences per replica (an engine's max_num_seqs)."
+    )
+    kv_cache: Literal["bf16", "fp16", "fp8"] | None = Field(
+        None, description="KV-cache precision; default FP8 with FP8/FP4 compute, else BF16."
+    )
+    prefix_cache_hit_fraction: Num = Field(
+        0.0, ge=0, lt=1, description="Share of input tokens the engine's prefix cache serves without prefill."
+    )
 
     @model_validator(mode="after")
     def _one_volume(self) -> InferenceWorkload:
-        if (self.requests_per_day is None) == (self.tokens_per_month is None):
+        for name in ("input", "output"):
+            spread: LengthSpread | None = getattr(self, f"{name}_length")
+            if spread is not None:
+                given = float(getattr(self, f"{name}_tokens"))
+                mean = spread.mean_tokens
+                # a re-validated dump carries the mean it was given; anything else is a conflict
+                if f"{name}_tokens" in self.model_fields_set and abs(given - mean) > 1e-6 * mean:
+                    raise ValueError(f"give {name}_tokens (a mean) or {name}_length (a spread), not both")
+                setattr(self, f"{name}_tokens", mean)
+        if (self.requests_per_day is None) == (self.tokens_per_month is None):  # a trace sets requests_per_day
             raise ValueError("give exactly one of requests_per_day or tokens_per_month")
         for field, profile in (("hourly_profile", self.hourly_profile), ("weekly_profile", self.weekly_profile)):
             if profile is not None and sum(profile) <= 0:

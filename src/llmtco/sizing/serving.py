@@ -1,16 +1,37 @@
-"""Serving capacity of one tensor-parallel replica under latency targets.
+"""Serving dynamics of one tensor-parallel replica: the *serving layer* over the step layer.
 
-Continuous batching at a steady batch B: every decode step advances B sequences
-by one token, and each new request's prefill is interleaved with the steps.
-Per request the replica spends its prefill compute time t_pf plus its share of
-decode steps, Lout x t_step(B) / B, so at saturation
+Continuous batching with chunked prefill, at a steady number B of running
+sequences (lengths are distributions; ``llmtco.sizing.lengths``):
 
-    requests/s per replica  X(B) = B / (Lout x t_step(B) + B x t_pf)
-    time per output token   TPOT(B) = t_step(B) + B x t_pf / Lout
-    time to first token     TTFT ≈ prefill(Lin) + q x t_step(B)   (q: fitted queueing steps)
+    completions per step       B / E[Lout]                       (Little's law)
+    prompt tokens per step     p = B x E[Lin_new] / E[Lout]      (Lin_new: after prefix-cache hits)
+    token budget               B + p <= C  =>  B <= C / (1 + E[Lin_new] / E[Lout])
+    step time                  t(B) = t_kernel(B decode + p prompt tokens) / eta_mix
+                                      + t_sched + B x t_seq
+    output tokens/s            B / t(B);  requests/s  X(B) = B / (E[Lout] x t(B))
+    time per output token      TPOT(B) = t(B)
 
-The chosen batch is the one with the highest X(B) among those that fit in
-memory and meet the TPOT and TTFT targets.
+t_kernel is ``perf.timing.mixed_step`` at the time-weighted decode context
+E[Lin] + E[Lout^2] / (2 E[Lout]); eta_mix (mixed-step efficiency), t_sched
+(scheduler and sampling per step), t_seq (host time per running sequence) and
+the TTFT scheduling delay are the engine's fitted factors (``EngineShape``).
+
+TTFT under load: prompts queue for the prefill share of the token budget, a
+G/G/1 server (Kingman; Pollaczek-Khinchine for Poisson arrivals) fed at
+lambda = utilisation x X(B):
+
+    work          S(L) = L_new / (C - B) x t(B)     (a prompt's share of the free budget)
+    rho           lambda x E[S];  mean wait  Wq = rho / (1 - rho) x (ca^2 + cs^2) / 2 x E[S]
+                  (ca^2: arrivals' squared CV, 1 for Poisson; cs^2 = E[S^2] / E[S]^2 - 1)
+    percentile    W_q = (Wq / rho) x ln(rho / (1 - q))  for q > 1 - rho, else 0
+                  (waiting time P(W > 0) = rho, exponential tail: Kingman)
+    TTFT_q        W_q + max(1, L_q,new / (C - B)) x t(B) + t_pf,compute(L_q,new) / eta_mix + d x t(B)
+                  (its own chunks take whole steps, lengthened by its own prompt FLOPs;
+                  d: scheduling delay, fitted steps)
+
+The chosen batch has the highest X(B) among those that fit in memory (KV at
+the time-weighted context), respect a fixed ``max_batch`` and meet the TPOT
+and TTFT targets.
 """
 
 from __future__ import annotations
@@ -21,14 +42,57 @@ import numpy as np
 
 from llmtco.perf.memory import MemoryBreakdown, memory_breakdown
 from llmtco.perf.power import gpu_power_w
-from llmtco.perf.shapes import FloatArray, HardwareShape, ModelShape
-from llmtco.perf.timing import StepTime, decode_step, prefill_step
+from llmtco.perf.shapes import FloatArray, HardwareShape, ModelShape, Num
+from llmtco.perf.timing import StepTime, mixed_step, prefill_step
+from llmtco.sizing.lengths import FIXED, LengthSpread
 
 BATCH_GRID = np.array(
     [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096],
     dtype=float,
 )
 """Candidate concurrent sequences per replica; the memory limit is added per sample."""
+
+QUANTILE = {"mean": 0.5, "p50": 0.5, "p90": 0.9, "p99": 0.99}
+
+CHUNK_TOKENS: dict[str, float] = {"vllm": 8192.0, "sglang": 8192.0, "trtllm": 8192.0, "generic": 8192.0}
+"""Per-step token budget by engine (estimate: 8192 is the documented order of the defaults of vLLM V1
+``max_num_batched_tokens`` for the OpenAI server, SGLang ``chunked_prefill_size`` and TensorRT-LLM
+``max_num_tokens``; versions differ, a benchmark's own setting wins)."""
+
+
+@dataclass(frozen=True)
+class EngineShape:
+    """Serving behaviour of one engine on one accelerator: the serving layer's factors."""
+
+    name: str = "generic"
+    scheduler_ms_per_step: Num = 0.0
+    """Host time per step outside the GPU kernels: scheduling, sampling launch [ms]."""
+    per_sequence_us: Num = 10.0
+    """Host time per running sequence per step: sampling, detokenising, bookkeeping [us]."""
+    mixed_step_efficiency: Num = 1.0
+    """Kernel-level step time / achieved step time when prefill chunks mix with decode (0..1]."""
+    chunk_tokens: float = 8192.0
+    """Token budget per step (vLLM max_num_batched_tokens, SGLang chunked_prefill_size, TRT-LLM max_num_tokens)."""
+    ttft_queue_steps: Num = 1.0
+    """Steps between a prompt's last prefill chunk and its first token reaching the client [steps]."""
+
+
+@dataclass(frozen=True)
+class Load:
+    """How requests arrive at a replica."""
+
+    input_spread: LengthSpread = FIXED
+    output_spread: LengthSpread = FIXED
+    utilisation: float = 0.7
+    """Arrival rate / capacity at the chosen batch, for TTFT queueing [1]."""
+    percentile: str = "p50"
+    """TTFT statistic the result (and a TTFT target) refers to: p50, p90, p99, or mean."""
+    prefix_cache_hit: float = 0.0
+    """Share of input tokens served from the prefix cache [1]."""
+    max_batch: float | None = None
+    """Fixed maximum concurrent sequences (max_num_seqs); None: the model chooses."""
+    arrival_cv2: float = 1.0
+    """Squared coefficient of variation of inter-arrival times [1] (1: Poisson arrivals)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +108,7 @@ class ServingPoint:
     output_tokens_per_s: FloatArray
     tpot_ms: FloatArray
     ttft_ms: FloatArray
+    """TTFT at the load's percentile and utilisation [ms]."""
     step_ms: FloatArray
     busy_power_w: FloatArray
     """Power of one GPU while serving at this point [W]."""
@@ -52,7 +117,11 @@ class ServingPoint:
     max_batch_memory: FloatArray
     usable_gb: FloatArray
     prefill_ms: FloatArray
-    """Prefill of one request's input on an idle replica [ms]."""
+    """Prefill of one mean-length request on an idle replica [ms]."""
+    kernel_ms: FloatArray | None = None
+    """Step-layer (GPU kernel) part of the step [ms]."""
+    queue_wait_ms: FloatArray | None = None
+    """TTFT queueing wait at the percentile [ms]."""
 
 
 def _column(hw: HardwareShape) -> HardwareShape:
@@ -65,15 +134,23 @@ def _column(hw: HardwareShape) -> HardwareShape:
     return replace(hw, **changes)
 
 
+def _col(x: Num, samples: int) -> FloatArray:
+    """``x`` as a column (S, 1) or (1, 1) that broadcasts against the (S, B) grid."""
+    return np.asarray(x, dtype=float).reshape(-1, 1)
+
+
 @dataclass(frozen=True)
 class _Rates:
     """Per-sample, per-batch quantities of the continuous-batching model, shape (S, B)."""
 
+    batch: FloatArray
     step_ms: FloatArray
+    kernel_ms: FloatArray
     compute_share: FloatArray
     requests_per_s: FloatArray
     tpot_ms: FloatArray
     ttft_ms: FloatArray
+    queue_ms: FloatArray
     prefill_ms: FloatArray
     """Shape (S,): one request's prefill on an idle replica."""
 
@@ -81,6 +158,8 @@ class _Rates:
 def _rates(
     model: ModelShape,
     hw: HardwareShape,
+    eng: EngineShape,
+    load: Load,
     bytes_per_weight: float,
     kv_bytes: float,
     tp: int,
@@ -88,21 +167,59 @@ def _rates(
     lout: FloatArray,
     batches: FloatArray,
 ) -> _Rates:
-    """X(B), TPOT(B) and TTFT(B) of the module docstring for each sample's row of ``batches``."""
+    """The module docstring's quantities for each sample's row of ``batches``."""
     samples = lin.shape[0]
-    context_decode = (lin + lout / 2.0)[:, None]
-    step: StepTime = decode_step(model, _column(hw), bytes_per_weight, kv_bytes, tp, batches, context_decode)
-    step_ms = np.broadcast_to(np.asarray(step.step_ms, dtype=float), batches.shape)
-    pf1 = prefill_step(model, hw, bytes_per_weight, tp, 1.0, lin)
-    t_pf = np.broadcast_to(np.asarray(pf1.compute_ms + pf1.comm_ms, dtype=float), (samples,))[:, None]
+    hit = load.prefix_cache_hit
+    m2_in, m2_out = load.input_spread.second_moment, load.output_spread.second_moment
+    lin_c, lout_c = lin[:, None], lout[:, None]
+    context = lin_c + lout_c * m2_out / 2.0
+    new_per_out = lin_c * (1.0 - hit) / lout_c
+    chunk = eng.chunk_tokens
+    batch = np.minimum(batches, chunk / (1.0 + new_per_out))
+    prompt_tokens = batch * new_per_out
+    # a prompt token attends on average to half of its prompt (causal), weighted by prompt length
+    pf_context = lin_c * m2_in / 2.0
+    hw_col = _column(hw)
+    hw_step = replace(hw_col, per_sequence_overhead_us=0.0)
+    step: StepTime = mixed_step(
+        model, hw_step, bytes_per_weight, kv_bytes, tp, batch, context, prompt_tokens, pf_context
+    )
+    kernel_ms = np.broadcast_to(np.asarray(step.step_ms, dtype=float), batches.shape)
+    eta = _col(eng.mixed_step_efficiency, samples)
+    host_ms = _col(eng.scheduler_ms_per_step, samples) + batch * _col(eng.per_sequence_us, samples) * 1e-3
+    step_ms = kernel_ms / eta + host_ms
+    rps = batch / (lout_c * step_ms) * 1e3
+
+    # TTFT: M/G/1 queue for the prefill share of the budget
+    free = np.maximum(chunk - batch, 1.0)
+    lam = load.utilisation * rps / 1e3  # arrivals per ms
+    # work of one prompt on the prefill server: its share of the free budget of a step
+    mean_s = lin_c * (1.0 - hit) / free * step_ms
+    cs2 = m2_in - 1.0
+    rho = np.minimum(lam * mean_s, 0.999)
+    wq = rho / (1.0 - rho) * (load.arrival_cv2 + cs2) / 2.0 * mean_s
+    q = QUANTILE[load.percentile]
+    tail = np.log(np.maximum(rho / (1.0 - q), 1.0))
+    wait = wq if load.percentile == "mean" else np.where(rho > 0, wq / np.maximum(rho, 1e-12) * tail, 0.0)
+    rel = 1.0 if load.percentile == "mean" else load.input_spread.quantile(q)
+    l_q = lin_c * rel * (1.0 - hit)
+    # its own chunks take whole steps, and its own prompt tokens' FLOPs lengthen them
+    own = prefill_step(model, hw_col, bytes_per_weight, tp, 1.0, l_q)
+    service_q = np.maximum(1.0, l_q / free) * step_ms + np.asarray(own.compute_ms, dtype=float) / eta
+    ttft = wait + service_q + _col(eng.ttft_queue_steps, samples) * step_ms
+    ttft = np.where(lam * mean_s >= 0.999, np.inf, ttft)
+
+    pf1 = prefill_step(model, hw, bytes_per_weight, tp, 1.0, lin * (1.0 - hit))
     prefill_ms = np.broadcast_to(np.asarray(pf1.step_ms, dtype=float), (samples,))
-    queue = np.broadcast_to(np.asarray(hw.ttft_queue_steps, dtype=float), (samples,))[:, None]
     return _Rates(
+        batch=np.broadcast_to(batch, batches.shape),
         step_ms=step_ms,
-        compute_share=np.broadcast_to(np.asarray(step.compute_share, dtype=float), batches.shape),
-        requests_per_s=batches / (lout[:, None] * step_ms + batches * t_pf) * 1e3,
-        tpot_ms=step_ms + batches * t_pf / lout[:, None],
-        ttft_ms=prefill_ms[:, None] + step_ms * queue,
+        kernel_ms=kernel_ms,
+        compute_share=np.minimum(1.0, np.asarray(step.compute_ms, dtype=float) / np.maximum(step_ms, 1e-12)),
+        requests_per_s=rps,
+        tpot_ms=step_ms,
+        ttft_ms=ttft,
+        queue_ms=np.broadcast_to(wait, batches.shape),
         prefill_ms=prefill_ms,
     )
 
@@ -115,11 +232,18 @@ def _lengths(
     return lin, lout
 
 
+def _memory(
+    model: ModelShape, hw: HardwareShape, load: Load, bpw: float, kvb: float, tp: int, lin: FloatArray, lout: FloatArray
+) -> MemoryBreakdown:
+    """Memory with the KV cache of sequences at their time-weighted mean context (paged KV, vLLM)."""
+    context = lin + lout * load.output_spread.second_moment / 2.0
+    return memory_breakdown(model, hw, bpw, kvb, tp, 1.0, context)
+
+
 def _point(
     tp: int,
     hw: HardwareShape,
     mem: MemoryBreakdown,
-    batches: FloatArray,
     r: _Rates,
     lout: FloatArray,
     idx: np.ndarray,
@@ -135,7 +259,7 @@ def _point(
     return ServingPoint(
         tp=tp,
         feasible=feasible.astype(float),
-        batch=batches[rows, idx],
+        batch=r.batch[rows, idx],
         requests_per_s=np.where(mask, chosen_rps, 0.0),
         output_tokens_per_s=np.where(mask, out_tps, 0.0),
         tpot_ms=r.tpot_ms[rows, idx],
@@ -147,7 +271,14 @@ def _point(
         max_batch_memory=np.broadcast_to(np.asarray(mem.max_batch, dtype=float), (samples,)),
         usable_gb=np.broadcast_to(np.asarray(mem.usable_gb, dtype=float), (samples,)),
         prefill_ms=r.prefill_ms,
+        kernel_ms=r.kernel_ms[rows, idx],
+        queue_wait_ms=r.queue_ms[rows, idx],
     )
+
+
+def _default_engine(hw: HardwareShape) -> EngineShape:
+    """The generic engine with the host factors a HardwareShape carries (callers without an EngineShape)."""
+    return EngineShape(per_sequence_us=hw.per_sequence_overhead_us, ttft_queue_steps=hw.ttft_queue_steps)
 
 
 def serving_point(
@@ -161,24 +292,30 @@ def serving_point(
     tpot_target_ms: float | None,
     ttft_target_ms: float | None,
     samples: int,
+    eng: EngineShape | None = None,
+    load: Load | None = None,
 ) -> ServingPoint:
     """Best batch and throughput of one replica for requests of the given mean lengths."""
+    eng = eng or _default_engine(hw)
+    load = load or Load()
     lin, lout = _lengths(input_tokens, output_tokens, samples)
-    mem: MemoryBreakdown = memory_breakdown(model, hw, bytes_per_weight, kv_bytes, tp, 1.0, lin + lout)
+    mem = _memory(model, hw, load, bytes_per_weight, kv_bytes, tp, lin, lout)
     max_batch = np.broadcast_to(np.asarray(mem.max_batch, dtype=float), (samples,))
+    cap = np.minimum(max_batch, BATCH_GRID[-1] if load.max_batch is None else load.max_batch)
     grid = np.broadcast_to(BATCH_GRID, (samples, BATCH_GRID.size))
-    grid = np.concatenate([grid, np.minimum(max_batch, BATCH_GRID[-1])[:, None]], axis=1)
-    grid = np.maximum(grid, 1.0)
-    r = _rates(model, hw, bytes_per_weight, kv_bytes, tp, lin, lout, grid)
+    grid = np.maximum(np.concatenate([grid, cap[:, None]], axis=1), 1.0)
+    r = _rates(model, hw, eng, load, bytes_per_weight, kv_bytes, tp, lin, lout, grid)
 
     ok = grid <= max_batch[:, None]
+    if load.max_batch is not None:
+        ok &= grid <= load.max_batch
     if tpot_target_ms is not None:
         ok &= r.tpot_ms <= tpot_target_ms
     if ttft_target_ms is not None:
         ok &= r.ttft_ms <= ttft_target_ms
     idx = np.argmax(np.where(ok, r.requests_per_s, -1.0), axis=1)
     feasible = ok[np.arange(samples), idx]
-    return _point(tp, hw, mem, grid, r, lout, idx, feasible, feasible)
+    return _point(tp, hw, mem, r, lout, idx, feasible, feasible)
 
 
 def point_at_batch(
@@ -190,15 +327,19 @@ def point_at_batch(
     input_tokens: float,
     output_tokens: float,
     batch: float,
+    eng: EngineShape | None = None,
+    load: Load | None = None,
 ) -> ServingPoint:
     """One replica held at ``batch`` concurrent sequences (a measured benchmark's operating point).
 
     ``feasible`` says whether the memory model fits that batch; the rates are
     reported either way, so a calibration sees what the model predicts there.
     """
+    eng = eng or _default_engine(hw)
+    load = load or Load()
     lin, lout = _lengths(input_tokens, output_tokens, 1)
-    mem = memory_breakdown(model, hw, bytes_per_weight, kv_bytes, tp, 1.0, lin + lout)
+    mem = _memory(model, hw, load, bytes_per_weight, kv_bytes, tp, lin, lout)
     batches = np.full((1, 1), float(batch))
-    r = _rates(model, hw, bytes_per_weight, kv_bytes, tp, lin, lout, batches)
+    r = _rates(model, hw, eng, load, bytes_per_weight, kv_bytes, tp, lin, lout, batches)
     fits = np.asarray(batch <= np.asarray(mem.max_batch, dtype=float)).reshape(1)
-    return _point(tp, hw, mem, batches, r, lout, np.zeros(1, dtype=int), fits, np.ones(1, dtype=bool))
+    return _point(tp, hw, mem, r, lout, np.zeros(1, dtype=int), fits, np.ones(1, dtype=bool))

@@ -36,19 +36,21 @@ def test_the_profile_moves_the_model_toward_the_measurements(recalibrated: tuple
         rc["planned_output_tok_s_per_gpu"],
         rc["recalibrated_output_tok_s_per_gpu"],
     )
-    assert observed < before  # the generated fleet decodes slower than the plan assumed
-    assert abs(after - observed) < abs(before - observed)
+    assert abs(observed - before) > 0.05 * before  # the generated fleet does not run as planned
+    assert abs(after - observed) < abs(before - observed)  # the profile moves the model toward the evidence
     p_obs, p_before, p_after = (
         rc["observed_power_w_per_gpu"],
         rc["planned_power_w_per_gpu"],
         rc["recalibrated_power_w_per_gpu"],
     )
-    assert p_obs > p_before and abs(p_after - p_obs) < abs(p_before - p_obs)
-    assert rc["factors_after"]["decode_bandwidth_efficiency"] < rc["factors_before"]["decode_bandwidth_efficiency"]
-    # more power per GPU: the rest of the horizon needs more energy and costs more
+    assert abs(p_after - p_obs) < abs(p_before - p_obs)
+    # end-to-end telemetry moves the serving layer, never the GPU's step physics (fitted on kernel data)
+    assert rc["factors_after"]["decode_bandwidth_efficiency"] == rc["factors_before"]["decode_bandwidth_efficiency"]
+    assert rc["factors_after"] != rc["factors_before"]
+    # the forecast for the rest of the horizon is replanned with the profile (throughput and power both moved,
+    # so the energy's direction depends on which weighs more; that it is replanned is what is asserted)
     assert rc["forecast_months"] == 34
-    assert rc["forecast_energy_kwh_after"] > rc["forecast_energy_kwh_before"]
-    assert rc["forecast_cost_usd_after"] > rc["forecast_cost_usd_before"]
+    assert rc["forecast_energy_kwh_after"] != rc["forecast_energy_kwh_before"]
 
 
 def test_a_scenario_loads_the_profile_with_calibration(recalibrated: tuple[dict, Path]) -> None:  # type: ignore[type-arg]

@@ -18,7 +18,7 @@ import numpy as np
 from llmtco.analysis.actuals.model import Recalibration, Telemetry
 from llmtco.analysis.actuals.plan import Plan
 from llmtco.calibration.corpus import Case
-from llmtco.calibration.fit import PARAMS, fit_accelerator, lookup
+from llmtco.calibration.fit import PARAMS, lookup, refine
 from llmtco.calibration.predict import predict
 from llmtco.calibration.profile import write_profile
 from llmtco.catalog import Catalog
@@ -102,9 +102,8 @@ def recalibrate(
     effs = {e.id: e for e in cat.efficiency}
     acc = cases[0].accelerator
     prior = lookup(effs, acc, engine, cases[0].precision)
-    fitted = fit_accelerator(
-        cases, cat, prior, f"measured by `llmtco actuals` ({telemetry.source}, {len(cases)} concurrency bins)", prior.id
-    )
+    label = f"measured by `llmtco actuals` ({telemetry.source}, {len(cases)} concurrency bins)"
+    fitted = refine(cases, cat, prior, label)
     write_profile(
         [fitted],
         path,

@@ -1,0 +1,100 @@
+"""The serving layer: SLO targets left out, fixed batch, KV-cache precision, length spread, TTFT under load."""
+
+import numpy as np
+import pytest
+
+from llmtco import evaluate
+from llmtco.engine.adapters import kv_bytes_for
+from llmtco.scenario import parse_scenario_text
+from llmtco.sizing.lengths import FIXED, from_histogram, from_percentiles
+from llmtco.sizing.serving import EngineShape, Load, point_at_batch, serving_point
+from tests.conftest import MINIMAL, llama8b, simple_hw
+
+ENGINE = EngineShape(scheduler_ms_per_step=0.5, per_sequence_us=10.0, mixed_step_efficiency=0.9)
+
+
+def _scenario(extra: str) -> str:
+    return MINIMAL.replace("    output_tokens: 200\n", "    output_tokens: 200\n" + extra)
+
+
+def test_slo_target_left_out_does_not_constrain() -> None:
+    sc, _ = parse_scenario_text(_scenario("    slo: {ttft_ms: 5000}\n"))
+    assert sc.workloads[0].slo.tpot_ms is None and sc.workloads[0].slo.ttft_ms == 5000
+    default, _ = parse_scenario_text(MINIMAL)
+    assert (default.workloads[0].slo.ttft_ms, default.workloads[0].slo.tpot_ms) == (2000.0, 50.0)
+
+
+def test_unconstrained_tpot_lets_the_batch_grow_past_50_ms() -> None:
+    hw = simple_hw(vram_gb=np.array([80.0]))
+    free = serving_point(llama8b(), hw, 2.0, 2.0, 1, 1000, 200, None, 5000.0, 1, ENGINE)
+    capped = serving_point(llama8b(), hw, 2.0, 2.0, 1, 1000, 200, 50.0, 5000.0, 1, ENGINE)
+    assert free.tpot_ms[0] > 50.0 >= capped.tpot_ms[0]
+    assert free.requests_per_s[0] > capped.requests_per_s[0]
+
+
+def test_fixed_batch_in_a_scenario_caps_concurrency() -> None:
+    sc, cat = parse_scenario_text(_scenario("    batch: 8\n"))
+    assert sc.workloads[0].batch == 8
+    fixed = evaluate(sc, cat)
+    free = evaluate(*parse_scenario_text(MINIMAL))
+    onprem = next(o for o in fixed.options if o.name == "onprem")
+    onprem_free = next(o for o in free.options if o.name == "onprem")
+    assert onprem.sizing is not None and onprem_free.sizing is not None
+    assert onprem.sizing.workloads[0].batch == 8.0 < onprem_free.sizing.workloads[0].batch
+
+
+def test_fixed_batch_reports_what_it_delivers() -> None:
+    hw = simple_hw(vram_gb=np.array([80.0]))
+    p = serving_point(llama8b(), hw, 2.0, 2.0, 1, 1000, 200, None, None, 1, ENGINE, Load(max_batch=8.0))
+    assert p.batch[0] == 8.0
+    at = point_at_batch(llama8b(), hw, 2.0, 2.0, 1, 1000, 200, 8.0, ENGINE)
+    assert p.output_tokens_per_s[0] == pytest.approx(at.output_tokens_per_s[0])
+
+
+def test_kv_cache_precision_is_a_separate_choice() -> None:
+    assert kv_bytes_for("bf16") == 2.0 and kv_bytes_for("fp8") == 1.0
+    assert kv_bytes_for("bf16", "fp8") == 1.0 and kv_bytes_for("fp8", "bf16") == 2.0
+    hw = simple_hw(vram_gb=np.array([80.0]))
+    bf16 = serving_point(llama8b(), hw, 1.0, 2.0, 1, 8000, 1000, None, None, 1, ENGINE)
+    fp8 = serving_point(llama8b(), hw, 1.0, 1.0, 1, 8000, 1000, None, None, 1, ENGINE)
+    assert fp8.max_batch_memory[0] == pytest.approx(2 * bf16.max_batch_memory[0], rel=0.02)
+
+
+def test_lognormal_spread_keeps_the_mean_and_its_percentiles() -> None:
+    s = from_percentiles(200.0, 1000.0)
+    assert float(np.sum(s.weight * s.rel)) == pytest.approx(1.0)
+    sigma = np.log(5.0) / 1.2815515655446004
+    assert s.second_moment == pytest.approx(np.exp(sigma**2), rel=0.1)  # lognormal E[L^2]/E[L]^2
+    assert s.quantile(0.9) > 1.0 > s.quantile(0.5)
+    h = from_histogram([(100.0, 1.0), (300.0, 1.0)])
+    assert h.second_moment == pytest.approx((100**2 + 300**2) / 2 / 200**2)
+
+
+def test_output_spread_raises_kv_use_and_lowers_the_memory_batch() -> None:
+    hw = simple_hw(vram_gb=np.array([40.0]))
+    fixed = serving_point(llama8b(), hw, 2.0, 2.0, 1, 2000, 1000, None, None, 1, ENGINE)
+    spread = Load(output_spread=from_percentiles(500.0, 2500.0))
+    wide = serving_point(llama8b(), hw, 2.0, 2.0, 1, 2000, 1000, None, None, 1, ENGINE, spread)
+    assert wide.max_batch_memory[0] < fixed.max_batch_memory[0]
+
+
+def test_ttft_grows_with_load_and_percentile() -> None:
+    hw = simple_hw(vram_gb=np.array([80.0]))
+    spread = from_percentiles(1000.0, 4000.0)
+
+    def ttft(util: float, pct: str) -> float:
+        load = Load(input_spread=spread, utilisation=util, percentile=pct, max_batch=16.0)
+        eng = EngineShape(chunk_tokens=512.0)  # a small budget: prompts queue for it
+        return float(serving_point(llama8b(), hw, 2.0, 2.0, 1, 1500, 200, None, None, 1, eng, load).ttft_ms[0])
+
+    assert ttft(0.3, "p90") < ttft(0.9, "p90")
+    assert ttft(0.9, "p50") < ttft(0.9, "p90") < ttft(0.9, "p99")
+
+
+def test_token_budget_bounds_concurrency_of_prefill_heavy_work() -> None:
+    hw = simple_hw(vram_gb=np.array([800.0]))
+    small = EngineShape(chunk_tokens=2048.0)
+    p = serving_point(llama8b(), hw, 1.0, 1.0, 1, 2000, 100, None, None, 1, small)
+    # B + B x Lin / Lout <= C  =>  B <= 2048 / 21
+    assert p.batch[0] <= 2048.0 / 21.0 + 1e-9
+    assert FIXED.second_moment == 1.0
