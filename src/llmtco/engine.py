@@ -382,6 +382,12 @@ class Outcome:
     provisioned_gpu_h: float | None = None
     notes: list[str] = field(default_factory=list)
     finetune: list[FinetuneResult] = field(default_factory=list)
+    gpus_peak_s: FloatArray | None = None
+    """GPUs in the last (largest) month, per sample, shape (S,) (``sizing.gpus`` is sample 0's)."""
+    busy_gpu_h_s: FloatArray | None = None
+    """Busy GPU-hours over the horizon, per sample, shape (S,)."""
+    provisioned_gpu_h_s: FloatArray | None = None
+    """Provisioned GPU-hours over the horizon, per sample, shape (S,)."""
 
 
 class OptionExcluded(Exception):
@@ -645,6 +651,9 @@ def onprem_outcome(
         provisioned_gpu_h=float((gpus_owned * hours)[0].sum()),
         notes=notes,
         finetune=ft_results,
+        gpus_peak_s=gpus_owned[:, -1],
+        busy_gpu_h_s=((busy_gpus @ hw_) * days[None, :]).sum(axis=-1) + ft_busy_gpu_h.sum(axis=-1),
+        provisioned_gpu_h_s=(gpus_owned * hours).sum(axis=-1),
     )
 
 
@@ -825,6 +834,9 @@ def cloud_outcome(
         provisioned_gpu_h=float(instance_hours[0].sum() * inst.gpus),
         notes=notes,
         finetune=ft_results,
+        gpus_peak_s=peak_instances.max(axis=-1) * inst.gpus,
+        busy_gpu_h_s=((busy_gpus @ hw_) * days[None, :]).sum(axis=-1),
+        provisioned_gpu_h_s=instance_hours.sum(axis=-1) * inst.gpus,
     )
 
 
@@ -1022,6 +1034,9 @@ def hybrid_outcome(
         provisioned_gpu_h=base_out.provisioned_gpu_h,
         notes=notes,
         finetune=base_out.finetune,
+        gpus_peak_s=base_out.gpus_peak_s,
+        busy_gpu_h_s=base_out.busy_gpu_h_s,
+        provisioned_gpu_h_s=base_out.provisioned_gpu_h_s,
     )
 
 
