@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from llmtco.cli import sweep as _sweep  # noqa: F401  (registers `llmtco sweep` on the app)
 from llmtco.cli.app import app
 from llmtco.errors import GateFailed, LlmtcoError
 

@@ -277,26 +277,14 @@ def _evaluate(
 ) -> None:
     _, _, sc, cat = group[0]
     v, n = len(group), block.samples
-    per = 1 + n if n else 1
-    draws: dict[str, FloatArray] = {}
-    for j, key in keys or []:
-        draws[key] = np.repeat(np.array([float(values[j]) for _, values, _, _ in group]), per)
-    if n:
-        dists = inputs(sc, cat)
-        parts: dict[str, list[FloatArray]] = {d.key: [] for d in dists}
-        for index, _, _, _ in group:
-            drawn = sample(dists, n, np.random.default_rng([block.seed, index]))
-            for d in dists:
-                parts[d.key].append(np.concatenate([[d.central], drawn[d.key]]))
-        draws.update({k: np.concatenate(p) for k, p in parts.items() if k not in draws})
+    fixed = {key: np.array([float(values[j]) for _, values, _, _ in group]) for j, key in keys or []}
     try:
-        r, infeasible = _run_feasible(sc, cat, Ctx(samples=v * per, draws=draws))
+        r, infeasible = _run_feasible(sc, cat, Ctx(samples=v, draws=fixed))
     except LlmtcoError as exc:
         for index, *_ in group:
             _rows_failed(cols, nums, n, index, tuple(o.name for o in sc.options), "failed", str(exc))
         return
-    central = np.arange(v) * per
-    per_option = [_option_values(r, o.name, infeasible, central, v, per) for o in sc.options]
+    per_option = [_option_values(r, o.name, infeasible, np.arange(v), v) for o in sc.options]
     for index, *_rest in group:
         for o in sc.options:
             cols["variant"].append(index)
@@ -308,14 +296,49 @@ def _evaluate(
     for k in NUMBERS:
         nums.setdefault(k, []).append(np.stack([x[k] for x in per_option], axis=1).reshape(-1))
     if n:
-        for k in SAMPLED:
-            q = np.full((3, v, len(sc.options)), np.nan)
-            for i, x in enumerate(per_option):
-                full = x.get(f"{k}:all")
-                if full is not None:
-                    q[:, :, i] = np.percentile(full.reshape(v, per)[:, 1:], [10, 50, 90], axis=-1)
+        for k, q in _percentiles(group, sc, cat, fixed, n, block.seed).items():
+            nums.setdefault(k, []).append(q.reshape(-1))
+
+
+def _percentiles(
+    group: Parsed, sc: Scenario, cat: Catalog, fixed: dict[str, FloatArray], n: int, seed: int
+) -> dict[str, FloatArray]:
+    """P10/P50/P90 columns, shape (variants, options), from n Monte Carlo samples per variant.
+
+    A second engine run over variants x n samples; variant i draws from the
+    stream (seed, i), so the draws do not depend on which block it is in.
+    Rates in ``SCALAR_RATES`` are not sampled (see below).
+    """
+    v = len(group)
+    # the engine reads these rates as one number per run (its first sample's): sampling them would make a
+    # variant's result depend on its block-mates, so they stay at their catalog value
+    dists = [d for d in inputs(sc, cat) if d.key.removeprefix("rate:") not in SCALAR_RATES]
+    draws = {key: np.repeat(values, n) for key, values in fixed.items()}
+    parts: dict[str, list[FloatArray]] = {d.key: [] for d in dists if d.key not in draws}
+    for index, *_ in group:
+        drawn = sample(dists, n, np.random.default_rng([seed, index]))
+        for key, p in parts.items():
+            p.append(drawn[key])
+    draws.update({k: np.concatenate(p) for k, p in parts.items()})
+    out = {f"{k}_{q}": np.full((v, len(sc.options)), np.nan) for k in SAMPLED for q in ("p10", "p50", "p90")}
+    try:
+        r, infeasible = _run_feasible(sc, cat, Ctx(samples=v * n, draws=draws))
+    except LlmtcoError:
+        return out
+    if r is None:
+        return out
+    for i, o in enumerate(sc.options):
+        if o.name in infeasible or o.name in r.excluded:
+            continue
+        for k, arr in (
+            ("total_cost_usd", r.total(o.name)),
+            ("npv_usd", r.npv(o.name)),
+            ("cost_per_mtok_usd", r.per_mtok(o.name)),
+        ):
+            q = np.percentile(np.asarray(arr, dtype=float).reshape(v, n), [10, 50, 90], axis=-1)
             for qi, label in enumerate(("p10", "p50", "p90")):
-                nums.setdefault(f"{k}_{label}", []).append(q[qi].reshape(-1))
+                out[f"{k}_{label}"][:, i] = q[qi]
+    return out
 
 
 def _status(r: Run | None, name: str, infeasible: dict[str, str]) -> tuple[str, str | None]:
@@ -326,10 +349,8 @@ def _status(r: Run | None, name: str, infeasible: dict[str, str]) -> tuple[str, 
     return "ok", None
 
 
-def _option_values(
-    r: Run | None, name: str, infeasible: dict[str, str], central: Any, v: int, per: int
-) -> dict[str, FloatArray]:
-    """One option's columns for the block's v variants (``<col>:all``: every sample, for percentiles)."""
+def _option_values(r: Run | None, name: str, infeasible: dict[str, str], central: Any, v: int) -> dict[str, FloatArray]:
+    """One option's columns for the block's v variants."""
     out = {k: np.full(v, np.nan) for k in NUMBERS}
     if r is None or name in infeasible or name in r.excluded:
         return out
@@ -341,7 +362,6 @@ def _option_values(
         "npv_usd": r.npv(name),
         "cost_per_mtok_usd": r.per_mtok(name),
     }
-    out.update({f"{k}:all": np.asarray(a, dtype=float) for k, a in all_.items()})
     out.update({k: np.asarray(a, dtype=float)[central] for k, a in all_.items()})
     out["capex_usd"] = ledger.category_monthly_usd("capex").sum(axis=-1)[central]
     out["opex_usd"] = ledger.category_monthly_usd("opex").sum(axis=-1)[central]

@@ -8,10 +8,10 @@ A grid file (YAML) has one of three modes::
       workloads[chat].requests_per_day: {range: [50000, 800000], steps: 5, scale: log}
       assumptions.region: [us-average, de, se]
 
-    mode: list                       # the variants, written out
+    mode: list                       # the variants, written out (quote paths with [] in {...})
     variants:
-      - {options[onprem].server: hgx-h100-8, assumptions.region: de}
-      - {options[onprem].server: hgx-h200-8}
+      - {"options[onprem].server": hgx-h100-8, assumptions.region: de}
+      - options[onprem].server: hgx-h200-8
 
     mode: lhs                        # a Latin-hypercube sample of `points` variants
     points: 200

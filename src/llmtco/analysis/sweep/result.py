@@ -89,11 +89,13 @@ class SweepResult:
         return out
 
     def flips(self) -> list[Flip]:
-        """Where the winner changes along each axis, the other axes held fixed (grid sweeps)."""
+        """Where the winner changes along each numeric axis, the other axes held fixed (grid sweeps)."""
         winners = self.winners()
         values = [self.axis_values(a.name) for a in self.axes]
         flips: list[Flip] = []
         for j, axis in enumerate(self.axes):
+            if axis.kind != "number":
+                continue
             order = sorted(set(values[j]), key=_sort_key)
             rank = {v: i for i, v in enumerate(order)}
             lines: dict[tuple[Any, ...], dict[int, str | None]] = {}
@@ -110,6 +112,32 @@ class SweepResult:
             for (a, wa, wb), n in sorted(counts.items(), key=lambda x: (x[0][0], x[0][1], x[0][2])):
                 flips.append(Flip(axis=axis.name, low=order[a], high=order[a + 1], before=wa, after=wb, count=n))
         return flips
+
+    def winners_by(self, name: str) -> dict[Any, dict[str, int]]:
+        """For each value of one axis: how many variants each option wins (for categorical axes)."""
+        out: dict[Any, dict[str, int]] = {}
+        for value, w in zip(self.axis_values(name), self.winners(), strict=True):
+            counts = out.setdefault(value, {})
+            key = w or "(none ok)"
+            counts[key] = counts.get(key, 0) + 1
+        return out
+
+    def pareto(self, cost: str, other: str) -> NDArray[np.bool_]:
+        """Rows on the Pareto front of ``cost`` against ``other`` (both lower-is-better), among ok rows.
+
+        A row is on the front when no other ok row is at least as good in both
+        and better in one (ties in both keep the first row).
+        """
+        x = np.asarray(self.columns[cost], dtype=float)
+        y = np.asarray(self.columns[other], dtype=float)
+        ok = (self.columns["status"] == "ok") & np.isfinite(x) & np.isfinite(y)
+        front = np.zeros(x.size, dtype=bool)
+        best_y = np.inf
+        for i in sorted(np.flatnonzero(ok), key=lambda i: (x[i], y[i], i)):
+            if y[i] < best_y:
+                front[i] = True
+                best_y = y[i]
+        return front
 
     def axis_values(self, name: str) -> list[Any]:
         """The value of one axis for each variant (in variant order)."""
