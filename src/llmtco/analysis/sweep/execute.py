@@ -121,7 +121,7 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
             yield client
         return
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout="3s")
     except (OSError, TimeoutError) as exc:
         raise UsageError(f"--scheduler {address}: cannot reach a Dask scheduler ({exc})") from None
     with client:
