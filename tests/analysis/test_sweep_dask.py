@@ -31,9 +31,11 @@ axes:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None, silence_logs=40
-    ) as c:
+    from llmtco.analysis.sweep.dispatch import local_cluster
+
+    # distributed.LocalCluster(n_workers=2, processes=True) on 127.0.0.1, as `--workers 2` starts it
+    with local_cluster(2) as c:
+        assert len(c.workers) == 2
         yield c
 
 
@@ -51,6 +53,7 @@ def test_two_worker_processes_give_the_local_result_byte_for_byte(write: Write, 
     assert local.variants == 48 and local.rows == 48 * 3
     assert render_parquet(remote) == render_parquet(local)
     assert len(client.run(os.getpid)) == 2
+    assert set(client.run(lambda: os.environ.get("MALLOC_MMAP_THRESHOLD_")).values()) == {"33554432"}
 
 
 def test_a_worker_killed_mid_sweep_is_replaced_and_every_row_comes_back_once(

@@ -1,9 +1,9 @@
 """Sweeps: one scenario, a grid of variants of its inputs, every variant through the vectorised engine on Dask.
 
 ``sweep(scenario_file, grid_file)`` reads both, expands the grid
-(``grid.load_grid``), cuts it into engine runs (``execute.plan``: variants that
+(``grid.load_grid``), cuts it into engine runs (``dispatch.plan``: variants that
 differ only in continuous inputs share one run as samples) and evaluates them
-on a Dask scheduler (``execute.execute``), returning a ``SweepResult``.
+on a Dask scheduler (``dispatch.execute``), returning a ``SweepResult``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from llmtco.analysis.sweep.execute import execute
+from llmtco.analysis.sweep.dispatch import execute
 from llmtco.analysis.sweep.grid import Axis, Grid, grid_from, load_grid
 from llmtco.analysis.sweep.result import AxisInfo, Flip, SweepResult
 
