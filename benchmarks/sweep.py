@@ -4,7 +4,9 @@ of linear). Run:  .venv/bin/python benchmarks/sweep.py [--quick]
 Every case sweeps the 4-option, 36-month scenario beside this file. "local" is Dask's synchronous scheduler
 (one core); "cluster N" is a distributed.LocalCluster of N single-threaded worker processes on 127.0.0.1
 (llmtco.analysis.sweep.dispatch.local_cluster, as `--workers N` starts it), started and warmed up
-(one small sweep) before the clock starts. Variants/s per core = variants/s / cores used.
+(one small sweep) before the clock starts. Variants/s per core = variants/s / cores used (wall clock); CPU time
+is that of the process(es) running the engine (this process, or the workers), so "variants per CPU-second" is
+the per-core throughput even on a machine shared with other jobs.
 """
 
 from __future__ import annotations
@@ -46,12 +48,31 @@ axes:  # 10 x 10 x 10 = 1,000 variants, with --samples 1000 each
 """
 
 
-def timed(grid: Path, **kw: object) -> tuple[float, int, int]:
+def _cpu_s(client: object | None) -> float:
+    """CPU seconds used so far by this process, or by the cluster's worker processes."""
+    import psutil
+
+    if client is None:
+        t = psutil.Process().cpu_times()
+        return float(t.user + t.system)
+
+    def mine() -> float:
+        t = psutil.Process().cpu_times()
+        return float(t.user + t.system)
+
+    return float(sum(client.run(mine).values()))  # type: ignore[attr-defined]
+
+
+def timed(grid: Path, **kw: object) -> tuple[float, float, int, int]:
+    """(wall s, CPU s where the engine ran, variants, engine runs)."""
     from llmtco.analysis.sweep import sweep
 
+    client = kw.get("client")
+    cpu = _cpu_s(client)
     t = time.perf_counter()
     r = sweep(SCENARIO, grid, **kw)  # type: ignore[arg-type]
-    return time.perf_counter() - t, r.variants, r.engine_runs
+    wall = time.perf_counter() - t
+    return wall, _cpu_s(client) - cpu, r.variants, r.engine_runs
 
 
 def main() -> None:
@@ -62,18 +83,27 @@ def main() -> None:
 
     from llmtco.analysis.sweep.dispatch import local_cluster
 
+    load = os.getloadavg()[0]
     tmp = Path(tempfile.mkdtemp(prefix="llmtco-sweep-bench-"))
     grids = {}
     for name, text in (("continuous", CONTINUOUS), ("mixed", MIXED), ("structural", STRUCTURAL), ("sampled", SAMPLED)):
         grids[name] = tmp / f"{name}.yaml"
         grids[name].write_text(text, encoding="utf-8")
     timed(grids["structural"], scheduler="synchronous")  # warm up imports and the catalog
-    rows: list[tuple[str, str, str, str, str]] = []
+    rows: list[tuple[str, ...]] = []
 
-    def record(case: str, where: str, cores: int, seconds: float, variants: int, runs: int) -> float:
-        rate = variants / seconds
-        rows.append((case, where, f"{variants:,} ({runs:,} engine runs)", f"{seconds:.2f} s", f"{rate / cores:,.0f}"))
-        return rate
+    def record(case: str, where: str, cores: int, seconds: float, cpu: float, variants: int, runs: int) -> None:
+        rows.append(
+            (
+                case,
+                where,
+                f"{variants:,} ({runs:,} engine runs)",
+                f"{seconds:.2f} s",
+                f"{variants / seconds / cores:,.0f}",
+                f"{cpu:.2f} s",
+                f"{variants / max(cpu, 1e-9):,.0f}",
+            )
+        )
 
     cases = [
         ("10,000 variants, all continuous", "continuous", {}),
@@ -91,8 +121,11 @@ def main() -> None:
                     if grid == "structural":
                         continue
                     record(label, f"cluster, {n} worker(s)", n, *timed(grids[grid], client=client, **kw))
-    print(f"CPU cores: {os.cpu_count()}, Python {sys.version.split()[0]}\n")
-    print("| sweep | scheduler | variants | wall | variants/s per core |\n|---|---|---:|---:|---:|")
+    print(f"CPU cores: {os.cpu_count()}, load average at start {load:.1f}, Python {sys.version.split()[0]}\n")
+    print(
+        "| sweep | scheduler | variants | wall | variants/s per core (wall) | CPU time | variants per CPU-second |"
+        "\n|---|---|---:|---:|---:|---:|---:|"
+    )
     for row in rows:
         print("| " + " | ".join(row) + " |")
 
