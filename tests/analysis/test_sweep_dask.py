@@ -67,7 +67,7 @@ def test_a_worker_killed_mid_sweep_is_replaced_and_every_row_comes_back_once(
     victim = sorted(pids.values())[0]
     killed: list[int] = []
 
-    def kill_once(_: int) -> None:
+    def kill_once(done: int, total: int) -> None:
         if not killed:
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)

@@ -62,8 +62,8 @@ def sweep(
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("sweeping", total=None)
 
-            def advance(n: int) -> None:
-                bar.advance(task, n)
+            def advance(n: int, total: int) -> None:
+                bar.update(task, total=total, advance=n)
 
             result = run_sweep(
                 scenario,

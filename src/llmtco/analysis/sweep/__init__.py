@@ -29,7 +29,7 @@ def sweep(
     client: Any = None,
     chunk_variants: int | None = None,
     batch: bool = True,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SweepResult:
     """Sweep the scenario file over the grid file (see ``llmtco.analysis.sweep.grid`` for the grid format)."""
     from llmtco.scenario import parse_scenario

@@ -132,6 +132,16 @@ def evaluate_block(block: Block) -> dict[str, Any]:
     nums: dict[str, list[FloatArray]] = {}
     parsed = _validate(block, cols, nums) if block.batch else _validate_each(block, cols, nums)
     keys = _keys(block, parsed[0][2]) if block.batch and parsed else None
+    if block.batch and parsed and keys is None:
+        # an axis the plan took for continuous is not batchable in this structure: one run per variant
+        again: Parsed = []
+        for index, values, *_ in parsed:
+            got = _parse(block, values)
+            if isinstance(got, str):
+                _rows_failed(cols, nums, block.samples, index, block.options, "invalid", got)
+            else:
+                again.append((index, values, *got))
+        parsed = again
     groups = [parsed] if keys is not None else [[p] for p in parsed]
     for group in groups:
         _evaluate(group, keys if len(groups) == 1 else None, block, cols, nums)

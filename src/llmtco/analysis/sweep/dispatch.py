@@ -160,9 +160,12 @@ def execute(
     client: Any = None,
     chunk_variants: int | None = None,
     batch: bool = True,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SweepResult:
-    """Evaluate every variant of ``grid`` (applied to the plain scenario ``doc``) and collect one table."""
+    """Evaluate every variant of ``grid`` (applied to the plain scenario ``doc``) and collect one table.
+
+    ``progress(done, total)`` is called with the variants finished by each task and the grid's size.
+    """
     if scheduler is not None and "://" not in scheduler and scheduler not in LOCAL_SCHEDULERS:
         raise UsageError(f"--scheduler {scheduler!r}: give {', '.join(LOCAL_SCHEDULERS)} or tcp://HOST:PORT")
     p = plan(grid, doc, samples)
@@ -186,15 +189,18 @@ def execute(
     chunk = chunk_variants or max(1, math.ceil(len(grid.variants) / max(8, 4 * n_workers)))
     tasks = [Task([block(ids) for ids in c]) for c in _chunks(p.blocks, chunk)]
     sizes = [sum(len(b.variants) for b in t.blocks) for t in tasks]
+    total = len(grid.variants)
+    tick = (lambda n: progress(n, total)) if progress is not None else None
     if client is not None:
-        parts = _on_client(client, tasks, sizes, progress)
+        parts = _on_client(client, tasks, sizes, tick)
     else:
         with _client(scheduler, workers) as cl:
             if cl is not None:
-                parts = _on_client(cl, tasks, sizes, progress)
+                parts = _on_client(cl, tasks, sizes, tick)
             else:
-                parts = _local(tasks, sizes, scheduler or "threads", progress)
-    engine_runs = len(p.blocks) if batch else len(grid.variants)
+                parts = _local(tasks, sizes, scheduler or "threads", tick)
+    # one deterministic run per block, plus one Monte Carlo run when sampling
+    engine_runs = (len(p.blocks) if batch else len(grid.variants)) * (2 if samples else 1)
     return _assemble(grid, p, parts, samples, seed, scenario_name, engine_runs)
 
 

@@ -72,8 +72,10 @@ class SweepResult:
     samples: int
     """Monte Carlo samples per variant (0: deterministic only)."""
     seed: int
+    """Monte Carlo seed: variant i samples from the stream (seed, i)."""
     engine_runs: int
-    """Engine evaluations the sweep took (blocks; fewer than variants when batching worked)."""
+    """Engine evaluations planned: one per block (two with samples: deterministic and Monte Carlo); fewer
+    than variants when batching worked. A block whose structure turns out not batchable runs per variant."""
     columns: dict[str, NDArray[Any]] = field(default_factory=dict)
 
     @property
