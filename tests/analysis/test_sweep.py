@@ -192,3 +192,31 @@ def test_servers_that_fit_screens_by_weights(catalog: Any) -> None:
         usable = s.gpus * (0.9 * cat.accelerators.get(s.accelerator).vram_gb - 2.0)
         assert (s.id in fit) == (weights_gb <= usable)
     assert "hgx-h100-8" not in fit  # 810 GB of weights do not fit in 8 x 80 GB
+
+
+def test_list_mode_keeps_the_scenario_value_where_a_variant_is_silent(write: Write) -> None:
+    grid = write(
+        "mode: list\nvariants:\n"
+        '  - {"options[onprem].pue": 1.1, "workloads[chat].growth_pct_per_year": 30}\n'
+        '  - {"workloads[chat].growth_pct_per_year": 30}\n'
+        '  - {"options[onprem].pue": 1.6, "workloads[chat].growth_pct_per_year": 30}\n',
+        "grid.yaml",
+    )
+    sc = write(MINIMAL)
+    batched = sweep(sc, grid, scheduler="synchronous")
+    same(batched, sweep(sc, grid, scheduler="synchronous", batch=False))
+    assert batched.engine_runs == 2  # pue given (variants 0, 2) and not given (variant 1) are two structures
+    onprem = batched.columns["option"] == "onprem"
+    e0, e1, e2 = batched.columns["energy_mwh"][onprem]
+    assert e0 < e1 < e2  # the region's PUE lies between 1.1 and 1.6
+    assert np.isnan(batched.columns["options[onprem].pue"][onprem][1])
+
+
+def test_sampled_token_lengths_do_not_couple_block_mates(write: Write) -> None:
+    # Llama 70B on H100: tensor parallel 2 at 200 input tokens, 4 from 1,000 (the engine picks it on sample 0)
+    big = MINIMAL.replace("llama-3.1-8b", "llama-3.3-70b").replace("together-llama-3.1-8b", "together-llama-3.3-70b")
+    sc = write(big.replace("input_tokens: 1000", "input_tokens: {min: 100, max: 2000}"))
+    grid = write("axes:\n  options[onprem].electricity_usd_per_kwh: [0.05, 0.1, 0.2]\n", "grid.yaml")
+    # seed 0: the first draws of variants 0, 1, 2 are about 1,310, 1,791 and 254 tokens
+    batched = sweep(sc, grid, scheduler="synchronous", samples=12, seed=0)
+    same(batched, sweep(sc, grid, scheduler="synchronous", samples=12, seed=0, batch=False))

@@ -30,6 +30,9 @@ from llmtco.scenario.schema import Scenario
 SCALAR_RATES = frozenset({"hardware_life_years", "facility_life_years", "spot_interruption_overhead_pct", "cloud_pue"})
 """Rates the engine reads as one number for all samples (they set lengths of arrays): structural."""
 
+LAYOUT_KEYS = (":input_tokens", ":output_tokens")
+"""Sampled inputs that change the serving layout the engine picks on a run's first sample."""
+
 OPTION_FIELDS = {
     "onprem": {"server_price_usd", "electricity_usd_per_kwh", "pue", "target_utilisation_pct"},
     "cloud_gpu": {"target_utilisation_pct", "price_change_pct_per_year"},
@@ -323,6 +326,13 @@ def _percentiles(
     # the engine reads these rates as one number per run (its first sample's): sampling them would make a
     # variant's result depend on its block-mates, so they stay at their catalog value
     dists = [d for d in inputs(sc, cat) if d.key.removeprefix("rate:") not in SCALAR_RATES]
+    if v > 1 and any(d.key.endswith(LAYOUT_KEYS) for d in dists):
+        # sampled token lengths steer the tensor-parallel choice (made on a run's first sample): one run each
+        parts_ = [
+            _percentiles([g], sc, cat, {k: x[i : i + 1] for k, x in fixed.items()}, n, seed)
+            for i, g in enumerate(group)
+        ]
+        return {k: np.vstack([p[k] for p in parts_]) for k in parts_[0]}
     draws = {key: np.repeat(values, n) for key, values in fixed.items()}
     parts: dict[str, list[FloatArray]] = {d.key: [] for d in dists if d.key not in draws}
     for index, *_ in group:
