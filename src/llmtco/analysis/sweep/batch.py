@@ -177,6 +177,11 @@ def _validate_each(block: Block, cols: dict[str, list[Any]], nums: dict[str, lis
     return parsed
 
 
+def _hashable(v: Any) -> Any:
+    """A dict key for an axis value (JSON text for lists and mappings)."""
+    return v if v is None or isinstance(v, str | int | float | bool) else json.dumps(v, sort_keys=True)
+
+
 def _validate(block: Block, cols: dict[str, list[Any]], nums: dict[str, list[FloatArray]]) -> Parsed:
     """The scenario loader on the block's shared structure, then once per distinct value of each continuous axis.
 
@@ -189,27 +194,29 @@ def _validate(block: Block, cols: dict[str, list[Any]], nums: dict[str, list[Flo
     first = block.variants[0][1]
     shared = tuple(None if c else v for c, v in zip(block.continuous, first, strict=True))
     base = _parse(block, shared)
-    errors: dict[tuple[int, str], str] = {}
+    errors: dict[tuple[int, Any], str] = {}
     if not isinstance(base, str):
         for j, cont in enumerate(block.continuous):
             if not cont:
                 continue
-            for x in sorted({json.dumps(v[j]) for _, v in block.variants if v[j] is not None}):
-                one = tuple(json.loads(x) if k == j else s for k, s in enumerate(shared))
+            distinct = {_hashable(v[j]): v[j] for _, v in block.variants if v[j] is not None}
+            for h in sorted(distinct, key=repr):
+                one = tuple(distinct[h] if k == j else s for k, s in enumerate(shared))
                 got = _parse(block, one)
                 if isinstance(got, str):
-                    errors[(j, x)] = got
+                    errors[(j, h)] = got
     parsed: Parsed = []
     for index, values in block.variants:
-        bad = (
-            [base]
-            if isinstance(base, str)
-            else [
-                errors[(j, json.dumps(v))]
+        if isinstance(base, str):
+            bad = [base]
+        elif errors:
+            bad = [
+                errors[(j, _hashable(v))]
                 for j, v in enumerate(values)
-                if block.continuous[j] and v is not None and (j, json.dumps(v)) in errors
+                if block.continuous[j] and v is not None and (j, _hashable(v)) in errors
             ]
-        )
+        else:
+            bad = []
         if bad:
             _rows_failed(cols, nums, block.samples, index, block.options, "invalid", "; ".join(bad))
         elif not parsed:

@@ -48,14 +48,19 @@ def block_size(samples: int) -> int:
     return 1024 if samples == 0 else max(1, BLOCK_SAMPLES // (1 + samples))
 
 
+def _key(v: Any) -> Any:
+    """A group key for a structural value: the value itself, typed (1 and 1.0 and True stay apart)."""
+    if v is None or isinstance(v, str | int | float | bool):
+        return (type(v).__name__, v)
+    return ("json", json.dumps(v, sort_keys=True))
+
+
 def plan(grid: Grid, doc: dict[str, Any], samples: int) -> Plan:
     """Group variants by everything but their continuous values; split groups into blocks."""
     continuous = tuple(all(draw_key(doc, loc) is not None for loc in a.locs) for a in grid.axes)
     groups: dict[tuple[Any, ...], list[int]] = {}
     for i, values in enumerate(grid.variants):
-        key = tuple(
-            (v is None) if cont else json.dumps(v, sort_keys=True) for cont, v in zip(continuous, values, strict=True)
-        )
+        key = tuple((v is None) if cont else _key(v) for cont, v in zip(continuous, values, strict=True))
         groups.setdefault(key, []).append(i)
     size = block_size(samples)
     blocks = [members[s : s + size] for members in groups.values() for s in range(0, len(members), size)]
@@ -249,19 +254,19 @@ def _assemble(
     order = np.argsort(variant, kind="stable")
     out: dict[str, Any] = {"variant": variant[order]}
     for j, axis in enumerate(grid.axes):
-        raw = [grid.variants[int(v)][j] for v in out["variant"]]
-        out[axis.name] = _axis_column(raw, axis.kind)
+        per_variant = _axis_column([row[j] for row in grid.variants], axis.kind)
+        out[axis.name] = per_variant[out["variant"]]
     for k in ("option", "kind", "status", "reason"):
-        out[k] = np.array([cols[k][i] for i in order], dtype=object)
+        column = np.empty(len(cols[k]), dtype=object)
+        column[:] = cols[k]
+        out[k] = column[order]
     totals = np.asarray(cols["total_cost_usd"], dtype=float)[order]
-    ok = out["status"] == "ok"
-    cheapest = np.zeros(order.size, dtype=bool)
-    best: dict[int, tuple[float, int]] = {}
-    for r in np.flatnonzero(ok):
-        v = int(out["variant"][r])
-        if v not in best or totals[r] < best[v][0]:
-            best[v] = (float(totals[r]), int(r))
-    cheapest[[r for _, r in best.values()]] = True
+    # the cheapest ok row of each variant (ties: the first option); rows are grouped by variant already
+    masked = np.where((out["status"] == "ok") & np.isfinite(totals), totals, np.inf)
+    rows = np.lexsort((np.arange(masked.size), masked, out["variant"]))
+    starts = rows[np.flatnonzero(np.r_[True, np.diff(out["variant"][rows]) != 0])]
+    cheapest = np.zeros(masked.size, dtype=bool)
+    cheapest[starts[np.isfinite(masked[starts])]] = True
     out["cheapest"] = cheapest
     for k in numeric_columns(samples):
         out[k] = np.asarray(cols[k], dtype=float)[order]
@@ -286,5 +291,9 @@ def _axis_column(raw: list[Any], kind: str) -> Any:
     if kind == "number" and all(v is None or isinstance(v, int | float) for v in raw):
         return np.array([np.nan if v is None else float(v) for v in raw], dtype=float)
     if kind in ("text", "flag") and all(v is None or isinstance(v, str | bool) for v in raw):
-        return np.array(raw, dtype=object)
-    return np.array([None if v is None else json.dumps(v, sort_keys=True) for v in raw], dtype=object)
+        column = np.empty(len(raw), dtype=object)
+        column[:] = raw
+        return column
+    column = np.empty(len(raw), dtype=object)
+    column[:] = [None if v is None else json.dumps(v, sort_keys=True) for v in raw]
+    return column
