@@ -7,6 +7,7 @@
     analysis.py     simulate, sensitivity, optimize
     server.py       serve, version
     actuals.py      actuals (plan against telemetry and bills)
+    sweep.py        sweep (grids of plans on Dask)
     common.py       the typer apps, option types, output helpers
 
 Importing a command module registers its commands on ``common.app``.
@@ -16,11 +17,11 @@ from __future__ import annotations
 
 # the order the command modules are imported is the order `llmtco --help` lists their commands
 # isort: off
-from llmtco.cli import compare, analysis, calibration, catalog, perf, server, actuals
+from llmtco.cli import compare, analysis, sweep, calibration, catalog, perf, server, actuals
 from llmtco.cli.common import app
 
 # isort: on
 
 actuals.register(app)
 
-__all__ = ["actuals", "analysis", "app", "calibration", "catalog", "compare", "perf", "server"]
+__all__ = ["actuals", "analysis", "app", "calibration", "catalog", "compare", "perf", "server", "sweep"]

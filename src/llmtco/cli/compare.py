@@ -64,8 +64,18 @@ def report(
     ] = 5000,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     catalog: CatalogOpt = None,
+    axes: Annotated[
+        str | None, typer.Option("--axes", help="Sweep results: the winner map's two axes, X,Y (default: first two).")
+    ] = None,
 ) -> None:
-    """Write a report to forward: self-contained HTML with charts, Markdown, or an Excel workbook."""
+    """Write a report to forward: self-contained HTML with charts, Markdown, or an Excel workbook.
+
+    SCENARIO may also be a `llmtco sweep` result (.parquet): its HTML report has the winner map,
+    cost per Mtok against each axis and the Pareto fronts."""
+    if scenario.suffix.lower() == ".parquet":
+        from llmtco.cli.sweep import report_sweep
+
+        return report_sweep(scenario, output, axes)
     fmt = format.value if format else {".md": "markdown", ".xlsx": "xlsx"}.get(output.suffix.lower(), "html")
     sc, cat = load_scenario(scenario, catalog or [])
     with spinner("rendering charts" if fmt == "html" else "writing"):

@@ -34,6 +34,8 @@ class Run:
     """Output tokens per month, shape (S, M)."""
     discount_rate_pct: FloatArray
     """Discount rate per sample [%/year], shape (S,)."""
+    infeasible: set[str] = field(default_factory=set)
+    """Options excluded because they cannot serve a workload (not by the constraints)."""
     unmet: dict[str, CapacityExceeded] = field(default_factory=dict)
     """Options excluded because their fixed fleet cannot carry the load, with what it leaves unserved."""
 
@@ -67,6 +69,7 @@ def run(sc: Scenario, cat: Catalog, ctx: Ctx | None = None) -> Run:
     outcomes: dict[str, Outcome] = {}
     excluded: dict[str, str] = {}
     unmet: dict[str, CapacityExceeded] = {}
+    infeasible: set[str] = set()
     for idx, o in enumerate(sc.options):
         reason = exclusion_reason(sc, cat, o)
         if reason is None:
@@ -74,6 +77,7 @@ def run(sc: Scenario, cat: Catalog, ctx: Ctx | None = None) -> Run:
                 outcomes[o.name] = OPTION_KINDS[o.kind](o, OptionInputs(sc, cat, idx, demands, days, ctx))
             except InfeasibleError as exc:  # the option cannot serve the workload: excluded with the reason
                 reason = str(exc)
+                infeasible.add(o.name)
                 if isinstance(exc, CapacityExceeded):
                     unmet[o.name] = exc
         if reason is not None:
@@ -88,5 +92,6 @@ def run(sc: Scenario, cat: Catalog, ctx: Ctx | None = None) -> Run:
         tokens=np.sum([d.input_tokens + d.output_tokens for d in demands], axis=0),
         output_tokens=np.sum([d.output_tokens for d in demands], axis=0),
         discount_rate_pct=ctx.draw("assumptions:discount_rate_pct", sc.assumptions.discount_rate_pct),
+        infeasible=infeasible,
         unmet=unmet,
     )
