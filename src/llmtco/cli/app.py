@@ -3,6 +3,7 @@
     compare.py      breakdown, report, diff, validate, schema, init
     catalog.py      catalog list | show | import-model
     perf.py         perf decode | prefill | train
+    frontier.py     perf frontier
     calibration.py  accuracy, calibrate, measure
     analysis.py     simulate, sensitivity, optimize
     server.py       serve, version
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 # the order the command modules are imported is the order `llmtco --help` lists their commands
 # isort: off
-from llmtco.cli import compare, analysis, calibration, catalog, perf, server
+from llmtco.cli import compare, analysis, calibration, catalog, perf, frontier, server
 from llmtco.cli.common import app
 
 # isort: on
 
-__all__ = ["analysis", "app", "calibration", "catalog", "compare", "perf", "server"]
+__all__ = ["analysis", "app", "calibration", "catalog", "compare", "frontier", "perf", "server"]
