@@ -34,3 +34,15 @@ def test_errors_and_ratios_are_reported(check) -> None:  # type: ignore[no-untyp
     assert len(check.ratios) >= 12
     # the model ranks B200 above MI300X on every shared workload, as published
     assert all(r.predicted_ratio > 1 for r in check.ratios if r.accelerator == "b200")
+
+
+def test_one_step_time_per_stack_explains_the_rest_out_of_sample(check) -> None:  # type: ignore[no-untyped-def]
+    over = check.loo_overhead_errors()
+    assert len(over) >= 30
+    errors = sorted(abs(e) for _, _, e in over)
+    assert errors[len(errors) // 2] < 0.15
+    ratios = check.loo_ratio_errors()
+    assert sum(abs(e) <= 0.25 for e in ratios) >= 0.8 * len(ratios)
+    fitted = check.fitted_step_ms()
+    # ROCm SGLang adds far more per step than CUDA SGLang for DeepSeek (published TPOT at concurrency 4)
+    assert fitted[("mi300x", "sglang", "fp8")] > 3 * fitted[("b200", "sglang", "fp8")]

@@ -63,6 +63,8 @@ class Frontier:
     price_basis: str
     considered: int
     """Points evaluated before the Pareto filter [count]."""
+    extra_step_ms: float = 0.0
+    """Time added to every step beyond the fitted overhead [ms] (0: the catalog's factors as they are)."""
     points: list[FrontierPoint] = field(default_factory=list)
     """Pareto points, by tokens/s per user ascending."""
 
@@ -98,9 +100,10 @@ def _points(
     max_gpus: int,
     price: HourPrice,
     engine: str | None,
+    extra_step_ms: float,
 ) -> list[FrontierPoint]:
     acc = cat.accelerators.get(accelerator)
-    li = layout_inputs(cat, model_id, acc, precision, engine)
+    li = layout_inputs(cat, model_id, acc, precision, engine, extra_step_ms)
     layouts = candidate_layouts(li.model, fabric.domain_gpus, max_gpus)
 
     def cost(per_gpu: float) -> float:
@@ -156,11 +159,13 @@ def frontier(
     on: dt.date | None = None,
     engine: str | None = None,
     ttft_limit_ms: float | None = None,
+    extra_step_ms: float = 0.0,
 ) -> Frontier:
     """The Pareto frontier of ``model_id`` on ``accelerator`` (see the module docstring).
 
     ``max_gpus`` bounds one instance (default: 9 servers of 8, the SGLang wide-EP
-    deployment, or one 72-GPU rack); ``ttft_limit_ms`` drops points slower to the first token.
+    deployment, or one 72-GPU rack); ``ttft_limit_ms`` drops points slower to the first token;
+    ``extra_step_ms`` adds a serving stack's own time to every step (``analysis.moe_check`` fits it).
     """
     if accelerator not in cat.accelerators:
         raise UsageError(f"--accelerator: {accelerator!r} is not in the catalog")
@@ -172,7 +177,9 @@ def frontier(
     limit = max_gpus or max(72, server.gpus)
     pts: list[FrontierPoint] = []
     for p in _precisions(cat, model_id, accelerator, precisions):
-        pts += _points(cat, model_id, accelerator, p, fabric, input_tokens, output_tokens, limit, price, engine)
+        pts += _points(
+            cat, model_id, accelerator, p, fabric, input_tokens, output_tokens, limit, price, engine, extra_step_ms
+        )
     if ttft_limit_ms is not None:
         pts = [p for p in pts if p.ttft_ms <= ttft_limit_ms]
     return Frontier(
@@ -186,5 +193,16 @@ def frontier(
         price_usd_per_gpu_h=price.usd_per_gpu_h,
         price_basis=price.basis,
         considered=len(pts),
+        extra_step_ms=extra_step_ms,
         points=pareto(pts),
     )
+
+
+def per_gpu_at(f: Frontier, tokens_per_s_per_user: float, precision: str | None = None) -> float:
+    """The most output tokens/s per GPU the frontier offers at or above an interactivity (0 if none) [tokens/s]."""
+    ok = [
+        p.output_tokens_per_s_per_gpu
+        for p in f.points
+        if p.tokens_per_s_per_user >= tokens_per_s_per_user and (precision is None or p.precision == precision)
+    ]
+    return max(ok, default=0.0)

@@ -62,6 +62,29 @@ class CheckRow:
         return self.predicted / self.published - 1.0
 
 
+def _group(r: CheckRow) -> tuple[str, str, str, str]:
+    """Rows that share one software stack: accelerator, engine, precision, metric."""
+    return (r.accelerator, r.workload.split()[-1], r.precision, r.metric)
+
+
+def loo_factor(rows: list[CheckRow], row: CheckRow) -> float | None:
+    """Median published / predicted over the other rows of ``row``'s stack (leave this row out), or None
+    when it has no peer: what one MoE derate per accelerator@engine@precision would be, fitted out of sample."""
+    peers = [r.published / r.predicted for r in rows if r is not row and _group(r) == _group(row)]
+    return float(np.median(peers)) if peers else None
+
+
+def loo_overhead_ms(rows: list[CheckRow], row: CheckRow) -> float | None:
+    """Median published - predicted TPOT over the other rows of ``row``'s stack (leave this row out) [ms]:
+    the per-step time the software stack adds beyond the layout physics, fitted out of sample."""
+    peers = [
+        r.published_tpot_ms - r.predicted_tpot_ms
+        for r in rows
+        if r is not row and _group(r) == _group(row) and r.published_tpot_ms and r.predicted_tpot_ms
+    ]
+    return float(np.median(peers)) if peers else None
+
+
 @dataclass(frozen=True)
 class RatioRow:
     workload: str
@@ -88,6 +111,51 @@ class MoeCheck:
     @property
     def median_abs_ratio_error(self) -> float:
         return float(np.median([abs(r.error) for r in self.ratios])) if self.ratios else float("nan")
+
+    def loo_overhead_errors(self) -> list[tuple[CheckRow, float, float]]:
+        """Rows with a TPOT and peers: (row, fitted extra ms, error after adding it to every step).
+
+        At a fixed concurrency throughput scales as 1 / TPOT, so the corrected
+        throughput is predicted x TPOT_pred / (TPOT_pred + extra).
+        """
+        out = []
+        for r in self.rows:
+            extra = loo_overhead_ms(self.rows, r)
+            if extra is not None and r.predicted_tpot_ms:
+                corrected = r.predicted * r.predicted_tpot_ms / (r.predicted_tpot_ms + extra)
+                out.append((r, extra, corrected / r.published - 1.0))
+        return out
+
+    def fitted_step_ms(self) -> dict[tuple[str, str, str], float]:
+        """Median published - predicted TPOT per (accelerator, engine, precision) over all its rows [ms]
+        (in sample: what ``perf frontier --extra-step-ms`` takes for that stack)."""
+        stacks: dict[tuple[str, str, str], list[float]] = {}
+        for r in self.rows:
+            if r.published_tpot_ms and r.predicted_tpot_ms:
+                a, e, p, _ = _group(r)
+                stacks.setdefault((a, e, p), []).append(r.published_tpot_ms - r.predicted_tpot_ms)
+        return {k: float(np.median(v)) for k, v in stacks.items()}
+
+    def loo_ratio_errors(self) -> list[float]:
+        """Ratio errors (as ``ratios``) with both rows corrected by their stack's leave-one-out per-step time."""
+        corrected = {r.id: r.published * (1.0 + e) for r, _, e in self.loo_overhead_errors()}
+        out = []
+        for r in self.rows:
+            base = [b for b in self.rows if (b.workload, b.precision) == (r.workload, r.precision)
+                    and b.accelerator == RATIO_BASE]  # fmt: skip
+            if base and r.accelerator != RATIO_BASE and r.id in corrected and base[0].id in corrected:
+                b = base[0]
+                out.append((corrected[r.id] / corrected[b.id]) / (r.published / b.published) - 1.0)
+        return out
+
+    def loo_errors(self) -> list[tuple[CheckRow, float]]:
+        """Each row with a peer, and its error after the leave-one-out derate of its stack."""
+        out = []
+        for r in self.rows:
+            f = loo_factor(self.rows, r)
+            if f is not None:
+                out.append((r, r.predicted * f / r.published - 1.0))
+        return out
 
 
 def _num(text: str) -> float | None:
@@ -205,5 +273,27 @@ def render_moe_check(c: MoeCheck) -> str:
             for r in c.ratios]  # fmt: skip
     within = sum(abs(r.error) <= 0.25 for r in c.ratios)
     out += ["", f"median |ratio error| {c.median_abs_ratio_error:.0%}; {within} of {len(c.ratios)} within 25 %", ""]
+    loo_ratios = c.loo_ratio_errors()
+    if loo_ratios:
+        med = float(np.median([abs(e) for e in loo_ratios]))
+        ok = sum(abs(e) <= 0.25 for e in loo_ratios)
+        out += [f"ratios with the leave-one-out per-step time below: median |error| {med:.0%}; "
+                f"{ok} of {len(loo_ratios)} within 25 %", ""]  # fmt: skip
+    loo = c.loo_errors()
+    if loo:
+        med = float(np.median([abs(e) for _, e in loo]))
+        out += [f"with one derate per accelerator@engine@precision fitted leave-one-row-out: median |error| "
+                f"{med:.0%} over {len(loo)} rows (the layouts' shape across batch and length, with the level "
+                "of each software stack taken from its other rows)", ""]  # fmt: skip
+    over = c.loo_overhead_errors()
+    if over:
+        med = float(np.median([abs(e) for _, _, e in over]))
+        out += [f"with one extra per-step time per accelerator@engine@precision fitted leave-one-row-out: median "
+                f"|error| {med:.0%} over {len(over)} rows; fitted extra ms per step:", ""]  # fmt: skip
+        stacks: dict[tuple[str, str, str, str], list[float]] = {}
+        for r, extra, _ in over:
+            stacks.setdefault(_group(r), []).append(extra)
+        out += [f"- {a} {e} {p}: {float(np.median(v)):.1f} ms" for (a, e, p, _), v in stacks.items()]
+        out += [""]
     out += ["skipped:"] + [f"- {rid}: {why}" for rid, why in c.skipped]
     return "\n".join(out) + "\n"

@@ -3,7 +3,7 @@
     compare.py      breakdown, report, diff, validate, schema, init
     catalog.py      catalog list | show | import-model
     perf.py         perf decode | prefill | train
-    frontier.py     perf frontier
+    frontier.py     perf frontier | moe-check
     calibration.py  accuracy, calibrate, measure
     analysis.py     simulate, sensitivity, optimize
     server.py       serve, version

@@ -1,4 +1,5 @@
-"""llmtco perf frontier: the throughput–interactivity frontier of a model on an accelerator type."""
+"""llmtco perf frontier | moe-check: the throughput–interactivity frontier of a model on an accelerator type,
+and the published MoE benchmarks it is checked against."""
 
 from __future__ import annotations
 
@@ -42,6 +43,12 @@ def perf_frontier(
     price: Annotated[
         str, typer.Option("--price", help="Hour price: auto (cloud where rented), cloud, or onprem (amortised).")
     ] = "auto",
+    extra_step_ms: Annotated[
+        float,
+        typer.Option(
+            "--extra-step-ms", min=0, help="Add a serving stack's own time to every step [ms] (see docs/model.md)."
+        ),
+    ] = 0.0,
     engine: EngineOpt = None,
     format: FormatOpt = ProbeFormat.table,
     output: OutputOpt = None,
@@ -65,5 +72,15 @@ def perf_frontier(
         None,
         engine,
         ttft_ms,
+        extra_step_ms,
     )
     emit(render_frontier_json(f) if format is ProbeFormat.json else render_frontier_table(f), output)
+
+
+@perf_app.command("moe-check")
+def perf_moe_check(output: OutputOpt = None, catalog: CatalogOpt = None) -> None:
+    """Published DeepSeek serving benchmarks predicted with the parallel layouts: errors and GPU ratios."""
+    from llmtco.analysis.moe_check import moe_check, render_moe_check
+    from llmtco.catalog import load_catalog
+
+    emit(render_moe_check(moe_check(load_catalog(catalog or []))), output)

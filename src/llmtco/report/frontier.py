@@ -31,7 +31,8 @@ def render_frontier_table(f: Frontier) -> str:
         f"{f.model} on {f.accelerator} ({f.server}: scale-up domain {f.domain_gpus} GPUs, "
         f"scale-out {f.scaleout_gb_s_per_gpu:g} GB/s per GPU); {f.input_tokens:g} in / {f.output_tokens:g} out tokens\n"
         f"price: {f.price_basis}\n"
-        f"{len(f.points)} Pareto points of {f.considered} evaluated\n\n"
+        + (f"extra time per step: {f.extra_step_ms:g} ms\n" if f.extra_step_ms else "")
+        + f"{len(f.points)} Pareto points of {f.considered} evaluated\n\n"
     )
     cols = (
         "prec",
