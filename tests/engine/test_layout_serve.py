@@ -40,3 +40,13 @@ def test_a_forced_tensor_parallel_degree_still_refuses_what_does_not_fit() -> No
     for o in r.options:
         # TP8 on 8 x 80 GB cannot hold 671 GB of FP8 weights: excluded, with the numbers
         assert o.excluded and o.reason is not None and "does not fit" in o.reason
+
+
+def test_the_plan_names_the_layout_and_compares_disaggregated_serving() -> None:
+    r = evaluate(*parse_scenario_text(SCENARIO.format(tp="")))
+    for o in r.options:
+        note = next(n for n in o.notes if n.startswith("Workload 'reasoning': layout "))
+        assert f"{o.sizing.workloads[0].tensor_parallel} GPUs per replica" in note
+        assert "Disaggregated prefill/decode under the same SLO" in note and "KV transfer" in note
+        # a prefill pool must hold the weights: no single-GPU pool for 671 GB of FP8 weights on 80 GB GPUs
+        assert "x TP1 prefill" not in note

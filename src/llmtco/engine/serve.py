@@ -39,6 +39,7 @@ from llmtco.perf.parallel import Fabric
 from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.result import WorkloadSizing
 from llmtco.scenario.schema import InferenceWorkload
+from llmtco.sizing.disaggregated import best_disaggregated_over
 from llmtco.sizing.layouts import candidate_layouts, layout_serving_point, pick_layout, search_layouts
 from llmtco.sizing.serving import ServingPoint, serving_point
 
@@ -57,6 +58,8 @@ class Served:
     precision: str
     replicas: FloatArray = field(default_factory=lambda: np.zeros(0))
     """Replicas per month (kept capacity for on-prem), shape (S, M)."""
+    notes: list[str] = field(default_factory=list)
+    """What the layout search chose and how disaggregated serving compares (for the option's notes)."""
 
 
 def pick_tensor_parallel(points: list[ServingPoint]) -> ServingPoint:
@@ -105,7 +108,7 @@ def serve(
     ]
     wider = _wider_layout(shape, hw, hw0, cat, bpw, kvb, w, d, max_tp, forced_tp, points, samples)
     if wider is not None:
-        return Served(demand=d, point=wider, precision=precision)
+        return Served(demand=d, point=wider[0], precision=precision, notes=wider[1])
     if not any(p.feasible[0] > 0 for p in points):
         last = points[-1]
         weights = float(last.weights_gb[0])
@@ -147,9 +150,10 @@ def _wider_layout(
     forced_tp: int | None,
     points: list[ServingPoint],
     samples: int,
-) -> ServingPoint | None:
+) -> tuple[ServingPoint, list[str]] | None:
     """The best layout beyond TP <= 8 in one machine, where the machine is a rack or the model does not fit
-    one machine and that layout serves more output tokens per GPU than the TP points; else None."""
+    one machine and that layout serves more output tokens per GPU than the TP points, with a note naming
+    it and comparing the best disaggregated prefill/decode deployment under the same SLO; else None."""
     tp_ok = [p for p in points if p.feasible[0] > 0]
     if forced_tp is not None or (max_tp <= max(TP_CANDIDATES) and tp_ok):
         return None
@@ -168,9 +172,30 @@ def _wider_layout(
     tp_best = max((float(p.output_tokens_per_s[0]) / p.tp for p in tp_ok), default=0.0)
     if best.output_tokens_per_s_per_gpu <= tp_best * (1 + 1e-9):
         return None
-    return layout_serving_point(
+    point = layout_serving_point(
         shape, hw, fabric, bpw, kvb, best.layout, d.input_len(), d.output_len(), w.slo.tpot_ms, w.slo.ttft_ms, samples
     )
+    note = (
+        f"Workload {w.name!r}: layout {best.layout.label}, {best.gpus} GPUs per replica, batch {best.batch:,.0f}, "
+        f"{best.output_tokens_per_s_per_gpu:,.0f} output tokens/s per GPU (best TP <= {max(TP_CANDIDATES)} in one "
+        f"machine: {tp_best:,.0f})."
+    )
+    dis = best_disaggregated_over(shape, hw0, fabric, bpw, kvb, layouts, lin, lout, w.slo.tpot_ms, w.slo.ttft_ms)
+    if dis is None:
+        note += " No disaggregated prefill/decode deployment meets the SLO."
+    else:
+        verdict = (
+            "colocated kept"
+            if dis.output_tokens_per_s_per_gpu <= best.output_tokens_per_s_per_gpu
+            else ("not yet chosen by the plan")
+        )
+        note += (
+            f" Disaggregated prefill/decode under the same SLO: {dis.prefill_instances} x {dis.prefill.layout.label}"
+            f" prefill : {dis.decode_instances} x {dis.decode_layout.label} decode, "
+            f"{dis.output_tokens_per_s_per_gpu:,.0f} tokens/s per GPU, TTFT {dis.ttft_ms:,.0f} ms, KV transfer "
+            f"{dis.kv_transfer_ms:.1f} ms per prompt ({verdict})."
+        )
+    return point, [note]
 
 
 def workload_sizing(s: Served) -> WorkloadSizing:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from llmtco.perf.memory import kv_bytes_per_token, kv_shards
-from llmtco.perf.parallel import SCALEOUT_LATENCY_US, Fabric, Layout, layout_prefill_step
+from llmtco.perf.parallel import SCALEOUT_LATENCY_US, Fabric, Layout, layout_memory, layout_prefill_step
 from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.sizing.layouts import LayoutCurve, layout_curve
 
@@ -177,3 +177,41 @@ def best_disaggregated(
         and (ttft_target_ms is None or p.ttft_ms <= ttft_target_ms)
     ]
     return max(ok, key=lambda p: p.output_tokens_per_s_per_gpu) if ok else None
+
+
+def best_disaggregated_over(
+    model: ModelShape,
+    hw: HardwareShape,
+    fabric: Fabric,
+    bytes_per_weight: float,
+    kv_bytes: float,
+    layouts: list[Layout],
+    input_tokens: float,
+    output_tokens: float,
+    tpot_target_ms: float | None,
+    ttft_target_ms: float | None,
+    prefill_pools: int = 3,
+) -> DisaggPoint | None:
+    """The best disaggregated deployment under the SLO: the ``prefill_pools`` layouts with the most
+    input tokens/s per GPU as prefill pools, every layout as the decode pool (None if none fits).
+    Layouts whose weights and one request's KV cache do not fit are left out of both pools."""
+    context = input_tokens + output_tokens
+    layouts = [
+        lay
+        for lay in layouts
+        if float(np.asarray(layout_memory(model, hw, bytes_per_weight, kv_bytes, lay, context).max_batch).min()) >= 1
+    ]
+    pools = sorted(
+        (prefill_pool(model, hw, fabric, bytes_per_weight, lay, input_tokens) for lay in layouts),
+        key=lambda p: -p.input_tokens_per_s_per_gpu,
+    )[:prefill_pools]
+    best: DisaggPoint | None = None
+    for pool in pools:
+        for dec in layouts:
+            pts = disaggregated_points(
+                model, hw, fabric, bytes_per_weight, kv_bytes, pool.layout, dec, input_tokens, output_tokens
+            )
+            p = best_disaggregated(pts, tpot_target_ms, ttft_target_ms)
+            if p is not None and (best is None or p.output_tokens_per_s_per_gpu > best.output_tokens_per_s_per_gpu):
+                best = p
+    return best

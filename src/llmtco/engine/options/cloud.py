@@ -96,6 +96,7 @@ def build(o: CloudGpuOption, inputs: OptionInputs) -> Outcome:
         f"{inst.provider} {inst.region} ({inst.jurisdiction}); energy estimated with the perf model and "
         f"PUE {rates.scalar('cloud_pue'):.2f}, emissions with the {region.id} grid intensity (estimate)."
     ]
+    notes += [n for s in served for n in s.notes]
     busy_gpu_h = (rented.busy_gpus @ inputs.hour_weights) * inputs.days[None, :]
     return Outcome(
         ledger=ledger,
