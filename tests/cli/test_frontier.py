@@ -63,3 +63,16 @@ def test_moe_check_prints_errors_and_ratios(capsys: pytest.CaptureFixture[str]) 
     code, out, err = run(capsys, "perf", "moe-check")
     assert code == 0, err
     assert "sgl-ep-dsv3-h100-decode-b256" in out and "published ratio vs mi300x" in out and "skipped:" in out
+
+
+def test_frontier_of_a_model_read_from_its_config_json(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.catalog.test_hf_config import CONFIGS  # the bundled config files
+
+    config = next(p for p in CONFIGS.glob("*.json") if "Qwen3-235B" in p.name)
+    code, out, err = run(
+        capsys, "perf", "frontier", "--model", str(config), "--accelerator", "h100-sxm", "--precision", "fp8",
+        "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["model"] == str(config) and doc["points"]

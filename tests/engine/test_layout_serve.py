@@ -50,3 +50,11 @@ def test_the_plan_names_the_layout_and_compares_disaggregated_serving() -> None:
         assert "Disaggregated prefill/decode under the same SLO" in note and "KV transfer" in note
         # a prefill pool must hold the weights: no single-GPU pool for 671 GB of FP8 weights on 80 GB GPUs
         assert "x TP1 prefill" not in note
+
+
+def test_replicas_per_instance_counts_whole_replicas_or_the_share_of_one() -> None:
+    from llmtco.engine.options.cloud import replicas_per_instance
+
+    assert replicas_per_instance(8, 2) == 4.0
+    assert replicas_per_instance(8, 3) == 2.0  # whole replicas only
+    assert replicas_per_instance(8, 16) == 0.5  # a 16-GPU replica rents two 8-GPU instances
