@@ -51,6 +51,8 @@ def test_frontier_on_an_nvl72_rack_and_onprem_price(capsys: pytest.CaptureFixtur
         (("--accelerator", "h200", "--precision", "fp3"), "--precision"),
         (("--accelerator", "h200", "--server", "dgx-b200-8"), "--server"),
         (("--accelerator", "h200", "--price", "cheap"), "--price"),
+        (("--accelerator", "rtx-4090", "--max-gpus", "2"), "--model"),
+        (("--accelerator", "h200", "--ttft-ms", "1"), "--ttft-ms"),
     ],
 )
 def test_frontier_errors_name_the_flag(capsys: pytest.CaptureFixture[str], args: tuple[str, ...], flag: str) -> None:

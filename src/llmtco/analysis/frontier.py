@@ -180,8 +180,16 @@ def frontier(
         pts += _points(
             cat, model_id, accelerator, p, fabric, input_tokens, output_tokens, limit, price, engine, extra_step_ms
         )
+    if not pts:
+        raise UsageError(
+            f"--model: {model_id} fits no layout of at most {limit} GPUs on {accelerator} ({server.id}) at "
+            f"{', '.join(_precisions(cat, model_id, accelerator, precisions))}; raise --max-gpus or use a lower "
+            "--precision or a larger GPU"
+        )
     if ttft_limit_ms is not None:
         pts = [p for p in pts if p.ttft_ms <= ttft_limit_ms]
+        if not pts:
+            raise UsageError(f"--ttft-ms: no deployment reaches the first token within {ttft_limit_ms:g} ms")
     return Frontier(
         model=model_id,
         accelerator=accelerator,
