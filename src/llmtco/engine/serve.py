@@ -1,9 +1,17 @@
-"""Serving a workload on an accelerator type: the tensor-parallel layout and operating point.
+"""Serving a workload on an accelerator type: the parallel layout and operating point.
 
 The engine-side wiring of ``sizing.serving``: catalog records become shapes
 (``adapters``), every candidate layout is evaluated on the first sample, the
 best is kept for all samples, and a workload that cannot be served raises
 ``InfeasibleError`` with the numbers that decide it.
+
+Tensor parallelism up to 8 inside one machine is tried first (``TP_CANDIDATES``).
+Where the machine is a rack-scale domain of more than 8 GPUs (GB200/GB300
+NVL72) or no TP degree fits the model on one machine, the layout search of
+``sizing.layouts`` (TP in the NVLink domain, EP with DP attention, PP across
+servers) runs too, over replicas of whole machines up to ``MULTI_SERVER_MAX_GPUS``,
+and wins when it serves more output tokens per GPU; the point's ``tp`` is then
+the replica's GPU count.
 """
 
 from __future__ import annotations
@@ -30,12 +38,18 @@ from llmtco.engine.context import Ctx
 from llmtco.engine.demand import Demand
 from llmtco.errors import InfeasibleError
 from llmtco.perf.memory import BYTES_PER_WEIGHT
+from llmtco.perf.parallel import Fabric
+from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.result import WorkloadSizing
 from llmtco.scenario.schema import InferenceWorkload
+from llmtco.sizing.disaggregated import best_disaggregated_over
+from llmtco.sizing.layouts import candidate_layouts, layout_serving_point, pick_layout, search_layouts
 from llmtco.sizing.serving import ServingPoint, serving_point
 
 TP_CANDIDATES = (1, 2, 4, 8)
 """Tensor-parallel degrees tried inside one machine."""
+MULTI_SERVER_MAX_GPUS = 72
+"""Largest replica spread over several 8-GPU servers (SGLang's wide-EP DeepSeek deployment: 9 x 8 H100)."""
 
 
 @dataclass
@@ -47,6 +61,8 @@ class Served:
     precision: str
     replicas: FloatArray = field(default_factory=lambda: np.zeros(0))
     """Replicas per month (kept capacity for on-prem), shape (S, M)."""
+    notes: list[str] = field(default_factory=list)
+    """What the layout search chose and how disaggregated serving compares (for the option's notes)."""
 
 
 def pick_tensor_parallel(points: list[ServingPoint]) -> ServingPoint:
@@ -99,6 +115,9 @@ def serve(
         )
         for t in tps
     ]
+    wider = _wider_layout(shape, hw, hw0, cat, bpw, kvb, w, d, max_tp, forced_tp, points, samples)
+    if wider is not None:
+        return Served(demand=d, point=wider[0], precision=precision, notes=wider[1])
     if not any(p.feasible[0] > 0 for p in points):
         last = points[-1]
         weights = float(last.weights_gb[0])
@@ -126,6 +145,67 @@ def serve(
             shape, hw, bpw, kvb, chosen.tp, d.input_len(), d.output_len(), slo.tpot_ms, slo.ttft_ms, samples, eng, load
         )
     return Served(demand=d, point=chosen, precision=precision)
+
+
+def _wider_layout(
+    shape: ModelShape,
+    hw: HardwareShape,
+    hw0: HardwareShape,
+    cat: Catalog,
+    bpw: float,
+    kvb: float,
+    w: InferenceWorkload,
+    d: Demand,
+    max_tp: int,
+    forced_tp: int | None,
+    points: list[ServingPoint],
+    samples: int,
+) -> tuple[ServingPoint, list[str]] | None:
+    """The best layout beyond TP <= 8 in one machine, where the machine is a rack or the model does not fit
+    one machine and that layout serves more output tokens per GPU than the TP points, with a note naming
+    it and comparing the best disaggregated prefill/decode deployment under the same SLO; else None."""
+    tp_ok = [p for p in points if p.feasible[0] > 0]
+    if forced_tp is not None or (max_tp <= max(TP_CANDIDATES) and tp_ok):
+        return None
+    fabric = Fabric(domain_gpus=max_tp, scaleout_gb_s=cat.rate("scaleout_gb_s_per_gpu"))
+    limit = max_tp if max_tp > max(TP_CANDIDATES) else max(MULTI_SERVER_MAX_GPUS, max_tp)
+    layouts = [
+        lay
+        for lay in candidate_layouts(shape, fabric.domain_gpus, limit)
+        if lay.gpus <= max_tp or lay.gpus % max_tp == 0
+    ]
+    lin, lout = float(d.input_len()[0]), float(d.output_len()[0])
+    found = search_layouts(shape, hw0, fabric, bpw, kvb, lin, lout, w.slo.tpot_ms, w.slo.ttft_ms, limit, layouts)
+    best = pick_layout(found)
+    if best is None:
+        return None
+    tp_best = max((float(p.output_tokens_per_s[0]) / p.tp for p in tp_ok), default=0.0)
+    if best.output_tokens_per_s_per_gpu <= tp_best * (1 + 1e-9):
+        return None
+    point = layout_serving_point(
+        shape, hw, fabric, bpw, kvb, best.layout, d.input_len(), d.output_len(), w.slo.tpot_ms, w.slo.ttft_ms, samples
+    )
+    note = (
+        f"Workload {w.name!r}: layout {best.layout.label}, {best.gpus} GPUs per replica, batch {best.batch:,.0f}, "
+        f"{best.output_tokens_per_s_per_gpu:,.0f} output tokens/s per GPU (best TP <= {max(TP_CANDIDATES)} in one "
+        f"machine: {tp_best:,.0f})."
+    )
+    dis = best_disaggregated_over(shape, hw0, fabric, bpw, kvb, layouts, lin, lout, w.slo.tpot_ms, w.slo.ttft_ms)
+    if dis is None:
+        note += " No disaggregated prefill/decode deployment meets the SLO."
+    else:
+        verdict = (
+            "colocated kept"
+            if dis.output_tokens_per_s_per_gpu <= best.output_tokens_per_s_per_gpu
+            else ("not yet chosen by the plan")
+        )
+        note += (
+            f" Disaggregated prefill/decode under the same SLO: {dis.prefill_instances} x {dis.prefill.layout.label}"
+            f" prefill : {dis.decode_instances} x {dis.decode_layout.label} decode, "
+            f"{dis.output_tokens_per_s_per_gpu:,.0f} tokens/s per GPU, TTFT {dis.ttft_ms:,.0f} ms, KV transfer "
+            f"{dis.kv_transfer_ms:.1f} ms per prompt ({verdict})."
+        )
+    return point, [note]
 
 
 def workload_sizing(s: Served) -> WorkloadSizing:

@@ -196,3 +196,42 @@ def tornado_chart(doc: dict[str, Any], currency: str, fx: float, top: int = 10) 
         .to_dict()
     )
     return spec
+
+
+def frontier_chart(doc: dict[str, Any]) -> dict[str, Any]:
+    """Tokens/s per GPU against tokens/s per user of a frontier (``report.frontier.frontier_dict``),
+    one line per precision, disaggregated points filled."""
+    import altair as alt
+
+    rows = [
+        {
+            "per_user": p["tokens_per_s_per_user"],
+            "per_gpu": p["output_tokens_per_s_per_gpu"],
+            "precision": p["precision"],
+            "deployment": "disaggregated" if p["disaggregated"] else "colocated",
+            "layout": p["layout"] + (f" | prefill {p['prefill_layout']}" if p["prefill_layout"] else ""),
+            "usd_per_mtok": p["cost_usd_per_mtok"],
+        }
+        for p in doc["points"]
+    ]
+    base = _chart(rows).encode(
+        x=alt.X("per_user:Q", title="output tokens/s per user"),
+        y=alt.Y("per_gpu:Q", title="output tokens/s per GPU"),
+        color=alt.Color("precision:N"),
+    )
+    spec: dict[str, Any] = (
+        alt.layer(
+            base.mark_line(),
+            base.mark_point(size=40).encode(
+                shape=alt.Shape("deployment:N"), tooltip=["layout:N", "usd_per_mtok:Q", "per_user:Q", "per_gpu:Q"]
+            ),
+        )
+        .properties(width=520, height=320, title=f"{doc['model']} on {doc['accelerator']}: throughput vs interactivity")
+        .to_dict()
+    )
+    return spec
+
+
+def frontier_svg(doc: dict[str, Any]) -> str:
+    """The frontier chart as inline SVG, for the HTML report."""
+    return _svg(frontier_chart(doc))

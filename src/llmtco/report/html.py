@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
 from llmtco.analysis.montecarlo import SimulationResult
 from llmtco.analysis.sensitivity import TornadoResult
 from llmtco.costing.ledger import ITEMS
-from llmtco.report.charts import _svg, distribution_chart, render_svgs, tornado_chart
+from llmtco.report.charts import _svg, distribution_chart, frontier_svg, render_svgs, tornado_chart
 from llmtco.report.table import currency_symbol, money
 from llmtco.result import OptionResult, Result
 
@@ -62,9 +63,13 @@ def _m(value: float | None, fx: float, currency: str) -> str:
 
 
 def render_html(
-    result: Result, simulation: SimulationResult | None = None, tornado: TornadoResult | None = None
+    result: Result,
+    simulation: SimulationResult | None = None,
+    tornado: TornadoResult | None = None,
+    frontiers: list[dict[str, Any]] | None = None,
 ) -> str:
-    """The report; with a Monte Carlo summary and a tornado, their charts too."""
+    """The report; with a Monte Carlo summary, a tornado or throughput–interactivity frontiers
+    (``report.frontier.frontier_dict``), their charts too."""
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     template = env.from_string(
         resources.files("llmtco.report").joinpath("templates", "report.html.j2").read_text(encoding="utf-8")
@@ -89,6 +94,8 @@ def render_html(
         charts["distribution"] = _svg(distribution_chart(simulation.to_dict(), result.currency, fx))
     if tornado is not None and tornado.leaders[1]:
         charts["tornado"] = _svg(tornado_chart(tornado.to_dict(), result.currency, fx))
+    for doc in frontiers or []:
+        charts[f"frontier-{doc['accelerator']}"] = frontier_svg(doc)
     return template.render(
         r=result,
         included=included,

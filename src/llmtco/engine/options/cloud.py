@@ -96,6 +96,7 @@ def build(o: CloudGpuOption, inputs: OptionInputs) -> Outcome:
         f"{inst.provider} {inst.region} ({inst.jurisdiction}); energy estimated with the perf model and "
         f"PUE {rates.scalar('cloud_pue'):.2f}, emissions with the {region.id} grid intensity (estimate)."
     ]
+    notes += [n for s in served for n in s.notes]
     busy_gpu_h = (rented.busy_gpus @ inputs.hour_weights) * inputs.days[None, :]
     return Outcome(
         ledger=ledger,
@@ -108,6 +109,14 @@ def build(o: CloudGpuOption, inputs: OptionInputs) -> Outcome:
         notes=notes,
         finetune=ft.results,
     )
+
+
+def replicas_per_instance(instance_gpus: int, replica_gpus: int) -> float:
+    """Whole replicas one instance holds, or the fraction of a replica it is when a replica spans
+    several instances (a multi-node layout: ``replica_gpus`` a multiple of ``instance_gpus``)."""
+    if replica_gpus <= instance_gpus:
+        return float(instance_gpus // replica_gpus)
+    return instance_gpus / replica_gpus
 
 
 def _rent(
@@ -129,9 +138,10 @@ def _rent(
             need = np.broadcast_to(running_max(need.max(axis=-1))[..., None], need.shape)
         if o.instances is not None:  # the replicas the fixed instances hold, shared by GPUs between workloads
             share_of_gpus = 1.0 / len(served)
-            need = np.minimum(need, np.floor(o.instances * (inst.gpus // s.point.tp) * share_of_gpus + 1e-9))
+            held = o.instances * replicas_per_instance(inst.gpus, s.point.tp) * share_of_gpus
+            need = np.minimum(need, np.floor(held + 1e-9))
         s.replicas = need.max(axis=-1)
-        instances = np.ceil(need / (inst.gpus // s.point.tp) - 1e-9)
+        instances = np.ceil(need / replicas_per_instance(inst.gpus, s.point.tp) - 1e-9)
         busy_gpus = need * s.point.tp * busy_fraction(s.demand.rps_hourly, need, capacity)
         busy_w = np.asarray(s.point.busy_power_w, dtype=float).reshape(-1, 1, 1)
         out.instances += instances
@@ -149,7 +159,9 @@ def _check_fixed_instances(o: CloudGpuOption, inst: CloudInstance, served: list[
         replicas_needed(s.demand.rps_hourly, s.point.requests_per_s[:, None, None], np.ones((1, 1, 1)), 0) * s.point.tp
         for s in served
     )
-    usable_gpus = min(o.instances * (inst.gpus // s.point.tp) * s.point.tp for s in served) if served else 0
+    usable_gpus = (
+        min(o.instances * replicas_per_instance(inst.gpus, s.point.tp) * s.point.tp for s in served) if served else 0
+    )
     share = served_share(np.asarray(physical, dtype=float), float(usable_gpus))
     if np.any(share[0] < 1.0 - 1e-9):
         raise capacity_exceeded(f"instances: {o.instances}", share, inputs)

@@ -281,6 +281,7 @@ def _outcome(
     ]
     if server.estimate or acc.estimate:
         notes.append(f"Hardware record {server.id} is an estimate: {server.source}")
+    notes += [n for s in served for n in s.notes]
     busy_gpu_h = (busy_gpus @ inputs.hour_weights) * inputs.days[None, :]
     return Outcome(
         ledger=onprem_ledger(ledger_inputs),

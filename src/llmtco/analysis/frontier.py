@@ -1,0 +1,216 @@
+"""The throughput–interactivity frontier of a model on an accelerator type.
+
+Every colocated layout (``sizing.layouts``: TP, EP with DP attention, PP) at
+every batch, every disaggregated pairing of a prefill pool with a decode layout
+(``sizing.disaggregated``), at every weight precision the accelerator runs,
+gives one point (output tokens/s per user = 1000 / TPOT, output tokens/s per
+GPU). The frontier keeps the points no other point beats on both axes (Pareto).
+Cost per million output tokens at a point = price [USD/GPU-h] /
+(tokens/s per GPU x 3600) x 1e6, at the hour price ``engine.layouts.hour_price``
+names (cloud on-demand, or on-prem hardware amortised).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from llmtco.catalog import Catalog
+from llmtco.engine.layouts import HourPrice, fabric_for, hour_price, layout_inputs, server_for
+from llmtco.errors import UsageError
+from llmtco.perf.parallel import Fabric
+from llmtco.sizing.disaggregated import disaggregated_points, prefill_pool
+from llmtco.sizing.layouts import candidate_layouts, layout_curve
+
+PREFILL_POOLS_TRIED = 3
+"""Prefill layouts (the best by input tokens/s per GPU) paired with every decode layout."""
+
+
+@dataclass(frozen=True)
+class FrontierPoint:
+    """One deployment at one batch."""
+
+    precision: str
+    layout: str
+    """Decode (or colocated) layout, e.g. ``EP8 (DP8 attention)``."""
+    disaggregated: bool
+    prefill_layout: str | None
+    """Prefill pool layout and pool counts, e.g. ``TP8 x2 : 1`` (disaggregated only)."""
+    batch: float
+    """Concurrent sequences per (decode) instance."""
+    gpus: int
+    """GPUs of one instance (colocated) or of both pools (disaggregated) [count]."""
+    output_tokens_per_s_per_gpu: float
+    tokens_per_s_per_user: float
+    tpot_ms: float
+    ttft_ms: float
+    cost_usd_per_mtok: float
+    """Hardware hour price / output tokens per GPU-hour x 1e6 [USD per million output tokens]."""
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """The Pareto set of deployments and what it was computed for."""
+
+    model: str
+    accelerator: str
+    server: str
+    domain_gpus: int
+    scaleout_gb_s_per_gpu: float
+    input_tokens: float
+    output_tokens: float
+    price_usd_per_gpu_h: float
+    price_basis: str
+    considered: int
+    """Points evaluated before the Pareto filter [count]."""
+    extra_step_ms: float = 0.0
+    """Time added to every step beyond the fitted overhead [ms] (0: the catalog's factors as they are)."""
+    points: list[FrontierPoint] = field(default_factory=list)
+    """Pareto points, by tokens/s per user ascending."""
+
+
+def pareto(points: list[FrontierPoint]) -> list[FrontierPoint]:
+    """Points no other point beats on both tokens/s per user and tokens/s per GPU, by per-user ascending."""
+    best: list[FrontierPoint] = []
+    top = -1.0
+    for p in sorted(points, key=lambda p: (-p.tokens_per_s_per_user, -p.output_tokens_per_s_per_gpu)):
+        if p.output_tokens_per_s_per_gpu > top:
+            best.append(p)
+            top = p.output_tokens_per_s_per_gpu
+    return best[::-1]
+
+
+def _precisions(cat: Catalog, model_id: str, accelerator: str, asked: list[str] | None) -> list[str]:
+    if asked:
+        return asked
+    acc = cat.accelerators.get(accelerator)
+    out = [cat.models.get(model_id).default_precision]
+    out += [p for p in ("fp8", "fp4") if p in acc.tflops_dense and p not in out]
+    return out
+
+
+def _points(
+    cat: Catalog,
+    model_id: str,
+    accelerator: str,
+    precision: str,
+    fabric: Fabric,
+    lin: float,
+    lout: float,
+    max_gpus: int,
+    price: HourPrice,
+    engine: str | None,
+    extra_step_ms: float,
+) -> list[FrontierPoint]:
+    acc = cat.accelerators.get(accelerator)
+    li = layout_inputs(cat, model_id, acc, precision, engine, extra_step_ms)
+    layouts = candidate_layouts(li.model, fabric.domain_gpus, max_gpus)
+
+    def cost(per_gpu: float) -> float:
+        return price.usd_per_gpu_h / (per_gpu * 3600.0) * 1e6 if per_gpu > 0 else float("inf")
+
+    out: list[FrontierPoint] = []
+    fitting = []
+    for lay in layouts:
+        c = layout_curve(li.model, li.hw, fabric, li.bytes_per_weight, li.kv_bytes, lay, lin, lout)
+        if c.max_batch < 1:
+            continue
+        fitting.append(lay)
+        for i in range(c.batch.size):
+            if c.fits[i] > 0:
+                per_gpu = float(c.output_tokens_per_s_per_gpu[i])
+                out.append(
+                    FrontierPoint(
+                        precision, lay.label, False, None, float(c.batch[i]), lay.gpus, per_gpu,
+                        float(c.tokens_per_s_per_user[i]), float(c.tpot_ms[i]), float(c.ttft_ms[i]), cost(per_gpu),
+                    )
+                )  # fmt: skip
+    pools = sorted(
+        (prefill_pool(li.model, li.hw, fabric, li.bytes_per_weight, lay, lin) for lay in fitting),
+        key=lambda p: -p.input_tokens_per_s_per_gpu,
+    )[:PREFILL_POOLS_TRIED]
+    for pool in pools:
+        for dec in fitting:
+            for d in disaggregated_points(
+                li.model, li.hw, fabric, li.bytes_per_weight, li.kv_bytes, pool.layout, dec, lin, lout
+            ):
+                if d.fits:
+                    out.append(
+                        FrontierPoint(
+                            precision, dec.label, True,
+                            f"{pool.layout.label} x{d.prefill_instances} : {d.decode_instances}",
+                            d.decode_batch, d.gpus, d.output_tokens_per_s_per_gpu, d.tokens_per_s_per_user,
+                            d.tpot_ms, d.ttft_ms, cost(d.output_tokens_per_s_per_gpu),
+                        )
+                    )  # fmt: skip
+    return out
+
+
+def frontier(
+    cat: Catalog,
+    model_id: str,
+    accelerator: str,
+    server_id: str | None = None,
+    precisions: list[str] | None = None,
+    input_tokens: float = 1024.0,
+    output_tokens: float = 1024.0,
+    max_gpus: int | None = None,
+    price_basis: str = "auto",
+    on: dt.date | None = None,
+    engine: str | None = None,
+    ttft_limit_ms: float | None = None,
+    extra_step_ms: float = 0.0,
+) -> Frontier:
+    """The Pareto frontier of ``model_id`` on ``accelerator`` (see the module docstring).
+
+    ``max_gpus`` bounds one instance (default: 9 servers of 8, the SGLang wide-EP
+    deployment, or one 72-GPU rack); ``ttft_limit_ms`` drops points slower to the first token;
+    ``extra_step_ms`` adds a serving stack's own time to every step (``analysis.moe_check`` fits it).
+    """
+    if accelerator not in cat.accelerators:
+        raise UsageError(f"--accelerator: {accelerator!r} is not in the catalog")
+    if model_id not in cat.models:
+        raise UsageError(f"--model: {model_id!r} is not in the catalog")
+    server = server_for(cat, accelerator, server_id)
+    fabric = fabric_for(cat, server)
+    price = hour_price(cat, cat.accelerators.get(accelerator), server, price_basis, on or dt.date.today())
+    limit = max_gpus or max(72, server.gpus)
+    pts: list[FrontierPoint] = []
+    for p in _precisions(cat, model_id, accelerator, precisions):
+        pts += _points(
+            cat, model_id, accelerator, p, fabric, input_tokens, output_tokens, limit, price, engine, extra_step_ms
+        )
+    if not pts:
+        raise UsageError(
+            f"--model: {model_id} fits no layout of at most {limit} GPUs on {accelerator} ({server.id}) at "
+            f"{', '.join(_precisions(cat, model_id, accelerator, precisions))}; raise --max-gpus or use a lower "
+            "--precision or a larger GPU"
+        )
+    if ttft_limit_ms is not None:
+        pts = [p for p in pts if p.ttft_ms <= ttft_limit_ms]
+        if not pts:
+            raise UsageError(f"--ttft-ms: no deployment reaches the first token within {ttft_limit_ms:g} ms")
+    return Frontier(
+        model=model_id,
+        accelerator=accelerator,
+        server=server.id,
+        domain_gpus=fabric.domain_gpus,
+        scaleout_gb_s_per_gpu=fabric.scaleout_gb_s,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        price_usd_per_gpu_h=price.usd_per_gpu_h,
+        price_basis=price.basis,
+        considered=len(pts),
+        extra_step_ms=extra_step_ms,
+        points=pareto(pts),
+    )
+
+
+def per_gpu_at(f: Frontier, tokens_per_s_per_user: float, precision: str | None = None) -> float:
+    """The most output tokens/s per GPU the frontier offers at or above an interactivity (0 if none) [tokens/s]."""
+    ok = [
+        p.output_tokens_per_s_per_gpu
+        for p in f.points
+        if p.tokens_per_s_per_user >= tokens_per_s_per_user and (precision is None or p.precision == precision)
+    ]
+    return max(ok, default=0.0)

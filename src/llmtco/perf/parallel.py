@@ -1,0 +1,348 @@
+"""Memory and step time of one model replica under a parallel layout (TP, EP with DP attention, PP).
+
+A layout splits one replica over GPUs three ways:
+
+- **TP** (tensor parallel, degree ``tp``): every weight matrix is split over
+  ``tp`` GPUs; two all-reduces of the activations per layer (Megatron-LM,
+  Shoeybi et al. 2019).
+- **EP with data-parallel attention** (degree ``ep``, DeepSeek-V3 report §3.4,
+  SGLang large-scale EP, TensorRT-LLM "attention DP"): the routed experts are
+  sharded over ``ep`` GPUs (E/ep experts each); attention and the shared part
+  are replicated over ``ep / tp`` data-parallel ranks, each TP-split ``tp``
+  ways. Each rank runs its own sequences; each MoE layer sends every token to
+  its k experts and back (dispatch + combine all-to-all). A GPU reads only its
+  local experts that some token of the whole group routes to.
+- **PP** (pipeline parallel, ``pp`` stages, usually one per server): each stage
+  holds ceil(L / pp) layers; a decode step of a batch split into m = min(pp, B)
+  micro-batches takes max(m x t_stage, pp x (t_stage + t_send)) per token of
+  every sequence (GPipe-style bubble when B < pp), t_send the activations of one
+  micro-batch over the link between stages.
+
+Collectives run over the **fabric**: inside the scale-up domain (NVLink: 8 GPUs
+in an HGX, 72 in an NVL72 rack; Infinity Fabric: 8 on an MI300X platform) at
+the accelerator's ``interconnect_gb_s``; beyond it over the scale-out network at
+``scaleout_gb_s`` per GPU (400 Gb/s InfiniBand/RoCE per GPU = 50 GB/s: catalog
+rate ``scaleout_gb_s_per_gpu``). An all-to-all over g GPUs whose domains hold d
+sends (d - 1)/g of its bytes over the scale-up links and (g - d)/g over the
+network; the slower of the two decides (they run at once).
+
+A plain TP layout inside one domain (ep = pp = 1) is exactly
+``perf.timing.decode_step`` / ``prefill_step``; the other layouts reuse their
+formulas term by term. Bandwidth is decimal (1 GB/s = 1e9 B/s).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from llmtco.perf.memory import GB, kv_bytes_per_token, kv_shards, kv_tokens_effective
+from llmtco.perf.shapes import HardwareShape, ModelShape, Num
+from llmtco.perf.timing import ACTIVATION_BYTES, StepTime, allreduce_ms, decode_step, prefill_step
+
+DISPATCH_BYTES = 1.0
+"""Bytes per hidden value sent to the experts (DeepEP dispatches FP8; DeepSeek-V3 report §3.3.2)."""
+COMBINE_BYTES = 2.0
+"""Bytes per hidden value sent back from the experts (combine in BF16; same source)."""
+SCALEOUT_LATENCY_US = 10.0
+"""Latency of one collective over the scale-out network [us] (estimate: a few us per RDMA hop,
+DeepEP low-latency kernels report ~10-20 us per dispatch at small batches)."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one replica is split over GPUs."""
+
+    tp: int = 1
+    """Tensor-parallel degree of attention and dense weights within one stage (and one DP rank)."""
+    ep: int = 1
+    """Expert-parallel degree: GPUs the routed experts are sharded over, per stage (1: experts TP-split)."""
+    pp: int = 1
+    """Pipeline stages."""
+
+    def __post_init__(self) -> None:
+        if self.tp < 1 or self.ep < 1 or self.pp < 1:
+            raise ValueError(f"layout degrees must be >= 1, got tp={self.tp} ep={self.ep} pp={self.pp}")
+        if self.ep > 1 and self.ep % self.tp:
+            raise ValueError(f"ep {self.ep} must be a multiple of the attention tp {self.tp}")
+
+    @property
+    def stage_gpus(self) -> int:
+        """GPUs in one pipeline stage [count]."""
+        return self.ep if self.ep > 1 else self.tp
+
+    @property
+    def gpus(self) -> int:
+        """GPUs in one replica [count]."""
+        return self.stage_gpus * self.pp
+
+    @property
+    def dp(self) -> int:
+        """Data-parallel attention ranks per stage (1 without EP)."""
+        return self.ep // self.tp if self.ep > 1 else 1
+
+    @property
+    def label(self) -> str:
+        """Short name, e.g. ``TP8``, ``EP32 (DP32 attention)``, ``TP8 x PP2``."""
+        if self.ep > 1:
+            attn = f"DP{self.dp} attention" + (f" x TP{self.tp}" if self.tp > 1 else "")
+            base = f"EP{self.ep} ({attn})"
+        else:
+            base = f"TP{self.tp}"
+        return base + (f" x PP{self.pp}" if self.pp > 1 else "")
+
+
+@dataclass(frozen=True)
+class Fabric:
+    """The links collectives run over."""
+
+    domain_gpus: int
+    """GPUs in one scale-up (NVLink / Infinity Fabric) domain: 8 in an HGX, 72 in an NVL72 rack [count]."""
+    scaleout_gb_s: float
+    """Scale-out network bandwidth per GPU, one direction [GB/s] (400 Gb/s = 50 GB/s)."""
+
+
+def collective_gb_s(hw: HardwareShape, fabric: Fabric, group: int) -> Num:
+    """Per-GPU bandwidth of a ring collective over ``group`` GPUs: scale-up inside a domain, else
+    the scale-out network (a ring is as fast as its slowest link) [GB/s]."""
+    if group <= fabric.domain_gpus:
+        return hw.interconnect_gb_s
+    return np.minimum(hw.interconnect_gb_s, fabric.scaleout_gb_s)
+
+
+def _with_fabric(hw: HardwareShape, fabric: Fabric, group: int) -> HardwareShape:
+    """``hw`` whose interconnect is the one a TP group of ``group`` GPUs sees."""
+    if group <= fabric.domain_gpus:
+        return hw
+    return replace(
+        hw,
+        interconnect_gb_s=collective_gb_s(hw, fabric, group),
+        allreduce_latency_us=hw.allreduce_latency_us + SCALEOUT_LATENCY_US,
+    )
+
+
+def stage_model(model: ModelShape, pp: int) -> ModelShape:
+    """The share of ``model`` one of ``pp`` pipeline stages holds: ceil(L / pp) layers, parameters pro rata."""
+    if pp <= 1:
+        return model
+    layers = math.ceil(model.layers / pp)
+    f = layers / model.layers
+    return replace(model, params=model.params * f, active_params=model.active_params * f, layers=layers)
+
+
+def alltoall_ms(hw: HardwareShape, fabric: Fabric, group: int, bytes_per_gpu: Num) -> Num:
+    """One all-to-all in which each GPU of ``group`` spreads ``bytes_per_gpu`` evenly over the group [ms].
+
+    (d - 1)/g of the bytes cross the scale-up links, (g - d)/g the network (d:
+    GPUs of the group in one domain); both run at once.
+    """
+    if group <= 1:
+        return 0.0 * np.asarray(bytes_per_gpu, dtype=float)
+    d = min(group, fabric.domain_gpus)
+    local_s = np.asarray(bytes_per_gpu, dtype=float) * (d - 1) / group / (hw.interconnect_gb_s * 1e9)
+    remote_s = np.asarray(bytes_per_gpu, dtype=float) * (group - d) / group / (fabric.scaleout_gb_s * 1e9)
+    latency_us = hw.allreduce_latency_us + (SCALEOUT_LATENCY_US if group > d else 0.0)
+    out: Num = latency_us * 1e-3 + np.maximum(local_s, remote_s) * 1e3
+    return out
+
+
+def moe_alltoall_ms(model: ModelShape, hw: HardwareShape, fabric: Fabric, ep: int, tokens_per_gpu: Num) -> Num:
+    """Dispatch + combine of every MoE layer for ``tokens_per_gpu`` tokens on each of ``ep`` GPUs [ms].
+
+    Each token goes to its k experts: k x hidden x (dispatch + combine bytes) per token per layer.
+    """
+    per_layer_b = np.asarray(tokens_per_gpu, dtype=float) * model.active_experts * model.hidden
+    dispatch = alltoall_ms(hw, fabric, ep, per_layer_b * DISPATCH_BYTES)
+    combine = alltoall_ms(hw, fabric, ep, per_layer_b * COMBINE_BYTES)
+    out: Num = model.layers * (dispatch + combine)
+    return out
+
+
+@dataclass(frozen=True)
+class LayoutMemory:
+    """Memory per GPU of one replica under a layout [GB]."""
+
+    weights_gb: float
+    kv_gb_per_sequence: Num
+    """KV cache one sequence of the given context puts on each GPU that holds it [GB]."""
+    usable_gb: Num
+    runtime_overhead_gb: Num
+    max_batch: Num
+    """Largest number of sequences the whole replica holds at this context (0 if weights do not fit)."""
+
+
+def weights_gb_per_gpu(model: ModelShape, bytes_per_weight: float, layout: Layout) -> float:
+    """Weights on each GPU [GB]: all / (tp x pp) without EP; shared / tp + E / ep experts with EP (per stage)."""
+    m = stage_model(model, layout.pp)
+    if layout.ep <= 1 or model.experts <= 1:
+        return m.params * bytes_per_weight / layout.stage_gpus / GB
+    experts_b = model.experts * m.expert_params / layout.ep
+    return (m.shared_params / layout.tp + experts_b) * bytes_per_weight / GB
+
+
+def layout_memory(
+    model: ModelShape, hw: HardwareShape, bytes_per_weight: float, kv_bytes: float, layout: Layout, context: Num
+) -> LayoutMemory:
+    """Per-GPU weights and KV cache and the largest batch that fits (see ``perf.memory``)."""
+    m = stage_model(model, layout.pp)
+    weights = weights_gb_per_gpu(model, bytes_per_weight, layout)
+    per_seq = kv_tokens_effective(m, context) * kv_bytes_per_token(m, kv_bytes) / kv_shards(m, layout.tp) / GB
+    usable = hw.usable_vram_fraction * hw.vram_gb
+    room = np.maximum(usable - weights - hw.runtime_overhead_gb, 0.0)
+    # each DP rank (or the one TP group) holds its own sequences
+    max_batch: Num = np.floor(room / np.maximum(per_seq, 1e-12)) * layout.dp
+    return LayoutMemory(
+        weights_gb=weights,
+        kv_gb_per_sequence=per_seq,
+        usable_gb=usable,
+        runtime_overhead_gb=hw.runtime_overhead_gb,
+        max_batch=max_batch,
+    )
+
+
+def _ep_step(
+    model: ModelShape,
+    hw: HardwareShape,
+    fabric: Fabric,
+    bytes_per_weight: float,
+    kv_bytes: float,
+    layout: Layout,
+    sequences: Num,
+    tokens_per_sequence: Num,
+    kv_tokens: Num,
+    decode: bool,
+) -> StepTime:
+    """One step of one stage under EP with DP attention; ``sequences`` over the whole stage.
+
+    Per GPU: bytes = shared / tp + touched local experts + KV of its rank's
+    sequences; FLOPs = its rank's attention and shared part / tp + its 1/ep of
+    the routed-expert work; comm = MoE all-to-all (+ attention all-reduce if tp > 1).
+    """
+    seq = np.asarray(sequences, dtype=float)
+    tokens = seq * np.asarray(tokens_per_sequence, dtype=float)
+    rank_seq = seq / layout.dp
+    k, e = model.active_experts, model.experts
+    touched_frac = 1.0 - (1.0 - k / e) ** tokens
+    expert_bytes = (e / layout.ep) * touched_frac * model.expert_params * bytes_per_weight
+    kv_read = rank_seq * kv_tokens * kv_bytes_per_token(model, kv_bytes) / kv_shards(model, layout.tp)
+    bytes_per_gpu = model.shared_params * bytes_per_weight / layout.tp + expert_bytes + (kv_read if decode else 0.0)
+    bw = hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency
+    memory_ms = bytes_per_gpu / bw * 1e3
+    attn = 4.0 if decode else 2.0
+    rank_tokens = rank_seq * np.asarray(tokens_per_sequence, dtype=float)
+    flops = (
+        rank_tokens
+        * (2.0 * model.shared_params + attn * model.layers * model.heads * model.head_dim * kv_tokens)
+        / layout.tp
+        + tokens * k * 2.0 * model.expert_params / layout.ep
+    )
+    eff = hw.decode_compute_efficiency if decode else hw.prefill_compute_efficiency
+    compute_ms = flops / (hw.peak_tflops * 1e12 * eff) * 1e3
+    comm = moe_alltoall_ms(model, hw, fabric, layout.ep, tokens / layout.ep)
+    if layout.tp > 1:
+        comm = comm + allreduce_ms(model, _with_fabric(hw, fabric, layout.tp), layout.tp, rank_tokens)
+    overhead = hw.step_overhead_ms + (rank_seq * hw.per_sequence_overhead_us * 1e-3 if decode else 0.0)
+    step = np.maximum(compute_ms, memory_ms) + overhead + comm
+    return StepTime(
+        step_ms=step, compute_ms=compute_ms, memory_ms=memory_ms, overhead_ms=overhead, comm_ms=comm, tokens=tokens
+    )
+
+
+def _stage_decode(
+    model: ModelShape,
+    hw: HardwareShape,
+    fabric: Fabric,
+    bytes_per_weight: float,
+    kv_bytes: float,
+    layout: Layout,
+    batch: Num,
+    context: Num,
+) -> StepTime:
+    """Decode step of one stage (``model`` already cut to the stage) for ``batch`` sequences."""
+    if layout.ep <= 1 or model.experts <= 1:
+        hw_tp = _with_fabric(hw, fabric, layout.stage_gpus)
+        return decode_step(model, hw_tp, bytes_per_weight, kv_bytes, layout.stage_gpus, batch, context)
+    kv_tokens = kv_tokens_effective(model, context)
+    return _ep_step(model, hw, fabric, bytes_per_weight, kv_bytes, layout, batch, 1.0, kv_tokens, decode=True)
+
+
+def pipeline_send_ms(model: ModelShape, hw: HardwareShape, fabric: Fabric, layout: Layout, tokens: Num) -> Num:
+    """Activations of ``tokens`` tokens sent from one stage to the next [ms]: tokens x hidden x 2 B,
+    over the network when a stage fills a domain (stages on different servers), else scale-up."""
+    if layout.pp <= 1:
+        return 0.0 * np.asarray(tokens, dtype=float)
+    across = layout.stage_gpus >= fabric.domain_gpus
+    bw = np.minimum(hw.interconnect_gb_s, fabric.scaleout_gb_s) if across else hw.interconnect_gb_s
+    latency_us = hw.allreduce_latency_us + (SCALEOUT_LATENCY_US if across else 0.0)
+    out: Num = latency_us * 1e-3 + np.asarray(tokens, dtype=float) * model.hidden * ACTIVATION_BYTES / (bw * 1e9) * 1e3
+    return out
+
+
+def layout_decode_step(
+    model: ModelShape,
+    hw: HardwareShape,
+    fabric: Fabric,
+    bytes_per_weight: float,
+    kv_bytes: float,
+    layout: Layout,
+    batch: Num,
+    context: Num,
+) -> StepTime:
+    """Time between two tokens of every one of ``batch`` sequences of one replica [ms].
+
+    Without PP this is one step of the stage. With PP the batch runs as
+    m = min(pp, B) micro-batches: step = max(m x t_stage(B/m), pp x (t_stage + t_send)).
+    """
+    if layout.pp <= 1:
+        return _stage_decode(model, hw, fabric, bytes_per_weight, kv_bytes, layout, batch, context)
+    b = np.asarray(batch, dtype=float)
+    micro = np.minimum(float(layout.pp), np.maximum(b, 1.0))
+    sm = stage_model(model, layout.pp)
+    stage = _stage_decode(sm, hw, fabric, bytes_per_weight, kv_bytes, replace(layout, pp=1), b / micro, context)
+    send = pipeline_send_ms(model, hw, fabric, layout, b / micro)
+    step = np.maximum(micro * stage.step_ms, layout.pp * (stage.step_ms + send))
+    return StepTime(
+        step_ms=step,
+        compute_ms=stage.compute_ms * layout.pp,
+        memory_ms=stage.memory_ms * layout.pp,
+        overhead_ms=stage.overhead_ms * layout.pp,
+        comm_ms=(stage.comm_ms + send) * layout.pp,
+        tokens=b,
+    )
+
+
+def layout_prefill_step(
+    model: ModelShape,
+    hw: HardwareShape,
+    fabric: Fabric,
+    bytes_per_weight: float,
+    layout: Layout,
+    batch: Num,
+    seq: Num,
+) -> StepTime:
+    """Prefill of ``batch`` prompts of ``seq`` tokens on one replica (all stages in turn) [ms].
+
+    With PP the prompts pass the stages one after another (latency = sum of the
+    stages); ``tokens`` is what the replica processes per step.
+    """
+    sm = stage_model(model, layout.pp)
+    flat = replace(layout, pp=1)
+    if layout.ep <= 1 or model.experts <= 1:
+        hw_tp = _with_fabric(hw, fabric, flat.stage_gpus)
+        stage = prefill_step(sm, hw_tp, bytes_per_weight, flat.stage_gpus, batch, seq)
+    else:
+        attn_tokens = kv_tokens_effective(sm, seq)
+        stage = _ep_step(sm, hw, fabric, bytes_per_weight, 1.0, flat, batch, seq, attn_tokens, decode=False)
+    if layout.pp <= 1:
+        return stage
+    send = pipeline_send_ms(model, hw, fabric, layout, stage.tokens)
+    return StepTime(
+        step_ms=layout.pp * (stage.step_ms + send),
+        compute_ms=stage.compute_ms * layout.pp,
+        memory_ms=stage.memory_ms * layout.pp,
+        overhead_ms=stage.overhead_ms * layout.pp,
+        comm_ms=(stage.comm_ms + send) * layout.pp,
+        tokens=stage.tokens,
+    )

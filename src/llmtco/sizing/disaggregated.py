@@ -1,0 +1,217 @@
+"""Disaggregated prefill/decode serving: separate pools, each sized for its phase (llm-d, Dynamo, SGLang PD).
+
+A prefill instance (layout P) runs prompts in chunks of about
+``PREFILL_TOKENS_PER_RANK`` tokens per DP rank and sends each prompt's KV cache
+to a decode instance (layout D), which only decodes:
+
+    prefill requests/s per instance  Xp = n_prompts / t_prefill(n_prompts, Lin) x pp
+    decode requests/s per instance   Xd(B) = B / (Lout x t_step(B))       TPOT = t_step(B)
+    KV transfer per request          t_kv = Lin x KV bytes/token / (senders x link GB/s)
+    TTFT                             t_prefill + t_kv + t_step(B)
+
+(the link is the scale-up fabric when both pools sit in one domain, else the
+scale-out network; senders: the prefill GPUs that hold shards of the prompt's
+KV cache). With n_p prefill and n_d decode instances the pools serve
+min(n_p Xp, n_d Xd) requests/s on n_p gP + n_d gD GPUs; the ratio n_p : n_d
+(each 1..``MAX_INSTANCES``) with the most output tokens/s per GPU is chosen for
+the workload's input/output lengths. Decode no longer waits for prefills
+(TPOT = t_step), which is why disaggregation wins at high interactivity and
+long prompts; it pays with KV traffic and whole-instance granularity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from llmtco.perf.memory import kv_bytes_per_token, kv_shards
+from llmtco.perf.parallel import SCALEOUT_LATENCY_US, Fabric, Layout, layout_memory, layout_prefill_step
+from llmtco.perf.shapes import HardwareShape, ModelShape
+from llmtco.sizing.layouts import LayoutCurve, layout_curve
+
+PREFILL_TOKENS_PER_RANK = 16384.0
+"""Prompt tokens one DP rank prefills per step (SGLang's large-scale EP post runs 16,384 tokens per device)."""
+MAX_INSTANCES = 16
+"""Largest instance count per pool searched for the pool ratio."""
+
+
+@dataclass(frozen=True)
+class PrefillPool:
+    """One prefill instance's capacity and latency."""
+
+    layout: Layout
+    prompts_per_step: float
+    requests_per_s: float
+    """Prompts per second one instance prefills [1/s]."""
+    prefill_ms: float
+    """Time of one prefill step (a prompt's share of TTFT) [ms]."""
+    input_tokens_per_s_per_gpu: float
+
+
+@dataclass(frozen=True)
+class DisaggPoint:
+    """A disaggregated deployment at one decode batch."""
+
+    prefill: PrefillPool
+    decode_layout: Layout
+    prefill_instances: int
+    decode_instances: int
+    decode_batch: float
+    """Concurrent sequences per decode instance."""
+    gpus: int
+    """GPUs of both pools [count]."""
+    requests_per_s: float
+    output_tokens_per_s_per_gpu: float
+    tokens_per_s_per_user: float
+    tpot_ms: float
+    ttft_ms: float
+    kv_transfer_ms: float
+    """One prompt's KV cache from prefill to decode [ms]."""
+    kv_transfer_gb_s: float
+    """KV traffic between the pools at this rate [GB/s]."""
+    fits: bool
+
+
+def kv_link_gb_s(hw: HardwareShape, fabric: Fabric, prefill: Layout, decode: Layout) -> float:
+    """Per-GPU bandwidth between the pools [GB/s]: scale-up if both fit one domain, else the network."""
+    same_domain = prefill.gpus + decode.gpus <= fabric.domain_gpus
+    up = float(np.asarray(hw.interconnect_gb_s, dtype=float).reshape(-1)[0])
+    return up if same_domain else min(up, fabric.scaleout_gb_s)
+
+
+def kv_transfer_ms(
+    model: ModelShape, hw: HardwareShape, fabric: Fabric, kv_bytes: float, prefill: Layout, decode: Layout, lin: float
+) -> float:
+    """One prompt's KV cache over the link between the pools [ms] (latency + bytes / (senders x GB/s))."""
+    gb_s = kv_link_gb_s(hw, fabric, prefill, decode)
+    senders = kv_shards(model, prefill.tp) * prefill.pp
+    same = prefill.gpus + decode.gpus <= fabric.domain_gpus
+    latency_ms = (0.0 if same else SCALEOUT_LATENCY_US) * 1e-3
+    return latency_ms + lin * kv_bytes_per_token(model, kv_bytes) / (senders * gb_s * 1e9) * 1e3
+
+
+def prefill_pool(
+    model: ModelShape, hw: HardwareShape, fabric: Fabric, bytes_per_weight: float, layout: Layout, lin: float
+) -> PrefillPool:
+    """A prefill instance running chunks of ``PREFILL_TOKENS_PER_RANK`` tokens per DP rank (at least one prompt)."""
+    prompts = max(1.0, np.floor(PREFILL_TOKENS_PER_RANK / max(lin, 1.0))) * layout.dp
+    st = layout_prefill_step(model, hw, fabric, bytes_per_weight, layout, prompts, lin)
+    step_ms = float(np.asarray(st.step_ms, dtype=float).reshape(-1)[0])
+    # PP stages work on different chunks at once: one chunk leaves every step_ms / pp
+    rps = prompts / (step_ms / 1e3) * layout.pp
+    return PrefillPool(
+        layout=layout,
+        prompts_per_step=prompts,
+        requests_per_s=rps,
+        prefill_ms=step_ms,
+        input_tokens_per_s_per_gpu=rps * lin / layout.gpus,
+    )
+
+
+def _ratio(xp: float, gp: int, xd: float, gd: int) -> tuple[int, int, float]:
+    """Instance counts (n_p, n_d) with the most requests/s per GPU, and that rate."""
+    best = (1, 1, 0.0)
+    for n_p in range(1, MAX_INSTANCES + 1):
+        for n_d in range(1, MAX_INSTANCES + 1):
+            rate = min(n_p * xp, n_d * xd) / (n_p * gp + n_d * gd)
+            if rate > best[2] * (1 + 1e-9):
+                best = (n_p, n_d, rate)
+    return best
+
+
+def disaggregated_points(
+    model: ModelShape,
+    hw: HardwareShape,
+    fabric: Fabric,
+    bytes_per_weight: float,
+    kv_bytes: float,
+    prefill: Layout,
+    decode: Layout,
+    input_tokens: float,
+    output_tokens: float,
+) -> list[DisaggPoint]:
+    """The deployment at every decode batch of the grid, the pool ratio chosen per batch."""
+    lout = max(float(output_tokens), 1.0)
+    pool = prefill_pool(model, hw, fabric, bytes_per_weight, prefill, input_tokens)
+    # decode-only curve: no prefill interleaved, so use the step time alone
+    curve: LayoutCurve = layout_curve(model, hw, fabric, bytes_per_weight, kv_bytes, decode, input_tokens, lout)
+    t_kv = kv_transfer_ms(model, hw, fabric, kv_bytes, prefill, decode, input_tokens)
+    kv_gb = input_tokens * kv_bytes_per_token(model, kv_bytes) / 1e9
+    out: list[DisaggPoint] = []
+    for i, b in enumerate(curve.batch):
+        step = float(curve.step_ms[i])
+        xd = float(b) / (lout * step) * 1e3
+        n_p, n_d, per_gpu = _ratio(pool.requests_per_s, prefill.gpus, xd, decode.gpus)
+        rps = per_gpu * (n_p * prefill.gpus + n_d * decode.gpus)
+        out.append(
+            DisaggPoint(
+                prefill=pool,
+                decode_layout=decode,
+                prefill_instances=n_p,
+                decode_instances=n_d,
+                decode_batch=float(b),
+                gpus=n_p * prefill.gpus + n_d * decode.gpus,
+                requests_per_s=rps,
+                output_tokens_per_s_per_gpu=per_gpu * lout,
+                tokens_per_s_per_user=1e3 / step,
+                tpot_ms=step,
+                ttft_ms=pool.prefill_ms + t_kv + step,
+                kv_transfer_ms=t_kv,
+                kv_transfer_gb_s=rps * kv_gb,
+                fits=bool(curve.fits[i] > 0),
+            )
+        )
+    return out
+
+
+def best_disaggregated(
+    points: list[DisaggPoint], tpot_target_ms: float | None, ttft_target_ms: float | None
+) -> DisaggPoint | None:
+    """The point with the most output tokens/s per GPU that fits and meets the SLO (None if none)."""
+    ok = [
+        p
+        for p in points
+        if p.fits
+        and (tpot_target_ms is None or p.tpot_ms <= tpot_target_ms)
+        and (ttft_target_ms is None or p.ttft_ms <= ttft_target_ms)
+    ]
+    return max(ok, key=lambda p: p.output_tokens_per_s_per_gpu) if ok else None
+
+
+def best_disaggregated_over(
+    model: ModelShape,
+    hw: HardwareShape,
+    fabric: Fabric,
+    bytes_per_weight: float,
+    kv_bytes: float,
+    layouts: list[Layout],
+    input_tokens: float,
+    output_tokens: float,
+    tpot_target_ms: float | None,
+    ttft_target_ms: float | None,
+    prefill_pools: int = 3,
+) -> DisaggPoint | None:
+    """The best disaggregated deployment under the SLO: the ``prefill_pools`` layouts with the most
+    input tokens/s per GPU as prefill pools, every layout as the decode pool (None if none fits).
+    Layouts whose weights and one request's KV cache do not fit are left out of both pools."""
+    context = input_tokens + output_tokens
+    layouts = [
+        lay
+        for lay in layouts
+        if float(np.asarray(layout_memory(model, hw, bytes_per_weight, kv_bytes, lay, context).max_batch).min()) >= 1
+    ]
+    pools = sorted(
+        (prefill_pool(model, hw, fabric, bytes_per_weight, lay, input_tokens) for lay in layouts),
+        key=lambda p: -p.input_tokens_per_s_per_gpu,
+    )[:prefill_pools]
+    best: DisaggPoint | None = None
+    for pool in pools:
+        for dec in layouts:
+            pts = disaggregated_points(
+                model, hw, fabric, bytes_per_weight, kv_bytes, pool.layout, dec, input_tokens, output_tokens
+            )
+            p = best_disaggregated(pts, tpot_target_ms, ttft_target_ms)
+            if p is not None and (best is None or p.output_tokens_per_s_per_gpu > best.output_tokens_per_s_per_gpu):
+                best = p
+    return best

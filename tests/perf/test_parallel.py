@@ -1,0 +1,126 @@
+"""perf.parallel: layouts, fabric, all-to-all, pipeline — checked against hand-worked numbers."""
+
+import numpy as np
+import pytest
+
+from llmtco.perf.parallel import (
+    Fabric,
+    Layout,
+    alltoall_ms,
+    layout_decode_step,
+    layout_memory,
+    layout_prefill_step,
+    moe_alltoall_ms,
+    weights_gb_per_gpu,
+)
+from llmtco.perf.shapes import ModelShape
+from llmtco.perf.timing import decode_step, prefill_step
+from tests.conftest import llama8b, simple_hw
+
+
+def toy_moe() -> ModelShape:
+    """8 experts of 2e9 params (all layers), 2 per token, 4e9 shared: 20e9 total, 8e9 active."""
+    return ModelShape(
+        params=20e9,
+        active_params=8e9,
+        layers=10,
+        hidden=1000,
+        heads=8,
+        head_dim=128,
+        kv_heads=8,
+        kv_values_per_token_layer=2 * 8 * 128,
+        experts=8,
+        active_experts=2,
+    )
+
+
+HGX = Fabric(domain_gpus=8, scaleout_gb_s=50.0)
+
+
+def test_toy_moe_splits_into_shared_and_experts() -> None:
+    m = toy_moe()
+    assert m.expert_params == pytest.approx(2e9)
+    assert m.shared_params == pytest.approx(4e9)
+
+
+def test_weights_per_gpu_by_layout() -> None:
+    m = toy_moe()
+    assert weights_gb_per_gpu(m, 1.0, Layout(tp=4)) == pytest.approx(5.0)  # 20 GB / 4
+    assert weights_gb_per_gpu(m, 1.0, Layout(tp=1, ep=4)) == pytest.approx(8.0)  # 4 shared + 8 x 2 / 4
+    assert weights_gb_per_gpu(m, 1.0, Layout(tp=4, ep=4)) == pytest.approx(5.0)  # 4 / 4 + 4
+    assert weights_gb_per_gpu(m, 1.0, Layout(tp=2, pp=2)) == pytest.approx(5.0)  # 10 GB per stage / 2
+
+
+def test_dp_attention_holds_kv_per_rank() -> None:
+    m = toy_moe()
+    hw = simple_hw()
+    ep = layout_memory(m, hw, 1.0, 1.0, Layout(tp=1, ep=4), 1000)
+    # per sequence: 1000 tokens x 10 layers x 2048 values x 1 B on one GPU
+    assert float(ep.kv_gb_per_sequence) == pytest.approx(1000 * 10 * 2048 / 1e9)
+    room = 0.9 * 80 - 8.0 - 2.0
+    assert float(ep.max_batch) == pytest.approx(np.floor(room / (1000 * 10 * 2048 / 1e9)) * 4)
+
+
+def test_plain_tp_is_exactly_the_timing_module() -> None:
+    hw = simple_hw()
+    a = layout_decode_step(llama8b(), hw, HGX, 2.0, 2.0, Layout(tp=4), 32.0, 1500.0)
+    b = decode_step(llama8b(), hw, 2.0, 2.0, 4, 32.0, 1500.0)
+    assert float(a.step_ms) == float(b.step_ms)
+    c = layout_prefill_step(llama8b(), hw, HGX, 2.0, Layout(tp=2), 1.0, 1024.0)
+    d = prefill_step(llama8b(), hw, 2.0, 2, 1.0, 1024.0)
+    assert float(c.step_ms) == float(d.step_ms)
+
+
+def test_alltoall_takes_the_slower_of_scaleup_and_network() -> None:
+    hw = simple_hw(interconnect_gb_s=100.0, allreduce_latency_us=0.0)
+    fab = Fabric(domain_gpus=8, scaleout_gb_s=10.0)
+    # 16 GPUs over 2 domains: 7/16 of 1.6 GB over 100 GB/s = 7 ms, 8/16 over 10 GB/s = 80 ms; + 10 us network latency
+    assert float(alltoall_ms(hw, fab, 16, 1.6e9)) == pytest.approx(80.01)
+    # inside one domain only the scale-up links: 7/8 x 1.6 GB / 100 GB/s = 14 ms
+    assert float(alltoall_ms(hw, fab, 8, 1.6e9)) == pytest.approx(14.0)
+
+
+def test_moe_alltoall_is_k_hidden_dispatch_plus_combine_per_layer() -> None:
+    hw = simple_hw(interconnect_gb_s=100.0, allreduce_latency_us=0.0)
+    m = toy_moe()
+    # 100 tokens x k 2 x hidden 1000 = 2e5 values; dispatch 1 B + combine 2 B; 3/4 cross the links of an EP4 group
+    per_layer_ms = (2e5 * 3 * 3 / 4 / 100e9) * 1e3
+    assert float(moe_alltoall_ms(m, hw, HGX, 4, 100.0)) == pytest.approx(10 * per_layer_ms)
+
+
+def test_wide_ep_reads_fewer_expert_bytes_per_gpu() -> None:
+    m = toy_moe()
+    hw = simple_hw()
+    ep2 = layout_decode_step(m, hw, HGX, 1.0, 1.0, Layout(tp=1, ep=2), 64.0, 100.0)
+    ep8 = layout_decode_step(m, hw, HGX, 1.0, 1.0, Layout(tp=1, ep=8), 64.0, 100.0)
+    assert float(ep8.memory_ms) < float(ep2.memory_ms)
+
+
+def test_nvl72_domain_keeps_wide_ep_off_the_network() -> None:
+    m = toy_moe()
+    hw = simple_hw()
+    rack = Fabric(domain_gpus=72, scaleout_gb_s=50.0)
+    on_rack = layout_decode_step(m, hw, rack, 1.0, 1.0, Layout(tp=1, ep=64), 65536.0, 100.0)
+    on_hgx = layout_decode_step(m, hw, HGX, 1.0, 1.0, Layout(tp=1, ep=64), 65536.0, 100.0)
+    assert float(on_rack.comm_ms) < float(on_hgx.comm_ms) / 4
+
+
+def test_pipeline_bubble_at_batch_one() -> None:
+    hw = simple_hw()
+    lay = Layout(tp=8, pp=2)
+    step = layout_decode_step(llama8b(), hw, HGX, 2.0, 2.0, lay, 1.0, 1000.0)
+    # stage = 16 layers (half the model) at TP8; one micro-batch crosses both stages: 2 x (stage + send)
+    half = ModelShape(**{**llama8b().__dict__, "params": 8.03e9 / 2, "active_params": 8.03e9 / 2, "layers": 16})
+    stage = decode_step(half, hw, 2.0, 2.0, 8, 1.0, 1000.0)
+    send_ms = (10.0 + 10.0) * 1e-3 + 4096 * 2 / 50e9 * 1e3  # latencies (scale-up + network) + 8 KB at 50 GB/s
+    assert float(step.step_ms) == pytest.approx(2 * (float(stage.step_ms) + send_ms))
+    # at batch >= pp both stages are busy: throughput per step rises more than the step time
+    big = layout_decode_step(llama8b(), hw, HGX, 2.0, 2.0, lay, 64.0, 1000.0)
+    assert 64 / float(big.step_ms) > 10 / float(step.step_ms)
+
+
+def test_layout_rejects_bad_degrees() -> None:
+    with pytest.raises(ValueError, match="multiple"):
+        Layout(tp=3, ep=8)
+    assert Layout(tp=1, ep=32).label == "EP32 (DP32 attention)"
+    assert Layout(tp=8, pp=2).gpus == 16
