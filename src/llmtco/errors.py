@@ -17,12 +17,17 @@ translate these; everything else raises them and lets them travel::
     │                           the unmet requests and tokens per month
     ├── CalibrationError        a calibration profile cannot be read or fitted (exit 2)
     ├── ActualsError            telemetry, a bill or a ledger cannot be read (exit 2)
+    │   └── SourceFailed        (analysis.actuals.sources) one query failed; keeps what it read
+    ├── Busy                    a web job ran past its time limit or lost its worker (HTTP 503)
     ├── NotFound                a saved scenario or version does not exist (HTTP 404, exit 2)
     ├── GateFailed              a cost gate was crossed (exit 3)
     └── InternalError           llmtco caught itself computing garbage (a non-finite total);
                                 a bug, reported as one clear message (exit 1, HTTP 500)
 
-Anything else that escapes is a bug and exits 1 (HTTP 500).
+Anything else that escapes is a bug and exits 1 (HTTP 500). ``SourceFailed`` carries the partial
+series it read, so it stays beside them in ``analysis.actuals.sources``; internal ``ValueError``
+subclasses (``scenario.trace.TraceError``, ``analysis.sweep.paths.PathError``) never leave their
+modules: the loader and the sweep turn them into ``ScenarioError`` / ``UsageError`` with the field.
 """
 
 from __future__ import annotations
@@ -118,6 +123,10 @@ class ActualsError(LlmtcoError):
     """A telemetry source, bill or ledger of ``llmtco actuals`` cannot be read or used."""
 
     exit_code = 2
+
+
+class Busy(LlmtcoError):
+    """The request's work ran past its time limit or lost its worker (HTTP 503)."""
 
 
 class NotFound(LlmtcoError):

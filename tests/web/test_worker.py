@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from llmtco.errors import InfeasibleError, ScenarioError
+from llmtco.errors import Busy, InfeasibleError, ScenarioError
 from llmtco.web.deps import raise_issues
-from llmtco.web.worker import Busy, Job, WorkerPool
+from llmtco.web.worker import Job, WorkerPool
 from tests.web.conftest import EXAMPLE
 
 INFEASIBLE = EXAMPLE.replace("    server: hgx-h100-8\n", "    server: hgx-h100-8\n    tensor_parallel: 1\n", 1)

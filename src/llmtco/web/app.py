@@ -20,12 +20,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from llmtco.errors import GateFailed, InternalError, LlmtcoError, NotFound, ScenarioError
+from llmtco.errors import Busy, GateFailed, InternalError, LlmtcoError, NotFound, ScenarioError
 from llmtco.web.deps import STATIC, TEMPLATES, WebState, issues_json
 from llmtco.web.middleware import MAX_BODY_BYTES, BodyLimit, TrustedHosts, allowed_hosts
 from llmtco.web.routes import api, catalog, pages
 from llmtco.web.store import Store
-from llmtco.web.worker import Busy, WorkerPool
+from llmtco.web.worker import WorkerPool
 
 __all__ = ["MAX_BODY_BYTES", "STATUS", "create_app", "status_of"]
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from llmtco.errors import Issue, LlmtcoError, ScenarioError
+from llmtco.errors import Busy, Issue, LlmtcoError, ScenarioError
 from llmtco.result import Result
 
 log = logging.getLogger("llmtco.web")
@@ -43,10 +43,6 @@ MAX_WORKLOADS = 32
 
 STARTUP_ALLOWANCE_S = 30.0
 """Extra time a job gets while its (new) pool starts its processes and imports llmtco [s]."""
-
-
-class Busy(LlmtcoError):
-    """The request's work ran past its time limit or lost its worker (HTTP 503)."""
 
 
 @dataclass(frozen=True)
