@@ -21,11 +21,12 @@ SECRET = "s3cr3t-6f1c2a9e-line-one"
 
 
 def _error_classes() -> list[type[errors.LlmtcoError]]:
-    """Every user error of the tree (InternalError is a bug: 500, tested below)."""
+    """Every user error of the tree (InternalError is a bug: 500; Busy is the server's own limit: 503; both
+    tested below)."""
     return [
         c
         for c in vars(errors).values()
-        if isinstance(c, type) and issubclass(c, errors.LlmtcoError) and c is not errors.InternalError
+        if isinstance(c, type) and issubclass(c, errors.LlmtcoError) and c not in (errors.InternalError, errors.Busy)
     ]
 
 
@@ -57,6 +58,18 @@ def test_an_internal_error_is_a_500_without_a_traceback(db_url: str, pool: Worke
     with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as c:
         r = c.get("/boom")
     assert r.status_code == 500 and "not a finite number" in r.text and "Traceback" not in r.text
+
+
+def test_work_past_its_time_limit_is_a_503(db_url: str, pool: WorkerPool) -> None:
+    app: FastAPI = create_app(db_url, pool=pool)
+
+    def boom() -> None:
+        raise errors.Busy("the evaluation ran past its 20 s limit")
+
+    app.add_api_route("/boom", boom)
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as c:
+        r = c.get("/boom")
+    assert r.status_code == 503 and "20 s limit" in r.text and "Traceback" not in r.text
 
 
 def test_infeasible_error_is_422_with_its_message(db_url: str, pool: WorkerPool) -> None:
