@@ -25,6 +25,14 @@ def serve(
         ),
     ] = None,
     catalog: CatalogOpt = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="Host name the app answers to besides loopback (repeatable; also LLMTCO_ALLOWED_HOSTS). "
+            "The --host address is added when it is a specific one.",
+        ),
+    ] = None,
 ) -> None:
     """Run the web app: scenario editor with live results, saved versioned scenarios, catalog, REST API."""
     import uvicorn
@@ -34,7 +42,17 @@ def serve(
 
     url = database_url or default_url()
     typer.echo(f"llmtco web app on http://{host}:{port}  (database: {url.split('@')[-1]})", err=True)
-    uvicorn.run(create_app(url, [str(c) for c in catalog or []]), host=host, port=port, log_level="warning")
+    app = create_app(url, [str(c) for c in catalog or []], hosts=served_hosts(host, allowed_host or []))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def served_hosts(bind: str, extra: list[str]) -> list[str]:
+    """Host names the app answers to besides loopback: ``--allowed-host`` values, plus the bound address
+    when it is a specific one (a wildcard bind such as 0.0.0.0 names no host)."""
+    hosts = [h.strip() for h in extra if h.strip()]
+    if bind not in ("0.0.0.0", "::", "", "*"):
+        hosts.append(bind.strip("[]"))
+    return hosts
 
 
 @app.command()
