@@ -92,7 +92,10 @@ def serve(
     forced_tp: int | None,
     ctx: Ctx,
     field_path: str,
+    utilisation: float = 0.7,
 ) -> Served:
+    """The workload's layout and operating point on ``acc``; ``utilisation`` is the planned load of a
+    replica as a share of its capacity (the option's target), which sets the TTFT queueing wait."""
     samples = ctx.samples
     precision = w.precision or model.default_precision
     eff = efficiency_for(cat, acc.id, engine, precision)
@@ -100,7 +103,7 @@ def serve(
     shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, samples, ctx)
     eng = engine_shape(eff, engine, samples, ctx)
-    load = load_shape(w)
+    load = load_shape(w, utilisation)
     bpw, kvb = BYTES_PER_WEIGHT[precision], kv_bytes_for(compute, w.kv_cache)
     tps = [forced_tp] if forced_tp else [t for t in TP_CANDIDATES if t <= max_tp]
     if not tps:

@@ -73,6 +73,7 @@ def build(o: CloudGpuOption, inputs: OptionInputs) -> Outcome:
             o.tensor_parallel,
             inputs.ctx,
             f"options.{inputs.index}",
+            o.target_utilisation_pct / 100.0,
         )
         for d in inputs.demands
     ]

@@ -98,6 +98,7 @@ def _serve(o: OnPremOption, site: Site, inputs: OptionInputs, d: Demand) -> Serv
         o.tensor_parallel,
         inputs.ctx,
         f"options.{inputs.index}",
+        o.target_utilisation_pct / 100.0,
     )
 
 
