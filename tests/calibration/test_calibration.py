@@ -241,3 +241,22 @@ def open_corpus_header() -> str:
     from llmtco.calibration.corpus import COLUMNS
 
     return ",".join(COLUMNS)
+
+
+def test_rack_scale_and_2026_gpus_map_to_their_own_records(catalog: Catalog) -> None:
+    """GB200 rows are GB200 (not B200 read twice), MI325X/MI355X have their own records, and a 96 GB HBM2e
+    H100 is not passed off as the catalog's 80 GB H100 SXM."""
+    import csv
+
+    from llmtco.calibration.corpus import Case, Unmapped, map_row
+
+    path = Path(__file__).resolve().parents[2] / "src/llmtco/calibration/holdout/measurements-2026.csv"
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
+
+    def mapped(pattern: str) -> set[str]:
+        return {m.accelerator for r in rows if pattern in r["gpu"] and isinstance(m := map_row(r, catalog), Case)}
+
+    assert mapped("GB200") == {"gb200"}
+    assert mapped("MI325X") == {"mi325x"} and mapped("MI355X") == {"mi355x"}
+    grand_teton = [map_row(r, catalog) for r in rows if "H100-96GB" in r["gpu"]]
+    assert grand_teton and all(isinstance(m, Unmapped) and "96 GB" in m.reason for m in grand_teton)
