@@ -1,7 +1,8 @@
-"""Every example and the benchmark scenario give the `breakdown -f json` document recorded before the
-engine was split into a package (issue 11): a refactor must not change a number (relative tolerance
-1e-9, versions and timestamps normalised). Regenerate with LLMTCO_UPDATE_GOLDEN=1 only for an
-intended change of behaviour, and say so in the commit."""
+"""Every example and the benchmark scenario give the recorded `breakdown -f json` document: a refactor must
+not change a number (relative tolerance 1e-9, versions and timestamps normalised). The files were recorded
+before the engine was split into a package (issue 11) and re-recorded only for intended changes of
+behaviour, each named in its commit (line items' quantities, the two-layer serving model, wider layouts).
+Regenerate with LLMTCO_UPDATE_GOLDEN=1 only for such a change."""
 
 from __future__ import annotations
 

@@ -10,9 +10,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from llmtco import errors
+from llmtco.scenario.fields import MAX_OPTIONS
 from llmtco.scenario.loader import NO_PATHS
 from llmtco.web.app import create_app
-from llmtco.web.worker import MAX_OPTIONS, WorkerPool
+from llmtco.web.worker import WorkerPool
 from tests.web.conftest import EXAMPLE, csrf
 
 YAML = {"content-type": "application/yaml"}

@@ -11,7 +11,8 @@ simple requests (the scenario list, pages) stay fast meanwhile.
 
 Scenario text that arrives over the network is parsed with
 ``allow_paths=False`` (no ``calibration:`` or ``catalog:`` file is opened) and
-its size is capped (``MAX_OPTIONS``, ``MAX_WORKLOADS``).
+its size is capped at the schema's limits (``scenario.fields.MAX_OPTIONS``, ``MAX_WORKLOADS``) before it is
+validated.
 """
 
 from __future__ import annotations
@@ -32,13 +33,9 @@ from typing import Any
 
 from llmtco.errors import Busy, Issue, LlmtcoError, ScenarioError
 from llmtco.result import Result
+from llmtco.scenario.fields import MAX_OPTIONS, MAX_WORKLOADS
 
 log = logging.getLogger("llmtco.web")
-
-MAX_OPTIONS = 64
-"""Most options one scenario posted over the network may compare."""
-MAX_WORKLOADS = 32
-"""Most workloads one scenario posted over the network may carry."""
 
 
 STARTUP_ALLOWANCE_S = 30.0

@@ -28,6 +28,7 @@ from llmtco.analysis.actuals.model import (
 )
 from llmtco.analysis.actuals.plan import Plan, horizon_months
 from llmtco.analysis.actuals.telemetry import month_of
+from llmtco.perf.power import host_power_w
 
 ENERGY_ITEMS = ("energy_it", "energy_cooling")
 TELEMETRY_KEYS = (
@@ -46,7 +47,7 @@ class EnergyRates:
     """None: the option pays no electricity (cloud, API): energy is shown, not costed."""
     host_w_per_gpu: float
     """Non-GPU server power per GPU at full load, added to the measured GPU power [W] (estimate: DCGM does not
-    meter it); scaled by 0.5 + 0.5 x the GPUs' busy share, as the engine does."""
+    meter it); scaled with the GPUs' busy share by ``perf.power.host_power_w``, as the engine does."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -108,9 +109,10 @@ def _telemetry_figures(t: MonthTelemetry | None, rates: EnergyRates, busy_h: flo
     )
     energy = None
     if t.gpu_energy_kwh is not None and t.gpu_hours is not None:
-        # host power as the engine models it: half fixed, half with the load (here DCGM's busy share)
-        loaded_h = 0.5 * t.gpu_hours + 0.5 * (t.busy_gpu_hours if t.busy_gpu_hours is not None else t.gpu_hours)
-        energy = (t.gpu_energy_kwh + loaded_h * rates.host_w_per_gpu / 1000.0) * rates.pue
+        # host power as the engine models it (perf.power.host_power_w), at DCGM's busy share
+        busy_share = (t.busy_gpu_hours if t.busy_gpu_hours is not None else t.gpu_hours) / max(t.gpu_hours, 1e-12)
+        host_kwh = float(host_power_w(rates.host_w_per_gpu * t.gpu_hours, busy_share)) / 1000.0
+        energy = (t.gpu_energy_kwh + host_kwh) * rates.pue
     util = dcgm = None
     if busy_h is not None and t.gpu_hours:
         util = 100.0 * busy_h / t.gpu_hours
