@@ -25,8 +25,8 @@ MAX_TEXT_FILE_BYTES = 32 * 1024 * 1024
 """Largest CSV or JSON input file llmtco reads [bytes] (scenarios and overlays: ``yamlio.MAX_YAML_BYTES``)."""
 
 
-def read_text_limited(path: str | Path, max_bytes: int = MAX_TEXT_FILE_BYTES) -> str:
-    """UTF-8 text of a regular file of at most ``max_bytes`` bytes.
+def read_bytes_limited(path: str | Path, max_bytes: int = MAX_TEXT_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes`` bytes.
 
     The file is checked with ``stat`` before it is opened, so a FIFO, a device
     (``/dev/zero``) or a directory is refused without blocking or reading, and
@@ -43,7 +43,13 @@ def read_text_limited(path: str | Path, max_bytes: int = MAX_TEXT_FILE_BYTES) ->
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise OSError(f"{p} is over the limit of {max_bytes:,} bytes")
+    return data
+
+
+def read_text_limited(path: str | Path, max_bytes: int = MAX_TEXT_FILE_BYTES) -> str:
+    """UTF-8 text of a regular file of at most ``max_bytes`` bytes (``read_bytes_limited``)."""
+    data = read_bytes_limited(path, max_bytes)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise OSError(f"{p} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise OSError(f"{Path(path)} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None

@@ -12,15 +12,16 @@ from llmtco.catalog.hf_config import shape_from_config
 from llmtco.catalog.loader import Catalog
 from llmtco.catalog.records import Model
 from llmtco.errors import CatalogError
+from llmtco.files import read_bytes_limited
 
 
 def read_config(path: str | Path) -> tuple[dict[str, Any], str]:
     """Parse a config.json file; return the mapping and the file's SHA-256 (hex)."""
     p = Path(path)
     try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise CatalogError(f"{path}: cannot read the model config ({exc.strerror or exc})") from None
+        data = read_bytes_limited(p)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        raise CatalogError(f"{path}: cannot read the model config ({getattr(exc, 'strerror', None) or exc})") from None
     try:
         raw = json.loads(data)
     except json.JSONDecodeError as exc:

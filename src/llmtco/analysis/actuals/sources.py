@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from llmtco.errors import ActualsError
-from llmtco.files import write_atomic
+from llmtco.files import read_bytes_limited, write_atomic
 
 MAX_POINTS = 10_000
 """Points per series per request (Prometheus refuses more than 11,000)."""
@@ -165,6 +166,19 @@ class PrometheusSource:
         return sorted(str(v) for v in data or [])
 
 
+MAX_EXPORT_BYTES = 256 * 1024 * 1024
+"""Largest saved export read, compressed or not [bytes] (a year of a large fleet at hourly steps is far less)."""
+
+
+def _gunzip_limited(raw: bytes) -> bytes:
+    """Decompressed gzip data, refusing more than ``MAX_EXPORT_BYTES`` (a gzip bomb stops there)."""
+    z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = z.decompress(raw, MAX_EXPORT_BYTES + 1)
+    if len(out) > MAX_EXPORT_BYTES or z.unconsumed_tail:
+        raise OSError(f"the export decompresses to more than {MAX_EXPORT_BYTES:,} bytes")
+    return out
+
+
 class ExportSource:
     """A saved export: the same answers, offline."""
 
@@ -173,9 +187,9 @@ class ExportSource:
         self.name = str(path)
         if not self.path.is_file():
             raise ActualsError(f"--export: file {str(path)!r} not found")
-        raw = self.path.read_bytes()
         try:
-            doc = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
+            raw = read_bytes_limited(self.path, MAX_EXPORT_BYTES)
+            doc = json.loads(_gunzip_limited(raw) if raw[:2] == b"\x1f\x8b" else raw)
         except (ValueError, OSError) as exc:
             raise ActualsError(f"{path}: not a query_range export (JSON): {exc}") from None
         if not isinstance(doc, dict) or doc.get("llmtco_export") != EXPORT_VERSION:
