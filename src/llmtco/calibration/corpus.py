@@ -137,6 +137,8 @@ class Case:
     """kernel_step | end_to_end | power | training: which layer of the model the row tests."""
     stack: dict[str, int] | None = None
     """Layer dimensions of a kernel-step measurement (``llmtco measure``'s random-weight stack)."""
+    recompute: str = "none"
+    """Activation recomputation of a training row: none | selective | full (``perf.training``)."""
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,88 @@ def _level(row: dict[str, str], inferred: str) -> str:
     return level
 
 
+_TRAIN_MODELS = (*_MODELS, (r"llama-3\.2-3b", "llama-3.2-3b"), (r"llama-3\.2-1b", "llama-3.2-1b"))
+"""Model-name patterns of training rows beyond the serving ones (a catalog id in ``model`` maps as it is)."""
+
+_RECOMPUTE = (
+    (r"activation checkpointing true|full ac\b", "full"),
+    (r"selective ac\b", "selective"),
+    (r"activation checkpointing false", "none"),
+)
+"""How sources state activation recomputation (llm-foundry tables, torchtitan docs)."""
+
+
+def _training_model(text: str, catalog: Catalog) -> str | None:
+    name = text.strip().lower().split("/")[-1]
+    if name in catalog.models:
+        return name
+    return next((mid for pattern, mid in _TRAIN_MODELS if re.search(pattern, name) and mid in catalog.models), None)
+
+
+def _training_case(
+    row: dict[str, str],
+    catalog: Catalog,
+    accelerator: str,
+    precision: str,
+    gpus: int,
+    tp: int | None,
+    tput: float | None,
+    basis_name: str,
+    assumptions: list[str],
+) -> Case | Unmapped:
+    """A training row: tokens/s per GPU of a model (catalog model where known: active parameters, layers and
+    attention width), its sequence length and activation recomputation."""
+    rid, scenario = row["id"], row["scenario"].lower()
+    method = "qlora" if "qlora" in scenario else "lora" if "lora" in scenario else "full"
+    params_b = _num(row["params_b"])
+    if tput is None or params_b is None:
+        return Unmapped(rid, "training row without throughput or parameter count")
+    measured: dict[str, float] = {}
+    if basis_name == "train_tokens_per_gpu":
+        measured["train_tok_s_per_gpu"] = tput
+    else:
+        measured["train_tok_s_per_gpu"] = tput / gpus
+        if gpus > 1:
+            assumptions.append("throughput read as the whole job's (per-GPU would exceed peak FLOP/s)")
+    text = " ".join((row["notes"], row["concurrency_or_batch"], row["engine"])).lower()
+    seq = _num(row["input_len"])
+    if seq is None:
+        preset = re.search(r"seq_len (\d+)", text)
+        if preset is None:
+            return Unmapped(rid, "training row without a sequence length")
+        seq = float(preset.group(1))
+        assumptions.append(f"sequence length not stated: the recipe preset's seq_len {preset.group(1)} assumed")
+    recompute = next((r for pattern, r in _RECOMPUTE if re.search(pattern, text)), None)
+    if recompute is None:
+        recompute = "none"
+        assumptions.append("activation recomputation not stated: none assumed")
+    model = _training_model(row["model"], catalog)
+    if model is None:
+        assumptions.append(
+            "model not in the catalog: layers and width from the parameter count (d_model = 128 x layers, "
+            "N = 12 x layers x d_model^2)"
+        )
+    return Case(
+        id=rid,
+        source=row["source"],
+        family=_family(row),
+        engine=_engine(row["engine"]),
+        kind="train",
+        accelerator=accelerator,
+        gpus=gpus,
+        tp=tp,
+        precision=precision,
+        model=model,
+        params_b=params_b,
+        input_tokens=seq,
+        method=method,
+        measured=measured,
+        assumptions=tuple(assumptions),
+        level=_level(row, "training"),
+        recompute=recompute,
+    )
+
+
 def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
     rid = row["id"]
     assumptions: list[str] = []
@@ -230,34 +314,7 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
     engine = _engine(row["engine"])
 
     if scenario.startswith(("training", "finetune")):
-        method = "qlora" if "qlora" in scenario else "lora" if "lora" in scenario else "full"
-        params_b = _num(row["params_b"])
-        if tput is None or params_b is None:
-            return Unmapped(rid, "training row without throughput or parameter count")
-        if basis_name == "train_tokens_per_gpu":
-            measured["train_tok_s_per_gpu"] = tput
-        else:
-            measured["train_tok_s_per_gpu"] = tput / gpus
-            if gpus > 1:
-                assumptions.append("throughput read as the whole job's (per-GPU would exceed peak FLOP/s)")
-        return Case(
-            id=rid,
-            source=row["source"],
-            family=family,
-            engine=engine,
-            kind="train",
-            accelerator=accelerator,
-            gpus=gpus,
-            tp=tp,
-            precision=precision,
-            model=None,
-            params_b=params_b,
-            input_tokens=_num(row["input_len"]),
-            method=method,
-            measured=measured,
-            assumptions=tuple(assumptions),
-            level=_level(row, "training"),
-        )
+        return _training_case(row, catalog, accelerator, precision, gpus, tp, tput, basis_name, assumptions)
 
     model = None
     name = row["model"].lower().split("/")[-1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from llmtco.arrays import first
 from llmtco.calibration.corpus import Case
 from llmtco.catalog import Catalog
-from llmtco.catalog.records import Efficiency
+from llmtco.catalog.records import Accelerator, Efficiency
 from llmtco.engine.adapters import compute_precision, engine_shape, hardware_shape, kv_bytes_for, model_shape
 from llmtco.engine.serve import TP_CANDIDATES, pick_tensor_parallel
 from llmtco.measure.core import StackShape
@@ -27,10 +27,7 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
     """Predicted values of the metrics the case measured (keys as in ``Case.measured``)."""
     acc = catalog.accelerators.get(case.accelerator)
     if case.kind == "train":
-        rate = training_rate(
-            case.params_b * 1e9, case.method or "full", case.precision, acc.tflops_dense, eff.train_compute_efficiency
-        )
-        return {"train_tok_s_per_gpu": rate}
+        return {"train_tok_s_per_gpu": _training(case, catalog, acc, eff.train_compute_efficiency)}
     if case.kind == "step" and case.stack is not None:
         assert case.batch is not None
         stack = StackShape(**case.stack)
@@ -91,3 +88,36 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
         out["ttft_ms"] = float(mean.ttft_ms[0])
         out["tpot_ms"] = float(mean.tpot_ms[0])
     return out
+
+
+ASPECT_D_MODEL_PER_LAYER = 128.0
+"""d_model / layers of a dense transformer whose shape a source does not give (estimate: Llama 2 7B and
+13B, MPT-7B and MPT-13B have exactly 128; MPT-30B 149, Llama 2 70B 102)."""
+
+
+def _training(case: Case, catalog: Catalog, acc: Accelerator, efficiency: float) -> float:
+    """Tokens/s per GPU of a training row: a catalog model's active parameters, layers and attention width;
+    otherwise a dense transformer of the row's size with N = 12 L d^2 and d = 128 L."""
+    if case.model is not None:
+        m = catalog.models.get(case.model)
+        params, layers, attention_dim, hidden = m.active_b * 1e9, m.layers, m.heads * m.head_dim, m.hidden
+    else:
+        params = case.params_b * 1e9
+        d_model = (ASPECT_D_MODEL_PER_LAYER * params / 12.0) ** (1.0 / 3.0)
+        layers, attention_dim = max(1, round(d_model / ASPECT_D_MODEL_PER_LAYER)), round(d_model)
+        hidden = attention_dim
+    return training_rate(
+        params,
+        case.method or "full",
+        case.precision,
+        acc.tflops_dense,
+        efficiency,
+        layers=layers,
+        attention_dim=attention_dim,
+        seq_len=case.input_tokens or 0.0,
+        recompute=case.recompute,
+        hbm_bandwidth_tb_s=acc.hbm_bandwidth_tb_s,
+        hidden=hidden,
+        tp=case.tp or 1,
+        interconnect_gb_s=acc.interconnect_gb_s,
+    )

@@ -93,7 +93,19 @@ def plan(
             f"activations {mem['activations']:.1f}) but {usable:.1f} GB are usable"
         )
     )
-    rate = training_rate(model.active_b * 1e9, w.method, w.precision, acc.tflops_dense, eff.train_compute_efficiency)
+    rate = training_rate(
+        model.active_b * 1e9,
+        w.method,
+        w.precision,
+        acc.tflops_dense,
+        eff.train_compute_efficiency,
+        layers=model.layers,
+        attention_dim=model.heads * model.head_dim,
+        seq_len=w.seq_len,
+        recompute="full" if w.gradient_checkpointing else "none",
+        hbm_bandwidth_tb_s=acc.hbm_bandwidth_tb_s,
+        hidden=model.hidden,
+    )
     tokens = w.tokens_per_run_value
     step_tokens = chosen * w.micro_batch * w.seq_len
     if fits and gpus and tokens < step_tokens:
