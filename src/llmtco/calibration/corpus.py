@@ -139,6 +139,9 @@ class Case:
     """Layer dimensions of a kernel-step measurement (``llmtco measure``'s random-weight stack)."""
     recompute: str = "none"
     """Activation recomputation of a training row: none | selective | full (``perf.training``)."""
+    power_basis: str = "gpu"
+    """What ``power_w_per_gpu`` measured: ``gpu`` (board power, NVML/Zeus) or ``system_wall_ac`` (the whole
+    server at the wall, divided by its GPUs: MLPerf power runs)."""
 
 
 @dataclass(frozen=True)
@@ -344,8 +347,11 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
         if v is not None:
             measured[key] = v
     power = _num(row["power_w"])
+    power_basis = "system_wall_ac" if "power_basis=system_wall_ac" in notes else "gpu"
     if power is not None:
         measured["power_w_per_gpu"] = power / gpus
+        if power_basis != "gpu":
+            assumptions.append("wall power of the whole server: GPUs through the power supplies plus the host")
     batch = None
     m = re.search(r"avg running batch ([0-9.]+)", row["concurrency_or_batch"])
     if m:
@@ -406,6 +412,7 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
         measured=measured,
         assumptions=tuple(assumptions),
         level=level,
+        power_basis=power_basis,
     )
 
 

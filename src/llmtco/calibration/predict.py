@@ -6,10 +6,18 @@ from llmtco.arrays import first
 from llmtco.calibration.corpus import Case
 from llmtco.catalog import Catalog
 from llmtco.catalog.records import Accelerator, Efficiency
-from llmtco.engine.adapters import compute_precision, engine_shape, hardware_shape, kv_bytes_for, model_shape
+from llmtco.engine.adapters import (
+    compute_precision,
+    engine_shape,
+    hardware_shape,
+    kv_bytes_for,
+    model_shape,
+    resolve_server,
+)
 from llmtco.engine.serve import TP_CANDIDATES, pick_tensor_parallel
 from llmtco.measure.core import StackShape
 from llmtco.perf.memory import BYTES_PER_WEIGHT
+from llmtco.perf.power import host_power_w, wall_power_w
 from llmtco.perf.timing import decode_step, prefill_step
 from llmtco.perf.training import training_rate
 from llmtco.sizing.serving import Load, point_at_batch, serving_point
@@ -55,12 +63,12 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
     out: dict[str, float] = {}
     if case.kind == "batch":
         at = point_at_batch(shape, hw, bpw, kvb, tps[0], lin, lout, case.batch or 1.0, eng)
+        tput = first(at.output_tokens_per_s) / at.tp
         return {
             "tpot_ms": first(at.tpot_ms),
-            "output_tok_s_per_gpu": first(at.output_tokens_per_s) / at.tp,
-            "power_w_per_gpu": first(at.busy_power_w),
-            "energy_j_per_token": first(at.energy_j_per_output_token),
+            "output_tok_s_per_gpu": tput,
             "ttft_ms": first(at.ttft_ms),
+            **_power(case, catalog, first(at.busy_power_w), tput, 1.0),
         }
     server = case.kind == "server"
     load = Load(utilisation=SERVER_UTILISATION, percentile="p99") if server else Load()
@@ -87,7 +95,22 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
         )
         out["ttft_ms"] = float(mean.ttft_ms[0])
         out["tpot_ms"] = float(mean.tpot_ms[0])
+    if "power_w_per_gpu" in case.measured or "energy_j_per_token" in case.measured:
+        out.update(_power(case, catalog, float(sp.busy_power_w[0]), out["output_tok_s_per_gpu"], scale))
     return out
+
+
+def _power(case: Case, catalog: Catalog, gpu_w: float, tput_per_gpu: float, load_share: float) -> dict[str, float]:
+    """Power per GPU on the row's basis and energy per output token, from the GPU power and throughput the
+    plan uses: board power for ``gpu`` rows; for ``system_wall_ac`` rows the server's wall power
+    (``perf.power.wall_power_w``: GPUs through the power supplies plus ``host_power_w`` of the catalog server
+    for the accelerator) per GPU."""
+    watts = gpu_w
+    if case.power_basis == "system_wall_ac":
+        server = resolve_server(catalog, None, case.accelerator)
+        host_w = host_power_w(server.non_gpu_power_w * case.gpus / server.gpus, load_share)
+        watts = float(wall_power_w(gpu_w, case.gpus, host_w)) / case.gpus
+    return {"power_w_per_gpu": watts, "energy_j_per_token": watts / max(tput_per_gpu, 1e-12)}
 
 
 ASPECT_D_MODEL_PER_LAYER = 128.0

@@ -51,6 +51,23 @@ def host_power_w(host_max_w: Num, load_share: Num) -> Num:
     return out
 
 
+PSU_EFFICIENCY = 0.94
+"""Share of a server's wall (AC) power its power supplies deliver as DC to the GPU boards [0-1]
+(80 PLUS Titanium, the grade GPU servers ship with: at least 94 % at 50 % load for 115 V internal
+supplies and 96 % for 230 V redundant ones, CLEAResult 80 PLUS program requirements; the lower one taken)."""
+
+
+def wall_power_w(gpu_power_w: Num, gpus: Num, host_w: Num) -> Num:
+    """A server's wall (AC) power: its GPUs' board power (NVML reads DC at the board) through the power
+    supplies, plus the host [W].
+
+    ``host_w`` is a wall figure already (``servers.yaml`` ``non_gpu_power_w`` is a system's maximum wall
+    draw less its GPUs' TDP), scaled with load by ``host_power_w``.
+    """
+    out: Num = gpu_power_w * gpus / PSU_EFFICIENCY + host_w
+    return out
+
+
 def nameplate_power_kw(gpus: int, gpu_tdp_w: float, host_max_w: float) -> float:
     """A server's nameplate draw: every GPU at TDP plus the host at its maximum [kW]."""
     return (gpus * gpu_tdp_w + host_max_w) / 1000.0
