@@ -245,7 +245,7 @@ def open_corpus_header() -> str:
 
 def test_rack_scale_and_2026_gpus_map_to_their_own_records(catalog: Catalog) -> None:
     """GB200 rows are GB200 (not B200 read twice), MI325X/MI355X have their own records, and a 96 GB HBM2e
-    H100 is not passed off as the catalog's 80 GB H100 SXM."""
+    H100 maps onto its own record, not the catalog's 80 GB H100 SXM."""
     import csv
 
     from llmtco.calibration.corpus import Case, Unmapped, map_row
@@ -259,4 +259,6 @@ def test_rack_scale_and_2026_gpus_map_to_their_own_records(catalog: Catalog) -> 
     assert mapped("GB200") == {"gb200"}
     assert mapped("MI325X") == {"mi325x"} and mapped("MI355X") == {"mi355x"}
     grand_teton = [map_row(r, catalog) for r in rows if "H100-96GB" in r["gpu"]]
-    assert grand_teton and all(isinstance(m, Unmapped) and "96 GB" in m.reason for m in grand_teton)
+    assert grand_teton and all(isinstance(m, Case) and m.accelerator == "h100-96gb" for m in grand_teton)
+    assert all(any("96 GB HBM2e" in a for a in m.assumptions) for m in grand_teton if isinstance(m, Case))
+    assert not any(isinstance(m, Unmapped) for m in grand_teton)

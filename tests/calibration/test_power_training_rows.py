@@ -45,7 +45,7 @@ def test_training_rows_use_active_parameters_seq_and_recomputation(tmp_path: Pat
     src = "https://example.org/train,2025-11"
     rows = [
         f"t-moe,qwen3-30b-a3b,30.5,H100-SXM-80GB,16,BF16,Megatron-Bridge,4096,,MBS 2,training-pretrain,5000,,,,,"
-        f'{src},"tput_basis=train_tokens_per_gpu; TP1 PP2 EP8",training,mb',
+        f'{src},"tput_basis=train_tokens_per_gpu; TP1 PP2 CP1 VP 24 EP8, GBS 512, MBS 2, GA 32",training,mb',
         f"t-ac,MPT-7B,6.7,H100-80GB,8,amp_bf16,llm-foundry,8192,,b,training-pretrain,7000,,,,,"
         f'{src},"tput_basis=train_tokens_per_gpu; activation checkpointing True.",training,mosaic',
         f"t-preset,llama-3.1-8b,8.03,H200-SXM-141GB,32,FP8,torchtitan,not stated,,b2,training-pretrain,11000,,,,,"
@@ -56,7 +56,8 @@ def test_training_rows_use_active_parameters_seq_and_recomputation(tmp_path: Pat
     assert not unmapped
     by_id = {c.id: c for c in cases}
     moe, ac, preset = by_id["t-moe"], by_id["t-ac"], by_id["t-preset"]
-    assert moe.model == "qwen3-30b-a3b" and moe.recompute == "none"
+    assert moe.model == "qwen3-30b-a3b" and moe.recompute == "none" and moe.tp == 1
+    assert moe.pipeline_bubble == pytest.approx(1 / (24 * 32))
     assert any("recomputation not stated" in a for a in moe.assumptions)
     assert ac.model is None and ac.recompute == "full" and ac.input_tokens == 8192
     assert preset.input_tokens == 8192 and preset.recompute == "selective"

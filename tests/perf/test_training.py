@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from llmtco.perf.training import tensor_parallel_bytes_per_token, train_flops, training_rate
+from llmtco.perf.training import (
+    ATTENTION_EFFICIENCY_RATIO,
+    pipeline_bubble,
+    tensor_parallel_bytes_per_token,
+    train_flops,
+    training_rate,
+)
 
 H100 = {"bf16": 989.4, "fp8": 1978.9}
 
@@ -32,8 +38,9 @@ def test_fp8_speeds_up_the_linear_layers_only() -> None:
     bf16 = training_rate(7.5e9, "full", "bf16", H100, 0.5, **kw)
     fp8 = training_rate(7.5e9, "full", "fp8", H100, 0.5, **kw)
     f = train_flops(7.5e9, "full", **kw)
-    assert bf16 == pytest.approx(989.4e12 * 0.5 / (f.linear + f.attention))
-    assert fp8 == pytest.approx(1.0 / ((f.linear / 1978.9 + f.attention / 989.4) / (1e12 * 0.5)))
+    attention_tflops = ATTENTION_EFFICIENCY_RATIO * 989.4
+    assert bf16 == pytest.approx(1.0 / ((f.linear / 989.4 + f.attention / attention_tflops) / (1e12 * 0.5)))
+    assert fp8 == pytest.approx(1.0 / ((f.linear / 1978.9 + f.attention / attention_tflops) / (1e12 * 0.5)))
     assert 1.0 < fp8 / bf16 < 2.0
 
 
@@ -46,3 +53,11 @@ def test_memory_bound_kernels_and_tensor_parallel_traffic_slow_a_step() -> None:
     # 4 collectives x 2 (tp-1)/tp x hidden x 2 bytes per layer
     assert tensor_parallel_bytes_per_token(80, 8192, 4) == pytest.approx(4 * 1.5 * 8192 * 2 * 80)
     assert 1 / tp4 - 1 / mem == pytest.approx(4 * tensor_parallel_bytes_per_token(80, 8192, 4) / 450e9)
+
+
+def test_pipeline_bubble_of_an_interleaved_schedule() -> None:
+    # Megatron-Bridge Llama 3.1 405B on B200: PP8, VP8, 32 micro-batches per step
+    assert pipeline_bubble(8, 8, 32) == pytest.approx(7 / 256)
+    assert pipeline_bubble(1, 1, 1) == 0.0
+    plain = training_rate(7.5e9, "full", "bf16", H100, 0.5)
+    assert training_rate(7.5e9, "full", "bf16", H100, 0.5, bubble=0.25) == pytest.approx(plain / 1.25)

@@ -29,6 +29,7 @@ from pathlib import Path
 from llmtco.catalog import Catalog
 from llmtco.errors import CalibrationError
 from llmtco.files import read_text_limited
+from llmtco.perf.training import pipeline_bubble
 
 COLUMNS = (
     "id",
@@ -83,7 +84,7 @@ _GPUS = (
     (r"gh200", None, "GH200 superchip is not in the catalog", ""),
     (r"rtx pro 6000", None, "RTX PRO 6000 Blackwell is not in the catalog", ""),
     (r"rtx a6000", None, "RTX A6000 is not in the catalog", ""),
-    (r"h100-96gb|h100.*hbm2e", None, "H100 96 GB HBM2e (Grand Teton, 500 W) is not the catalog's H100 SXM 80 GB", ""),
+    (r"h100-96gb|h100.*hbm2e", "h100-96gb", "", "Meta's custom 96 GB HBM2e H100 at 500 W: peak TFLOP/s an estimate"),
     (r"gb300", "gb300", "", ""),
     (r"gb200", "gb200", "", ""),
     (r"b300", "b300", "", ""),
@@ -139,6 +140,8 @@ class Case:
     """Layer dimensions of a kernel-step measurement (``llmtco measure``'s random-weight stack)."""
     recompute: str = "none"
     """Activation recomputation of a training row: none | selective | full (``perf.training``)."""
+    pipeline_bubble: float = 0.0
+    """Pipeline idle share of a training row's step, from its stated PP, VP and micro-batch count."""
     power_basis: str = "gpu"
     """What ``power_w_per_gpu`` measured: ``gpu`` (board power, NVML/Zeus) or ``system_wall_ac`` (the whole
     server at the wall, divided by its GPUs: MLPerf power runs)."""
@@ -257,6 +260,17 @@ def _training_case(
     if recompute is None:
         recompute = "none"
         assumptions.append("activation recomputation not stated: none assumed")
+    tp_stated = re.search(r"\bTP\s?(\d+)", text.upper())
+    tp = int(tp_stated.group(1)) if tp_stated else tp
+    bubble = 0.0
+    pp = re.search(r"\bPP\s?(\d+)", text.upper())
+    if pp and int(pp.group(1)) > 1:
+        vp = re.search(r"\bVP (\d+)", text.upper())
+        ga = re.search(r"\bGA (\d+)", text.upper())
+        if ga:
+            bubble = pipeline_bubble(int(pp.group(1)), int(vp.group(1)) if vp else 1, int(ga.group(1)))
+        else:
+            assumptions.append("pipeline micro-batches not stated: the pipeline bubble is not counted")
     model = _training_model(row["model"], catalog)
     if model is None:
         assumptions.append(
@@ -281,6 +295,7 @@ def _training_case(
         assumptions=tuple(assumptions),
         level=_level(row, "training"),
         recompute=recompute,
+        pipeline_bubble=bubble,
     )
 
 

@@ -143,4 +143,5 @@ def _training(case: Case, catalog: Catalog, acc: Accelerator, efficiency: float)
         hidden=hidden,
         tp=case.tp or 1,
         interconnect_gb_s=acc.interconnect_gb_s,
+        bubble=case.pipeline_bubble,
     )

@@ -32,6 +32,7 @@ GENERATIONS = {
     "h100-sxm": "hopper",
     "h100-pcie": "hopper",
     "h100-nvl": "hopper",
+    "h100-96gb": "hopper",
     "h200": "hopper",
     "b200": "blackwell",
     "rtx-5090": "blackwell-client",
