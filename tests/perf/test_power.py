@@ -11,6 +11,6 @@ def test_wall_power_adds_supply_losses_on_the_gpus_and_the_host() -> None:
     # 8 GPUs at 900 W board power, a 4,000 W host at full load
     host = host_power_w(4000.0, 1.0)
     assert host == pytest.approx(4000.0)
-    assert wall_power_w(900.0, 8, host) == pytest.approx(8 * 900.0 / PSU_EFFICIENCY + 4000.0)
+    assert wall_power_w(8 * 900.0, host) == pytest.approx(8 * 900.0 / PSU_EFFICIENCY + 4000.0)
     assert host_power_w(4000.0, 0.0) == pytest.approx(4000.0 * HOST_IDLE_SHARE)
     assert 0.9 < PSU_EFFICIENCY < 1.0

@@ -109,7 +109,7 @@ def _power(case: Case, catalog: Catalog, gpu_w: float, tput_per_gpu: float, load
     if case.power_basis == "system_wall_ac":
         server = resolve_server(catalog, None, case.accelerator)
         host_w = host_power_w(server.non_gpu_power_w * case.gpus / server.gpus, load_share)
-        watts = float(wall_power_w(gpu_w, case.gpus, host_w)) / case.gpus
+        watts = float(wall_power_w(gpu_w * case.gpus, host_w)) / case.gpus
     return {"power_w_per_gpu": watts, "energy_j_per_token": watts / max(tput_per_gpu, 1e-12)}
 
 

@@ -57,14 +57,15 @@ PSU_EFFICIENCY = 0.94
 supplies and 96 % for 230 V redundant ones, CLEAResult 80 PLUS program requirements; the lower one taken)."""
 
 
-def wall_power_w(gpu_power_w: Num, gpus: Num, host_w: Num) -> Num:
-    """A server's wall (AC) power: its GPUs' board power (NVML reads DC at the board) through the power
-    supplies, plus the host [W].
+def wall_power_w(gpus_power_w: Num, host_w: Num) -> Num:
+    """Wall (AC) power of servers: their GPUs' total board power (NVML and DCGM read DC at the board)
+    through the power supplies, plus the host [W].
 
     ``host_w`` is a wall figure already (``servers.yaml`` ``non_gpu_power_w`` is a system's maximum wall
-    draw less its GPUs' TDP), scaled with load by ``host_power_w``.
+    draw less its GPUs' TDP), scaled with load by ``host_power_w``. Plans (on-prem and cloud energy),
+    plan-vs-actual energy and the accuracy corpus's system-power rows all use this one function.
     """
-    out: Num = gpu_power_w * gpus / PSU_EFFICIENCY + host_w
+    out: Num = gpus_power_w / PSU_EFFICIENCY + host_w
     return out
 
 

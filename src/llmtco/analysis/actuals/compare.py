@@ -28,7 +28,7 @@ from llmtco.analysis.actuals.model import (
 )
 from llmtco.analysis.actuals.plan import Plan, horizon_months
 from llmtco.analysis.actuals.telemetry import month_of
-from llmtco.perf.power import host_power_w
+from llmtco.perf.power import host_power_w, wall_power_w
 
 ENERGY_ITEMS = ("energy_it", "energy_cooling")
 TELEMETRY_KEYS = (
@@ -112,7 +112,7 @@ def _telemetry_figures(t: MonthTelemetry | None, rates: EnergyRates, busy_h: flo
         # host power as the engine models it (perf.power.host_power_w), at DCGM's busy share
         busy_share = (t.busy_gpu_hours if t.busy_gpu_hours is not None else t.gpu_hours) / max(t.gpu_hours, 1e-12)
         host_kwh = float(host_power_w(rates.host_w_per_gpu * t.gpu_hours, busy_share)) / 1000.0
-        energy = (t.gpu_energy_kwh + host_kwh) * rates.pue
+        energy = float(wall_power_w(t.gpu_energy_kwh, host_kwh)) * rates.pue
     util = dcgm = None
     if busy_h is not None and t.gpu_hours:
         util = 100.0 * busy_h / t.gpu_hours

@@ -22,7 +22,7 @@ from llmtco.engine.adapters import price_in_force
 from llmtco.engine.context import Rates, staff
 from llmtco.engine.options.base import OptionInputs, Outcome, capacity_exceeded
 from llmtco.engine.serve import Served, serve, workload_sizing
-from llmtco.perf.power import host_power_w
+from llmtco.perf.power import host_power_w, wall_power_w
 from llmtco.result import FinetuneResult, Sizing
 from llmtco.scenario.schema import CloudGpuOption
 from llmtco.sizing.fleet import busy_fraction, monthly_energy_kwh, pool_power_w, replicas_needed, served_share
@@ -182,7 +182,8 @@ def _finetune(
     for w, tp_plan, runs in finetune.planned_runs(inputs.scenario, inputs.catalog, acc, inputs.index, inputs.months):
         instances = float(np.ceil(tp_plan.gpus / inst.gpus - 1e-9))
         out.gpu_hours = out.gpu_hours + (runs * tp_plan.wall_hours_per_run * instances * inst.gpus * overhead)[None, :]
-        out.energy_kwh = out.energy_kwh + runs[None, :] * tp_plan.gpu_hours_per_run * tp_plan.power_w_per_gpu / 1000.0
+        gpu_wh = runs[None, :] * tp_plan.gpu_hours_per_run * tp_plan.power_w_per_gpu
+        out.energy_kwh = out.energy_kwh + wall_power_w(gpu_wh, 0.0) / 1000.0
         note = f"{int(instances)} x {inst.instance} per run at {price.model} prices" + (
             f", +{(overhead - 1) * 100:g} % for interruptions" if overhead > 1 else ""
         )
@@ -253,6 +254,7 @@ def _energy_kwh(
     paid_gpus = rented.instances * inst.gpus
     load_share = rented.busy_gpus / np.maximum(paid_gpus, 1e-12)
     host_w = host_power_w(paid_gpus * host_w_per_gpu, load_share)
-    it_kwh = monthly_energy_kwh(rented.gpu_power_w + host_w, inputs.hour_weights, inputs.days) * overhead
+    wall_w = np.asarray(wall_power_w(rented.gpu_power_w, host_w), dtype=float)
+    it_kwh = monthly_energy_kwh(wall_w, inputs.hour_weights, inputs.days) * overhead
     out: FloatArray = (it_kwh + ft.energy_kwh) * rates.scalar("cloud_pue")
     return out

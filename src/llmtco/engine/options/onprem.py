@@ -22,7 +22,7 @@ from llmtco.engine.context import Rates, staff
 from llmtco.engine.demand import Demand
 from llmtco.engine.options.base import OptionInputs, Outcome, capacity_exceeded
 from llmtco.engine.serve import Served, serve, workload_sizing
-from llmtco.perf.power import host_power_w
+from llmtco.perf.power import host_power_w, wall_power_w
 from llmtco.result import FinetuneResult, Sizing
 from llmtco.scenario.schema import OnPremOption
 from llmtco.sizing.fleet import busy_fraction, monthly_energy_kwh, pool_power_w, replicas_needed, served_share
@@ -162,7 +162,7 @@ def _finetune(
             plan.servers = plan.servers + extra[None, :]
         gpu_h = runs[None, :] * tp_plan.gpu_hours_per_run
         plan.busy_gpu_h += gpu_h
-        plan.energy_kwh += gpu_h * (tp_plan.power_w_per_gpu - acc.idle_w.value) / 1000.0
+        plan.energy_kwh += wall_power_w(gpu_h * (tp_plan.power_w_per_gpu - acc.idle_w.value), 0.0) / 1000.0
         note = (
             f"runs in the idle hours of the inference fleet ({float(usable_h[0].min()):.0f}+ h/day with "
             f"{tp_plan.gpus} free GPUs): no extra hardware, only its energy"
@@ -192,7 +192,8 @@ def _energy(site: Site, served: list[Served], fleet: Fleet, inputs: OptionInputs
     gpu_w += (gpus_owned[..., None] - serving_gpus) * idle_w
     load_share = busy_gpus / np.maximum(gpus_owned[..., None], 1e-12)
     host_w = host_power_w(fleet.owned_servers[..., None] * site.server.non_gpu_power_w, load_share)
-    return monthly_energy_kwh(gpu_w + host_w, inputs.hour_weights, inputs.days), busy_gpus
+    wall_w = np.asarray(wall_power_w(gpu_w, host_w), dtype=float)
+    return monthly_energy_kwh(wall_w, inputs.hour_weights, inputs.days), busy_gpus
 
 
 def _ledger_inputs(
