@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from llmtco.calibration.training_rows import training_config
 from llmtco.catalog import Catalog
 from llmtco.errors import CalibrationError
 from llmtco.files import read_text_limited
-from llmtco.perf.training import pipeline_bubble
 
 COLUMNS = (
     "id",
@@ -205,24 +205,6 @@ def _level(row: dict[str, str], inferred: str) -> str:
     return level
 
 
-_TRAIN_MODELS = (*_MODELS, (r"llama-3\.2-3b", "llama-3.2-3b"), (r"llama-3\.2-1b", "llama-3.2-1b"))
-"""Model-name patterns of training rows beyond the serving ones (a catalog id in ``model`` maps as it is)."""
-
-_RECOMPUTE = (
-    (r"activation checkpointing true|full ac\b", "full"),
-    (r"selective ac\b", "selective"),
-    (r"activation checkpointing false", "none"),
-)
-"""How sources state activation recomputation (llm-foundry tables, torchtitan docs)."""
-
-
-def _training_model(text: str, catalog: Catalog) -> str | None:
-    name = text.strip().lower().split("/")[-1]
-    if name in catalog.models:
-        return name
-    return next((mid for pattern, mid in _TRAIN_MODELS if re.search(pattern, name) and mid in catalog.models), None)
-
-
 def _training_case(
     row: dict[str, str],
     catalog: Catalog,
@@ -234,49 +216,17 @@ def _training_case(
     basis_name: str,
     assumptions: list[str],
 ) -> Case | Unmapped:
-    """A training row: tokens/s per GPU of a model (catalog model where known: active parameters, layers and
-    attention width), its sequence length and activation recomputation."""
-    rid, scenario = row["id"], row["scenario"].lower()
-    method = "qlora" if "qlora" in scenario else "lora" if "lora" in scenario else "full"
+    """A training row: tokens/s per GPU of the run ``training_rows.training_config`` reads from it."""
+    rid = row["id"]
     params_b = _num(row["params_b"])
     if tput is None or params_b is None:
         return Unmapped(rid, "training row without throughput or parameter count")
-    measured: dict[str, float] = {}
-    if basis_name == "train_tokens_per_gpu":
-        measured["train_tok_s_per_gpu"] = tput
-    else:
-        measured["train_tok_s_per_gpu"] = tput / gpus
-        if gpus > 1:
-            assumptions.append("throughput read as the whole job's (per-GPU would exceed peak FLOP/s)")
-    text = " ".join((row["notes"], row["concurrency_or_batch"], row["engine"])).lower()
-    seq = _num(row["input_len"])
-    if seq is None:
-        preset = re.search(r"seq_len (\d+)", text)
-        if preset is None:
-            return Unmapped(rid, "training row without a sequence length")
-        seq = float(preset.group(1))
-        assumptions.append(f"sequence length not stated: the recipe preset's seq_len {preset.group(1)} assumed")
-    recompute = next((r for pattern, r in _RECOMPUTE if re.search(pattern, text)), None)
-    if recompute is None:
-        recompute = "none"
-        assumptions.append("activation recomputation not stated: none assumed")
-    tp_stated = re.search(r"\bTP\s?(\d+)", text.upper())
-    tp = int(tp_stated.group(1)) if tp_stated else tp
-    bubble = 0.0
-    pp = re.search(r"\bPP\s?(\d+)", text.upper())
-    if pp and int(pp.group(1)) > 1:
-        vp = re.search(r"\bVP (\d+)", text.upper())
-        ga = re.search(r"\bGA (\d+)", text.upper())
-        if ga:
-            bubble = pipeline_bubble(int(pp.group(1)), int(vp.group(1)) if vp else 1, int(ga.group(1)))
-        else:
-            assumptions.append("pipeline micro-batches not stated: the pipeline bubble is not counted")
-    model = _training_model(row["model"], catalog)
-    if model is None:
-        assumptions.append(
-            "model not in the catalog: layers and width from the parameter count (d_model = 128 x layers, "
-            "N = 12 x layers x d_model^2)"
-        )
+    run = training_config(row, catalog, _MODELS, _num(row["input_len"]), tp)
+    if isinstance(run, str):
+        return Unmapped(rid, run)
+    per_gpu = basis_name == "train_tokens_per_gpu"
+    if not per_gpu and gpus > 1:
+        assumptions.append("throughput read as the whole job's (per-GPU would exceed peak FLOP/s)")
     return Case(
         id=rid,
         source=row["source"],
@@ -285,17 +235,17 @@ def _training_case(
         kind="train",
         accelerator=accelerator,
         gpus=gpus,
-        tp=tp,
+        tp=run.tp,
         precision=precision,
-        model=model,
+        model=run.model,
         params_b=params_b,
-        input_tokens=seq,
-        method=method,
-        measured=measured,
-        assumptions=tuple(assumptions),
+        input_tokens=run.seq_len,
+        method=run.method,
+        measured={"train_tok_s_per_gpu": tput if per_gpu else tput / gpus},
+        assumptions=(*assumptions, *run.assumptions),
         level=_level(row, "training"),
-        recompute=recompute,
-        pipeline_bubble=bubble,
+        recompute=run.recompute,
+        pipeline_bubble=run.bubble,
     )
 
 
