@@ -45,6 +45,7 @@ def model_shape(m: Model) -> ModelShape:
         active_experts=m.active_experts,
         sliding_window=m.sliding_window,
         sliding_window_layers=m.sliding_window_layers,
+        mla_latent_dim=m.kv_lora_rank if m.attention == "mla" and m.kv_lora_rank else 0,
     )
 
 

@@ -40,7 +40,14 @@ import numpy as np
 
 from llmtco.perf.memory import GB, kv_bytes_per_token, kv_shards, kv_tokens_effective
 from llmtco.perf.shapes import HardwareShape, ModelShape, Num
-from llmtco.perf.timing import ACTIVATION_BYTES, StepTime, allreduce_ms, decode_step, prefill_step
+from llmtco.perf.timing import (
+    ACTIVATION_BYTES,
+    StepTime,
+    allreduce_ms,
+    decode_attention_flops,
+    decode_step,
+    prefill_step,
+)
 
 DISPATCH_BYTES = 1.0
 """Bytes per hidden value sent to the experts (DeepEP dispatches FP8; DeepSeek-V3 report §3.3.2)."""
@@ -230,12 +237,10 @@ def _ep_step(
     bytes_per_gpu = model.shared_params * bytes_per_weight / layout.tp + expert_bytes + (kv_read if decode else 0.0)
     bw = hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency
     memory_ms = bytes_per_gpu / bw * 1e3
-    attn = 4.0 if decode else 2.0
+    attn = decode_attention_flops(model) if decode else 2.0 * model.layers * model.heads * model.head_dim
     rank_tokens = rank_seq * np.asarray(tokens_per_sequence, dtype=float)
     flops = (
-        rank_tokens
-        * (2.0 * model.shared_params + attn * model.layers * model.heads * model.head_dim * kv_tokens)
-        / layout.tp
+        rank_tokens * (2.0 * model.shared_params + attn * kv_tokens) / layout.tp
         + tokens * k * 2.0 * model.expert_params / layout.ep
     )
     eff = hw.decode_compute_efficiency if decode else hw.prefill_compute_efficiency

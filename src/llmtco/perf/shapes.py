@@ -30,6 +30,8 @@ class ModelShape:
     active_experts: int = 1
     sliding_window: int | None = None
     sliding_window_layers: int = 0
+    mla_latent_dim: int = 0
+    """MLA latent rank ``kv_lora_rank`` (512 in DeepSeek-V3); 0 for GQA/MHA models."""
 
     @property
     def expert_params(self) -> float:

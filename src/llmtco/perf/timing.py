@@ -84,6 +84,23 @@ def allreduce_ms(model: ModelShape, hw: HardwareShape, tp: int, tokens: Num) -> 
     return out
 
 
+def decode_attention_flops(model: ModelShape) -> float:
+    """Attention FLOPs of one decoding token per cached token it attends to, all layers (unsharded) [FLOP].
+
+    GQA/MHA: QK^T and PV over ``heads`` x ``head_dim``: 4 x L x H x d.
+    MLA in decode runs with the up-projections absorbed (DeepSeek-V2 report §2.1.3;
+    FlashMLA, SGLang and vLLM decode kernels): every head scores against the
+    cached latent and rope key (``kv_lora_rank + qk_rope_head_dim`` values) and
+    sums the latent (``kv_lora_rank``) values, 2 x L x H x (c + r + c) — for
+    DeepSeek-V3 2 x 128 x (576 + 512) per layer, 2.8x the 4 x 128 x 192 of the
+    MHA formula. Prefill runs MLA un-absorbed (MHA on the decompressed K/V), so
+    ``prefill_flops`` keeps the MHA count.
+    """
+    if model.mla_latent_dim > 0:
+        return 2.0 * model.layers * model.heads * (model.kv_values_per_token_layer + model.mla_latent_dim)
+    return 4.0 * model.layers * model.heads * model.head_dim
+
+
 REFERENCE_LAYERS = 32
 """Layers of the model ``step_overhead_ms`` is quoted for (Llama-3.1-8B)."""
 
@@ -131,9 +148,10 @@ def mixed_step(
     weights_ms = weights_read_bytes(model, bytes_per_weight, tokens) / tp / bandwidth * 1e3
     kv_ms = kv_read / bandwidth * 1e3
     attn_per_token = 4.0 * model.layers * model.heads * model.head_dim / tp
+    attn_dec_per_token = decode_attention_flops(model) / tp
     linear_c = 2.0 * model.active_params / tp / peak * 1e3
     lin_compute_ms = linear_c * (batch / hw.decode_compute_efficiency + prefill / hw.prefill_compute_efficiency)
-    attn_dec_ms = batch * attn_per_token * kv_tokens / (peak * hw.decode_compute_efficiency) * 1e3
+    attn_dec_ms = batch * attn_dec_per_token * kv_tokens / (peak * hw.decode_compute_efficiency) * 1e3
     attn_pf_ms = (
         prefill
         * attn_per_token
