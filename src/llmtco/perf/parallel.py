@@ -44,6 +44,7 @@ from llmtco.perf.timing import (
     ACTIVATION_BYTES,
     StepTime,
     allreduce_ms,
+    attention_peak_tflops,
     decode_attention_flops,
     decode_step,
     prefill_step,
@@ -223,9 +224,12 @@ def _ep_step(
 ) -> StepTime:
     """One step of one stage under EP with DP attention; ``sequences`` over the whole stage.
 
-    Per GPU: bytes = shared / tp + touched local experts + KV of its rank's
-    sequences; FLOPs = its rank's attention and shared part / tp + its 1/ep of
-    the routed-expert work; comm = MoE all-to-all (+ attention all-reduce if tp > 1).
+    Per GPU: weight bytes = shared / tp + touched local experts; linear FLOPs =
+    its rank's shared part / tp + its 1/ep of the routed-expert work; decode:
+    max(linear FLOPs, weight bytes) + max(attention FLOPs at the KV cache's
+    precision, KV bytes of its rank's sequences), as ``perf.timing.mixed_step``;
+    prefill: max(all FLOPs, weight bytes); comm = MoE all-to-all (+ attention
+    all-reduce if tp > 1).
     """
     seq = np.asarray(sequences, dtype=float)
     tokens = seq * np.asarray(tokens_per_sequence, dtype=float)
@@ -234,22 +238,31 @@ def _ep_step(
     touched_frac = 1.0 - (1.0 - k / e) ** tokens
     expert_bytes = (e / layout.ep) * touched_frac * model.expert_params * bytes_per_weight
     kv_read = rank_seq * kv_tokens * kv_bytes_per_token(model, kv_bytes) / kv_shards(model, layout.tp)
-    bytes_per_gpu = model.shared_params * bytes_per_weight / layout.tp + expert_bytes + (kv_read if decode else 0.0)
+    weight_bytes = model.shared_params * bytes_per_weight / layout.tp + expert_bytes
     bw = hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency
-    memory_ms = bytes_per_gpu / bw * 1e3
-    attn = decode_attention_flops(model) if decode else 2.0 * model.layers * model.heads * model.head_dim
     rank_tokens = rank_seq * np.asarray(tokens_per_sequence, dtype=float)
-    flops = (
-        rank_tokens * (2.0 * model.shared_params + attn * kv_tokens) / layout.tp
-        + tokens * k * 2.0 * model.expert_params / layout.ep
+    linear_flops = (
+        rank_tokens * 2.0 * model.shared_params / layout.tp + tokens * k * 2.0 * model.expert_params / layout.ep
     )
     eff = hw.decode_compute_efficiency if decode else hw.prefill_compute_efficiency
-    compute_ms = flops / (hw.peak_tflops * 1e12 * eff) * 1e3
+    linear_ms = linear_flops / (hw.peak_tflops * 1e12 * eff) * 1e3
+    if decode:
+        # as perf.timing.mixed_step: the GEMMs and the attention kernels are each bound on their own
+        attn_flops = rank_tokens * decode_attention_flops(model) * kv_tokens / layout.tp
+        attn_ms = attn_flops / (attention_peak_tflops(hw, kv_bytes) * 1e12 * eff) * 1e3
+        compute_ms = linear_ms + attn_ms
+        memory_ms = (weight_bytes + kv_read) / bw * 1e3
+        kernel_ms = np.maximum(linear_ms, weight_bytes / bw * 1e3) + np.maximum(attn_ms, kv_read / bw * 1e3)
+    else:
+        attn_flops = rank_tokens * 2.0 * model.layers * model.heads * model.head_dim * kv_tokens / layout.tp
+        compute_ms = linear_ms + attn_flops / (hw.peak_tflops * 1e12 * eff) * 1e3
+        memory_ms = weight_bytes / bw * 1e3
+        kernel_ms = np.maximum(compute_ms, memory_ms)
     comm = moe_alltoall_ms(model, hw, fabric, layout.ep, tokens / layout.ep)
     if layout.tp > 1:
         comm = comm + allreduce_ms(model, _with_fabric(hw, fabric, layout.tp), layout.tp, rank_tokens)
     overhead = hw.step_overhead_ms + (rank_seq * hw.per_sequence_overhead_us * 1e-3 if decode else 0.0)
-    step = np.maximum(compute_ms, memory_ms) + overhead + comm
+    step = kernel_ms + overhead + comm
     return StepTime(
         step_ms=step, compute_ms=compute_ms, memory_ms=memory_ms, overhead_ms=overhead, comm_ms=comm, tokens=tokens
     )

@@ -101,6 +101,18 @@ def decode_attention_flops(model: ModelShape) -> float:
     return 4.0 * model.layers * model.heads * model.head_dim
 
 
+def attention_peak_tflops(hw: HardwareShape, kv_bytes: float) -> Num:
+    """Tensor throughput decode attention runs at [TFLOP/s]: the KV cache is a GEMM operand, so the
+    kernels run at its precision (FP8 MMA over an FP8 cache, as FlashMLA's FP8 path and TensorRT-LLM's
+    FP8 MLA do; BF16 over a 16-bit cache), never above the weights' compute peak. It binds only where
+    attention is compute-bound: MLA with many heads per GPU (DP attention); GQA decode stays bound by
+    the KV read (about 2 x group size FLOP per byte)."""
+    fp16 = hw.bf16_tflops if hw.bf16_tflops is not None else hw.peak_tflops
+    fp8 = hw.fp8_tflops if hw.fp8_tflops is not None else fp16
+    out: Num = np.minimum(fp16 if kv_bytes >= 2.0 else fp8, hw.peak_tflops)
+    return out
+
+
 REFERENCE_LAYERS = 32
 """Layers of the model ``step_overhead_ms`` is quoted for (Llama-3.1-8B)."""
 
@@ -151,7 +163,8 @@ def mixed_step(
     attn_dec_per_token = decode_attention_flops(model) / tp
     linear_c = 2.0 * model.active_params / tp / peak * 1e3
     lin_compute_ms = linear_c * (batch / hw.decode_compute_efficiency + prefill / hw.prefill_compute_efficiency)
-    attn_dec_ms = batch * attn_dec_per_token * kv_tokens / (peak * hw.decode_compute_efficiency) * 1e3
+    attn_peak = attention_peak_tflops(hw, kv_bytes) * 1e12
+    attn_dec_ms = batch * attn_dec_per_token * kv_tokens / (attn_peak * hw.decode_compute_efficiency) * 1e3
     attn_pf_ms = (
         prefill
         * attn_per_token
