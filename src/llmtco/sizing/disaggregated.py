@@ -13,8 +13,8 @@ to a decode instance (layout D), which only decodes:
 scale-out network; senders: the prefill GPUs that hold shards of the prompt's
 KV cache). With n_p prefill and n_d decode instances the pools serve
 min(n_p Xp, n_d Xd) requests/s on n_p gP + n_d gD GPUs; the ratio n_p : n_d
-(each 1..``MAX_INSTANCES``) with the most output tokens/s per GPU is chosen for
-the workload's input/output lengths. Decode no longer waits for prefills
+(each 1..``MAX_INSTANCES``) is the smallest unit within ``RATIO_TOLERANCE`` of
+the most output tokens/s per GPU for the workload's input/output lengths. Decode no longer waits for prefills
 (TPOT = t_step), which is why disaggregation wins at high interactivity and
 long prompts; it pays with KV traffic and whole-instance granularity.
 """
@@ -34,6 +34,8 @@ PREFILL_TOKENS_PER_RANK = 16384.0
 """Prompt tokens one DP rank prefills per step (SGLang's large-scale EP post runs 16,384 tokens per device)."""
 MAX_INSTANCES = 16
 """Largest instance count per pool searched for the pool ratio."""
+RATIO_TOLERANCE = 0.05
+"""Share of the best pool ratio's tokens/s per GPU a smaller unit may give up [1]."""
 
 
 @dataclass(frozen=True)
@@ -110,14 +112,16 @@ def prefill_pool(
 
 
 def _ratio(xp: float, gp: int, xd: float, gd: int) -> tuple[int, int, float]:
-    """Instance counts (n_p, n_d) with the most requests/s per GPU, and that rate."""
-    best = (1, 1, 0.0)
-    for n_p in range(1, MAX_INSTANCES + 1):
-        for n_d in range(1, MAX_INSTANCES + 1):
-            rate = min(n_p * xp, n_d * xd) / (n_p * gp + n_d * gd)
-            if rate > best[2] * (1 + 1e-9):
-                best = (n_p, n_d, rate)
-    return best
+    """Instance counts (n_p, n_d), and their requests/s per GPU: the fewest GPUs whose rate is within
+    ``RATIO_TOLERANCE`` of the best ratio's (a fleet grows by whole units, so a small unit wastes less)."""
+    rates = [
+        (n_p, n_d, min(n_p * xp, n_d * xd) / (n_p * gp + n_d * gd))
+        for n_p in range(1, MAX_INSTANCES + 1)
+        for n_d in range(1, MAX_INSTANCES + 1)
+    ]
+    top = max(r for _, _, r in rates)
+    ok = [t for t in rates if t[2] >= top * (1.0 - RATIO_TOLERANCE)]
+    return min(ok, key=lambda t: (t[0] * gp + t[1] * gd, -t[2]))
 
 
 def disaggregated_points(
