@@ -10,8 +10,10 @@ Where the machine is a rack-scale domain of more than 8 GPUs (GB200/GB300
 NVL72) or no TP degree fits the model on one machine, the layout search of
 ``sizing.layouts`` (TP in the NVLink domain, EP with DP attention, PP across
 servers) runs too, over replicas of whole machines up to ``MULTI_SERVER_MAX_GPUS``,
+each layout through the serving layer (``serving_point`` on a ``LayoutReplica``),
 and wins when it serves more output tokens per GPU; the point's ``tp`` is then
-the replica's GPU count.
+the replica's GPU count. The best disaggregated prefill/decode deployment is
+compared there and chosen when the plan needs fewer GPUs at peak with it.
 """
 
 from __future__ import annotations
@@ -40,12 +42,13 @@ from llmtco.errors import InfeasibleError
 from llmtco.perf.memory import BYTES_PER_WEIGHT
 from llmtco.perf.parallel import Fabric, Layout, layout_decode_step, layout_memory, layout_prefill_step
 from llmtco.perf.power import gpu_power_w
+from llmtco.perf.replica import LayoutReplica
 from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.result import PoolLayout, ServingLayout, WorkloadSizing
 from llmtco.scenario.schema import InferenceWorkload
 from llmtco.sizing.disaggregated import DisaggPoint, best_disaggregated_over
-from llmtco.sizing.layouts import candidate_layouts, layout_serving_point, pick_layout, search_layouts
-from llmtco.sizing.serving import ServingPoint, serving_point
+from llmtco.sizing.layouts import candidate_layouts
+from llmtco.sizing.serving import EngineShape, Load, ServingPoint, serving_point
 
 TP_CANDIDATES = (1, 2, 4, 8)
 """Tensor-parallel degrees tried inside one machine."""
@@ -121,7 +124,9 @@ def serve(
         )
         for t in tps
     ]
-    wider = _wider_layout(shape, hw, hw0, cat, bpw, kvb, w, d, max_tp, forced_tp, points, samples, utilisation)
+    wider = _wider_layout(
+        shape, hw, hw0, cat, bpw, kvb, w, d, max_tp, forced_tp, points, samples, utilisation, (eng0, eng), load
+    )
     if wider is not None:
         return Served(demand=d, point=wider[0], precision=precision, notes=wider[1], layout=wider[2])
     if not any(p.feasible[0] > 0 for p in points):
@@ -212,6 +217,24 @@ def disaggregated_point(
     )
 
 
+@dataclass(frozen=True)
+class _Best:
+    """The best colocated layout on the first sample."""
+
+    layout: Layout
+    batch: float
+    requests_per_s: float
+    output_tokens_per_s: float
+
+    @property
+    def gpus(self) -> int:
+        return self.layout.gpus
+
+    @property
+    def output_tokens_per_s_per_gpu(self) -> float:
+        return self.output_tokens_per_s / self.layout.gpus
+
+
 def fleet_gpus(peak_rps: float, replica_rps: float, replica_gpus: int, utilisation: float, machine_gpus: int) -> int:
     """GPUs in whole machines that carry ``peak_rps`` at ``utilisation`` with one spare replica [count]: how two
     layouts of the same GPU compare in the plan (a disaggregated replica is large, so its granularity counts)."""
@@ -233,11 +256,17 @@ def _wider_layout(
     points: list[ServingPoint],
     samples: int,
     utilisation: float,
+    engines: tuple[EngineShape, EngineShape],
+    load: Load,
 ) -> tuple[ServingPoint, list[str], ServingLayout] | None:
     """The best layout beyond TP <= 8 in one machine, where the machine is a rack or the model does not fit
     one machine and that layout serves more output tokens per GPU than the TP points, with a note naming
     it and comparing the best disaggregated prefill/decode deployment under the same SLO, which is chosen
-    instead when it serves more output tokens per GPU (the same price per GPU: cheaper per token); else None."""
+    instead when the plan needs fewer GPUs for the peak with it (the same price per GPU: cheaper); else None.
+
+    Each layout runs through the serving layer (``sizing.serving.serving_point`` on its ``LayoutReplica``:
+    chunked prefill, engine time, TTFT queueing), as the TP points do; ``engines``: the engine factors of
+    the first sample and of all samples."""
     tp_ok = [p for p in points if p.feasible[0] > 0]
     if forced_tp is not None or (max_tp <= max(TP_CANDIDATES) and tp_ok):
         return None
@@ -249,16 +278,23 @@ def _wider_layout(
         if lay.gpus <= max_tp or lay.gpus % max_tp == 0
     ]
     lin, lout = float(d.input_len()[0]), float(d.output_len()[0])
-    found = search_layouts(shape, hw0, fabric, bpw, kvb, lin, lout, w.slo.tpot_ms, w.slo.ttft_ms, limit, layouts)
-    best = pick_layout(found)
-    if best is None:
+    eng0, eng = engines
+    slo = w.slo
+
+    def at(lay: Layout, h: HardwareShape, e: EngineShape, n: int, a: FloatArray, b: FloatArray) -> ServingPoint:
+        rep = LayoutReplica(lay, fabric)
+        return serving_point(shape, h, bpw, kvb, 0, a, b, slo.tpot_ms, slo.ttft_ms, n, e, load, replica=rep)
+
+    found = [(lay, at(lay, hw0, eng0, 1, d.input_len()[:1], d.output_len()[:1])) for lay in layouts]
+    feasible = [(lay, p) for lay, p in found if p.feasible[0] > 0 and p.output_tokens_per_s[0] > 0]
+    if not feasible:
         return None
+    lay_best, p0 = max(feasible, key=lambda t: (round(float(t[1].output_tokens_per_s[0]) / t[0].gpus, 9), -t[0].gpus))
+    best = _Best(lay_best, float(p0.batch[0]), float(p0.requests_per_s[0]), float(p0.output_tokens_per_s[0]))
     tp_best = max((float(p.output_tokens_per_s[0]) / p.tp for p in tp_ok), default=0.0)
     if best.output_tokens_per_s_per_gpu <= tp_best * (1 + 1e-9):
         return None
-    point = layout_serving_point(
-        shape, hw, fabric, bpw, kvb, best.layout, d.input_len(), d.output_len(), w.slo.tpot_ms, w.slo.ttft_ms, samples
-    )
+    point = at(lay_best, hw, eng, samples, d.input_len(), d.output_len()) if samples > 1 else p0
     note = (
         f"Workload {w.name!r}: best colocated layout {best.layout.label}, {best.gpus} GPUs per replica, "
         f"batch {best.batch:,.0f}, "
