@@ -33,7 +33,7 @@ def test_wide_ep_decode_on_72_h100_within_30_percent(check) -> None:  # type: ig
 def test_errors_and_ratios_are_reported(check) -> None:  # type: ignore[no-untyped-def]
     text = render_moe_check(check)
     assert "median |error|" in text and "within 25 %" in text
-    assert check.median_abs_error < 1.5  # 128 % with the two-layer step factors (82 % before): reported, not hidden
+    assert check.median_abs_error < 0.6  # 44 % on the serving layer (128 % with the older formula): reported
     assert len(check.ratios) >= 12
     # the model ranks B200 above MI300X on every shared workload, as published
     assert all(r.predicted_ratio > 1 for r in check.ratios if r.accelerator == "b200")
@@ -44,9 +44,9 @@ def test_stack_step_time_in_sample_and_leave_one_row_out(check) -> None:  # type
     assert len(fitted) >= 30
     assert all(f.row.predicted_tpot_ms is not None for f in fitted)
     errors = sorted(abs(f.error) for f in fitted)
-    assert errors[len(errors) // 2] < 0.25  # 15 % measured
+    assert errors[len(errors) // 2] < 0.3  # 23 % measured on the serving layer
     ratios = check.fitted_ratios("leave one row out")
-    assert sum(abs(r.error) <= 0.25 for r in ratios) >= 0.8 * len(ratios)  # 15 of 16 measured
+    assert sum(abs(r.error) <= 0.25 for r in ratios) >= 0.8 * len(ratios)  # 13 of 16 measured
     nodes = check.stack_step_ms()
     # ROCm SGLang adds far more per step than CUDA SGLang for DeepSeek (published TPOT at concurrency 4)
     assert nodes["mi300x@sglang@fp8"].stack_step_ms > 3 * nodes["b200@sglang@fp8"].stack_step_ms

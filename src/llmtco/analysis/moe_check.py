@@ -2,11 +2,12 @@
 
 Rows of ``calibration/holdout/measurements-2026.csv`` (families ``inferencemax``,
 ``trtllm-dsr1-blog``, ``sglang-blog``; DeepSeek-R1/V3) are predicted with the
-layout each publication states (``sizing.layouts.layout_curve`` at the
-published concurrency, or the phase-isolated prefill/decode step of
-``perf.parallel`` for the SGLang large-scale EP rows), using the catalog's
-efficiency factors as they are (fitted on dense models; nothing here is fitted,
-so every error is out of sample). Rows the model cannot express are listed
+layout each publication states (the serving layer, ``sizing.serving.point_at_batch``
+on a ``perf.replica.LayoutReplica``, at the published concurrency, or the
+phase-isolated prefill/decode step of ``perf.parallel`` for the SGLang
+large-scale EP rows), using the catalog's efficiency factors as they are
+(fitted on dense models; nothing here is fitted, so every error is out of
+sample). Rows the model cannot express are listed
 with the reason (speculative decoding, unstated batch, end-to-end PD with
 redundant experts).
 
@@ -34,10 +35,12 @@ import numpy as np
 from llmtco.calibration.corpus import read_rows
 from llmtco.calibration.fit import StackStep, StepRow, fit_stack_step_ms, stack_step_for
 from llmtco.catalog import Catalog
+from llmtco.engine.adapters import efficiency_for, engine_shape
 from llmtco.engine.layouts import fabric_for, layout_inputs, server_for
 from llmtco.perf.parallel import Layout, layout_decode_step
+from llmtco.perf.replica import LayoutReplica
 from llmtco.sizing.disaggregated import prefill_pool
-from llmtco.sizing.layouts import layout_curve
+from llmtco.sizing.serving import Load, point_at_batch
 
 CORPUS = Path(__file__).resolve().parents[1] / "calibration" / "holdout" / "measurements-2026.csv"
 FAMILIES = ("inferencemax", "trtllm-dsr1-blog", "sglang-blog")
@@ -234,13 +237,18 @@ def _predict_row(row: dict[str, str], cat: Catalog, model_id: str, acc: str) -> 
     per_rank = re.search(r"max_batch_size (\d+) per rank", row["concurrency_or_batch"])
     lay = _layout(notes, gpus)
     batch = min(conc, float(per_rank.group(1)) * gpus) if per_rank else conc
-    curve = layout_curve(li.model, li.hw, fabric, li.bytes_per_weight, li.kv_bytes, lay, lin, lout, np.array([batch]))
+    # the serving layer at the published concurrency, on the layout's step physics (as the plan serves it)
+    engine = _engine(row)
+    eng_key = engine if engine in ("sglang", "trtllm") else None
+    eff = efficiency_for(cat, acc, eng_key, precision)
+    li = layout_inputs(cat, model_id, cat.accelerators.get(acc), precision, eng_key)
+    kvb = 2.0 if re.search(r"FP16 KV", row["precision"], re.I) else li.kv_bytes
+    sp = point_at_batch(li.model, li.hw, li.bytes_per_weight, kvb, lay.gpus, lin, lout, batch,
+                        engine_shape(eff, eng_key, 1), Load(), replica=LayoutReplica(lay, fabric))  # fmt: skip
     tpot = _num(row["tpot_ms"]) if row["tpot_ms"] else None
     return CheckRow(
-        rid, row["source_family"], acc, lay.label, precision, _engine(row),
-        f"{lin:g}/{lout:g} c{conc:g} {_engine(row)}",
-        "output tok/s", float(row["throughput_tok_s"]), float(curve.output_tokens_per_s_per_gpu[0]) * lay.gpus,
-        tpot, float(curve.tpot_ms[0]),
+        rid, row["source_family"], acc, lay.label, precision, engine, f"{lin:g}/{lout:g} c{conc:g} {engine}",
+        "output tok/s", float(row["throughput_tok_s"]), float(sp.output_tokens_per_s[0]), tpot, float(sp.tpot_ms[0]),
     )  # fmt: skip
 
 
