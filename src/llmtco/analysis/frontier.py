@@ -1,7 +1,9 @@
 """The throughput–interactivity frontier of a model on an accelerator type.
 
 Every colocated layout (``sizing.layouts``: TP, EP with DP attention, PP) at
-every batch, every disaggregated pairing of a prefill pool with a decode layout
+every batch, through the serving layer as the plan serves it
+(``sizing.serving.point_at_batch`` on a ``perf.replica.LayoutReplica``: chunked
+prefill, engine time, TTFT queueing), every disaggregated pairing of a prefill pool with a decode layout
 (``sizing.disaggregated``), at every weight precision the accelerator runs,
 gives one point (output tokens/s per user = 1000 / TPOT, output tokens/s per
 GPU). The frontier keeps the points no other point beats on both axes (Pareto).
@@ -13,14 +15,19 @@ names (cloud on-demand, or on-prem hardware amortised).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from llmtco.catalog import Catalog
+from llmtco.engine.adapters import efficiency_for, engine_shape
 from llmtco.engine.layouts import HourPrice, fabric_for, hour_price, layout_inputs, server_for
 from llmtco.errors import UsageError
 from llmtco.perf.parallel import Fabric
-from llmtco.sizing.disaggregated import disaggregated_points, prefill_pool
-from llmtco.sizing.layouts import candidate_layouts, layout_curve
+from llmtco.perf.replica import LayoutReplica
+from llmtco.sizing.disaggregated import decode_curve, disaggregated_points, prefill_pool
+from llmtco.sizing.layouts import BATCH_GRID, candidate_layouts
+from llmtco.sizing.serving import Load, point_at_batch
 
 PREFILL_POOLS_TRIED = 3
 """Prefill layouts (the best by input tokens/s per GPU) paired with every decode layout."""
@@ -103,7 +110,10 @@ def _points(
     extra_step_ms: float,
 ) -> list[FrontierPoint]:
     acc = cat.accelerators.get(accelerator)
-    li = layout_inputs(cat, model_id, acc, precision, engine, extra_step_ms)
+    li = layout_inputs(cat, model_id, acc, precision, engine)
+    eng = engine_shape(efficiency_for(cat, accelerator, engine, precision), engine, 1)
+    # a serving stack's own time per step is engine time: it adds to every step as the scheduler's does
+    eng = replace(eng, scheduler_ms_per_step=np.asarray(eng.scheduler_ms_per_step) + extra_step_ms)
     layouts = candidate_layouts(li.model, fabric.domain_gpus, max_gpus)
 
     def cost(per_gpu: float) -> float:
@@ -112,28 +122,38 @@ def _points(
     out: list[FrontierPoint] = []
     fitting = []
     for lay in layouts:
-        c = layout_curve(li.model, li.hw, fabric, li.bytes_per_weight, li.kv_bytes, lay, lin, lout)
-        if c.max_batch < 1:
+        rep = LayoutReplica(lay, fabric)
+        top = float(
+            np.asarray(rep.memory(li.model, li.hw, li.bytes_per_weight, li.kv_bytes, lin + lout).max_batch).min()
+        )
+        if top < 1:
             continue
         fitting.append(lay)
-        for i in range(c.batch.size):
-            if c.fits[i] > 0:
-                per_gpu = float(c.output_tokens_per_s_per_gpu[i])
-                out.append(
-                    FrontierPoint(
-                        precision, lay.label, False, None, float(c.batch[i]), lay.gpus, per_gpu,
-                        float(c.tokens_per_s_per_user[i]), float(c.tpot_ms[i]), float(c.ttft_ms[i]), cost(per_gpu),
-                    )
-                )  # fmt: skip
+        for b in np.unique(np.concatenate([BATCH_GRID[top >= BATCH_GRID], [top]])):
+            sp = point_at_batch(li.model, li.hw, li.bytes_per_weight, li.kv_bytes, lay.gpus, lin, lout, float(b), eng,
+                                Load(), replica=rep)  # fmt: skip
+            per_gpu = float(sp.output_tokens_per_s[0]) / lay.gpus
+            tpot = float(sp.tpot_ms[0])
+            out.append(
+                FrontierPoint(
+                    precision, lay.label, False, None, float(b), lay.gpus, per_gpu, 1e3 / tpot, tpot,
+                    float(sp.ttft_ms[0]), cost(per_gpu),
+                )
+            )  # fmt: skip
     pools = sorted(
         (prefill_pool(li.model, li.hw, fabric, li.bytes_per_weight, lay, lin) for lay in fitting),
         key=lambda p: -p.input_tokens_per_s_per_gpu,
     )[:PREFILL_POOLS_TRIED]
+    curves = {
+        dec: decode_curve(li.model, li.hw, fabric, li.bytes_per_weight, li.kv_bytes, dec, lin, lout, eng)
+        for dec in fitting
+    }
     for pool in pools:
         for dec in fitting:
             for d in disaggregated_points(
-                li.model, li.hw, fabric, li.bytes_per_weight, li.kv_bytes, pool.layout, dec, lin, lout
-            ):
+                li.model, li.hw, fabric, li.bytes_per_weight, li.kv_bytes, pool.layout, dec, lin, lout, eng,
+                curves[dec],
+            ):  # fmt: skip
                 if d.fits:
                     out.append(
                         FrontierPoint(

@@ -301,7 +301,9 @@ def _wider_layout(
         f"{best.output_tokens_per_s_per_gpu:,.0f} output tokens/s per GPU (best TP <= {max(TP_CANDIDATES)} in one "
         f"machine: {tp_best:,.0f})."
     )
-    dis = best_disaggregated_over(shape, hw0, fabric, bpw, kvb, layouts, lin, lout, w.slo.tpot_ms, w.slo.ttft_ms)
+    dis = best_disaggregated_over(
+        shape, hw0, fabric, bpw, kvb, layouts, lin, lout, w.slo.tpot_ms, w.slo.ttft_ms, eng=eng0
+    )
     if dis is None:
         return (
             point,
