@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from llmtco.analysis.moe_check import moe_check
+from llmtco.calibration.fit import stack_step_for
 from llmtco.catalog import Catalog
 from llmtco.engine.adapters import efficiency_for, engine_shape
 from llmtco.engine.layouts import HourPrice, fabric_for, hour_price, layout_inputs, server_for
@@ -72,6 +74,9 @@ class Frontier:
     """Points evaluated before the Pareto filter [count]."""
     extra_step_ms: float = 0.0
     """Time added to every step beyond the fitted overhead [ms] (0: the catalog's factors as they are)."""
+    stack_step: dict[str, str] = field(default_factory=dict)
+    """Per precision, the fitted ``stack_step_ms`` added to every step and the fit node that gave it
+    (``fitted_stack_step``; empty otherwise)."""
     points: list[FrontierPoint] = field(default_factory=list)
     """Pareto points, by tokens/s per user ascending."""
 
@@ -180,12 +185,15 @@ def frontier(
     engine: str | None = None,
     ttft_limit_ms: float | None = None,
     extra_step_ms: float = 0.0,
+    fitted_stack_step: bool = False,
 ) -> Frontier:
     """The Pareto frontier of ``model_id`` on ``accelerator`` (see the module docstring).
 
     ``max_gpus`` bounds one instance (default: 9 servers of 8, the SGLang wide-EP
     deployment, or one 72-GPU rack); ``ttft_limit_ms`` drops points slower to the first token;
-    ``extra_step_ms`` adds a serving stack's own time to every step (``analysis.moe_check`` fits it).
+    ``extra_step_ms`` adds a serving stack's own time to every step; ``fitted_stack_step`` adds the
+    ``stack_step_ms`` that ``analysis.moe_check`` fits in sample for accelerator@engine@precision (engine
+    default ``sglang``, the stack of most rows), on top of ``extra_step_ms``.
     """
     if accelerator not in cat.accelerators:
         raise UsageError(f"--accelerator: {accelerator!r} is not in the catalog")
@@ -196,10 +204,15 @@ def frontier(
     price = hour_price(cat, cat.accelerators.get(accelerator), server, price_basis, on or dt.date.today())
     limit = max_gpus or max(72, server.gpus)
     pts: list[FrontierPoint] = []
+    nodes = moe_check(cat).stack_step_ms() if fitted_stack_step else {}
+    stack: dict[str, str] = {}
     for p in _precisions(cat, model_id, accelerator, precisions):
-        pts += _points(
-            cat, model_id, accelerator, p, fabric, input_tokens, output_tokens, limit, price, engine, extra_step_ms
-        )
+        extra = extra_step_ms
+        if fitted_stack_step:
+            n = stack_step_for(nodes, accelerator, engine or "sglang", p)
+            extra += n.stack_step_ms
+            stack[p] = f"{n.stack_step_ms:g} ms from {n.answered} (in sample, moe-check)"
+        pts += _points(cat, model_id, accelerator, p, fabric, input_tokens, output_tokens, limit, price, engine, extra)
     if not pts:
         raise UsageError(
             f"--model: {model_id} fits no layout of at most {limit} GPUs on {accelerator} ({server.id}) at "
@@ -222,6 +235,7 @@ def frontier(
         price_basis=price.basis,
         considered=len(pts),
         extra_step_ms=extra_step_ms,
+        stack_step=stack,
         points=pareto(pts),
     )
 
