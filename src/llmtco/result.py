@@ -9,6 +9,10 @@ USD whatever the scenario's currency (``usd_per_currency_unit`` converts);
 to the amount (or none); ``cost_per_m_output_tok_usd`` became
 ``cost_per_output_mtok_usd``; ``unmet_demand`` on options a fixed fleet cannot
 carry the load of.
+
+2.1: ``sizing.workloads[].layout`` (``ServingLayout``): the chosen parallel
+layout (tp/ep/pp/dp, GPUs per replica) and, for disaggregated prefill/decode
+serving, its two pools; ``tensor_parallel`` keeps its meaning (GPUs per replica).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 
 @dataclass
@@ -50,6 +54,52 @@ class LineItemResult:
 
 
 @dataclass
+class PoolLayout:
+    """One pool of a serving layout: the only one when colocated, prefill or decode when disaggregated."""
+
+    role: str
+    """``colocated``, ``prefill`` or ``decode``."""
+    label: str
+    """Short name of the instance layout, e.g. ``TP8``, ``EP16 (DP16 attention)``, ``TP8 x PP2``."""
+    tp: int
+    """Tensor-parallel degree of attention and dense weights [count]."""
+    ep: int
+    """Expert-parallel degree: GPUs the routed experts are sharded over, per stage (1: none) [count]."""
+    pp: int
+    """Pipeline stages [count]."""
+    dp: int
+    """Data-parallel attention ranks per stage (1 without EP) [count]."""
+    gpus_per_instance: int
+    """GPUs of one instance of the pool [count]."""
+    instances: int
+    """Instances of this pool in one replica [count]."""
+
+
+@dataclass
+class ServingLayout:
+    """How one replica of a workload is laid out over GPUs (``sizing.layouts``, ``sizing.disaggregated``)."""
+
+    label: str
+    """``TP8``, ``EP16 (DP16 attention)`` or ``6 x EP8 (DP8 attention) prefill : 7 x EP8 (DP8 attention) decode``."""
+    disaggregated: bool
+    """True when prefill and decode run in separate pools."""
+    gpus_per_replica: int
+    """GPUs of one replica, all pools [count] (= ``WorkloadSizing.tensor_parallel``)."""
+    tp: int
+    """Tensor-parallel degree of the colocated (or decode) pool [count]."""
+    ep: int
+    """Expert-parallel degree of the colocated (or decode) pool [count]."""
+    pp: int
+    """Pipeline stages of the colocated (or decode) pool [count]."""
+    dp: int
+    """Data-parallel attention ranks of the colocated (or decode) pool [count]."""
+    pools: list[PoolLayout]
+    """One ``colocated`` pool, or a ``prefill`` and a ``decode`` pool."""
+    kv_transfer_ms: float | None = None
+    """One prompt's KV cache sent from the prefill to the decode pool [ms] (None: colocated)."""
+
+
+@dataclass
 class WorkloadSizing:
     """How one workload is served by one self-hosted option (first sample)."""
 
@@ -75,6 +125,8 @@ class WorkloadSizing:
     """Model weights held by one GPU [GB]."""
     precision: str
     """Weight precision (bf16, fp8, fp4, int4, ...)."""
+    layout: ServingLayout | None = None
+    """The parallel layout of a replica (schema 2.1)."""
 
 
 @dataclass

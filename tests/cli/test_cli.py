@@ -36,7 +36,7 @@ def test_every_example_breaks_down(example: Path, capsys: pytest.CaptureFixture[
     code, out, err = run(capsys, "breakdown", str(example), "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["schema_version"] == SCHEMA_VERSION == "2.0"
+    assert doc["schema_version"] == SCHEMA_VERSION == "2.1"
     assert doc["metadata"]["tool_version"] and doc["metadata"]["catalog_as_of"]["servers"]
     onprem = [o for o in doc["options"] if o["kind"] == "onprem" and not o["excluded"]]
     assert onprem, "each example compares at least one on-prem option"

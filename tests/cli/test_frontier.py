@@ -78,3 +78,17 @@ def test_frontier_of_a_model_read_from_its_config_json(capsys: pytest.CaptureFix
     assert code == 0, err
     doc = json.loads(out)
     assert doc["model"] == str(config) and doc["points"]
+
+
+def test_fitted_stack_step_slows_the_rocm_frontier(capsys: pytest.CaptureFixture[str]) -> None:
+    """--fitted-stack-step adds moe-check's in-sample stack_step_ms (MI300X SGLang: about 20 ms per step)."""
+    args = ("perf", "frontier", "--model", "deepseek-r1", "--accelerator", "mi300x", "--precision", "fp8", "-f", "json")
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    plain = json.loads(out)
+    code, out, err = run(capsys, *args, "--fitted-stack-step")
+    assert code == 0, err
+    fitted = json.loads(out)
+    assert plain["stack_step"] == {} and "mi300x@sglang" in fitted["stack_step"]["fp8"]
+    fastest = max(p["tokens_per_s_per_user"] for p in plain["points"])
+    assert max(p["tokens_per_s_per_user"] for p in fitted["points"]) < 0.5 * fastest

@@ -19,7 +19,7 @@ def test_evaluate_yaml_and_json_match_breakdown(client: TestClient) -> None:
     r = client.post("/api/v1/evaluate", content=EXAMPLE, headers=YAML)
     assert r.status_code == 200
     doc = r.json()
-    assert doc["schema_version"] == SCHEMA_VERSION == "2.0" and {o["name"] for o in doc["options"]} >= {"onprem-h100"}
+    assert doc["schema_version"] == SCHEMA_VERSION == "2.1" and {o["name"] for o in doc["options"]} >= {"onprem-h100"}
     from ruamel.yaml import YAML as Y
 
     data = Y(typ="safe").load(EXAMPLE)

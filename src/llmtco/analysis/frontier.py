@@ -1,7 +1,9 @@
 """The throughput–interactivity frontier of a model on an accelerator type.
 
 Every colocated layout (``sizing.layouts``: TP, EP with DP attention, PP) at
-every batch, every disaggregated pairing of a prefill pool with a decode layout
+every batch, through the serving layer as the plan serves it
+(``sizing.serving.point_at_batch`` on a ``perf.replica.LayoutReplica``: chunked
+prefill, engine time, TTFT queueing), every disaggregated pairing of a prefill pool with a decode layout
 (``sizing.disaggregated``), at every weight precision the accelerator runs,
 gives one point (output tokens/s per user = 1000 / TPOT, output tokens/s per
 GPU). The frontier keeps the points no other point beats on both axes (Pareto).
@@ -13,14 +15,21 @@ names (cloud on-demand, or on-prem hardware amortised).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import numpy as np
+
+from llmtco.analysis.moe_check import moe_check
+from llmtco.calibration.fit import stack_step_for
 from llmtco.catalog import Catalog
+from llmtco.engine.adapters import efficiency_for, engine_shape
 from llmtco.engine.layouts import HourPrice, fabric_for, hour_price, layout_inputs, server_for
 from llmtco.errors import UsageError
 from llmtco.perf.parallel import Fabric
-from llmtco.sizing.disaggregated import disaggregated_points, prefill_pool
-from llmtco.sizing.layouts import candidate_layouts, layout_curve
+from llmtco.perf.replica import LayoutReplica
+from llmtco.sizing.disaggregated import decode_curve, disaggregated_points, prefill_pool
+from llmtco.sizing.layouts import BATCH_GRID, candidate_layouts
+from llmtco.sizing.serving import Load, point_at_batch
 
 PREFILL_POOLS_TRIED = 3
 """Prefill layouts (the best by input tokens/s per GPU) paired with every decode layout."""
@@ -65,6 +74,9 @@ class Frontier:
     """Points evaluated before the Pareto filter [count]."""
     extra_step_ms: float = 0.0
     """Time added to every step beyond the fitted overhead [ms] (0: the catalog's factors as they are)."""
+    stack_step: dict[str, str] = field(default_factory=dict)
+    """Per precision, the fitted ``stack_step_ms`` added to every step and the fit node that gave it
+    (``fitted_stack_step``; empty otherwise)."""
     points: list[FrontierPoint] = field(default_factory=list)
     """Pareto points, by tokens/s per user ascending."""
 
@@ -103,7 +115,10 @@ def _points(
     extra_step_ms: float,
 ) -> list[FrontierPoint]:
     acc = cat.accelerators.get(accelerator)
-    li = layout_inputs(cat, model_id, acc, precision, engine, extra_step_ms)
+    li = layout_inputs(cat, model_id, acc, precision, engine)
+    eng = engine_shape(efficiency_for(cat, accelerator, engine, precision), engine, 1)
+    # a serving stack's own time per step is engine time: it adds to every step as the scheduler's does
+    eng = replace(eng, scheduler_ms_per_step=np.asarray(eng.scheduler_ms_per_step) + extra_step_ms)
     layouts = candidate_layouts(li.model, fabric.domain_gpus, max_gpus)
 
     def cost(per_gpu: float) -> float:
@@ -112,28 +127,38 @@ def _points(
     out: list[FrontierPoint] = []
     fitting = []
     for lay in layouts:
-        c = layout_curve(li.model, li.hw, fabric, li.bytes_per_weight, li.kv_bytes, lay, lin, lout)
-        if c.max_batch < 1:
+        rep = LayoutReplica(lay, fabric)
+        top = float(
+            np.asarray(rep.memory(li.model, li.hw, li.bytes_per_weight, li.kv_bytes, lin + lout).max_batch).min()
+        )
+        if top < 1:
             continue
         fitting.append(lay)
-        for i in range(c.batch.size):
-            if c.fits[i] > 0:
-                per_gpu = float(c.output_tokens_per_s_per_gpu[i])
-                out.append(
-                    FrontierPoint(
-                        precision, lay.label, False, None, float(c.batch[i]), lay.gpus, per_gpu,
-                        float(c.tokens_per_s_per_user[i]), float(c.tpot_ms[i]), float(c.ttft_ms[i]), cost(per_gpu),
-                    )
-                )  # fmt: skip
+        for b in np.unique(np.concatenate([BATCH_GRID[top >= BATCH_GRID], [top]])):
+            sp = point_at_batch(li.model, li.hw, li.bytes_per_weight, li.kv_bytes, lay.gpus, lin, lout, float(b), eng,
+                                Load(), replica=rep)  # fmt: skip
+            per_gpu = float(sp.output_tokens_per_s[0]) / lay.gpus
+            tpot = float(sp.tpot_ms[0])
+            out.append(
+                FrontierPoint(
+                    precision, lay.label, False, None, float(b), lay.gpus, per_gpu, 1e3 / tpot, tpot,
+                    float(sp.ttft_ms[0]), cost(per_gpu),
+                )
+            )  # fmt: skip
     pools = sorted(
         (prefill_pool(li.model, li.hw, fabric, li.bytes_per_weight, lay, lin) for lay in fitting),
         key=lambda p: -p.input_tokens_per_s_per_gpu,
     )[:PREFILL_POOLS_TRIED]
+    curves = {
+        dec: decode_curve(li.model, li.hw, fabric, li.bytes_per_weight, li.kv_bytes, dec, lin, lout, eng)
+        for dec in fitting
+    }
     for pool in pools:
         for dec in fitting:
             for d in disaggregated_points(
-                li.model, li.hw, fabric, li.bytes_per_weight, li.kv_bytes, pool.layout, dec, lin, lout
-            ):
+                li.model, li.hw, fabric, li.bytes_per_weight, li.kv_bytes, pool.layout, dec, lin, lout, eng,
+                curves[dec],
+            ):  # fmt: skip
                 if d.fits:
                     out.append(
                         FrontierPoint(
@@ -160,12 +185,15 @@ def frontier(
     engine: str | None = None,
     ttft_limit_ms: float | None = None,
     extra_step_ms: float = 0.0,
+    fitted_stack_step: bool = False,
 ) -> Frontier:
     """The Pareto frontier of ``model_id`` on ``accelerator`` (see the module docstring).
 
     ``max_gpus`` bounds one instance (default: 9 servers of 8, the SGLang wide-EP
     deployment, or one 72-GPU rack); ``ttft_limit_ms`` drops points slower to the first token;
-    ``extra_step_ms`` adds a serving stack's own time to every step (``analysis.moe_check`` fits it).
+    ``extra_step_ms`` adds a serving stack's own time to every step; ``fitted_stack_step`` adds the
+    ``stack_step_ms`` that ``analysis.moe_check`` fits in sample for accelerator@engine@precision (engine
+    default ``sglang``, the stack of most rows), on top of ``extra_step_ms``.
     """
     if accelerator not in cat.accelerators:
         raise UsageError(f"--accelerator: {accelerator!r} is not in the catalog")
@@ -176,10 +204,15 @@ def frontier(
     price = hour_price(cat, cat.accelerators.get(accelerator), server, price_basis, on or dt.date.today())
     limit = max_gpus or max(72, server.gpus)
     pts: list[FrontierPoint] = []
+    nodes = moe_check(cat).stack_step_ms() if fitted_stack_step else {}
+    stack: dict[str, str] = {}
     for p in _precisions(cat, model_id, accelerator, precisions):
-        pts += _points(
-            cat, model_id, accelerator, p, fabric, input_tokens, output_tokens, limit, price, engine, extra_step_ms
-        )
+        extra = extra_step_ms
+        if fitted_stack_step:
+            n = stack_step_for(nodes, accelerator, engine or "sglang", p)
+            extra += n.stack_step_ms
+            stack[p] = f"{n.stack_step_ms:g} ms from {n.answered} (in sample, moe-check)"
+        pts += _points(cat, model_id, accelerator, p, fabric, input_tokens, output_tokens, limit, price, engine, extra)
     if not pts:
         raise UsageError(
             f"--model: {model_id} fits no layout of at most {limit} GPUs on {accelerator} ({server.id}) at "
@@ -202,6 +235,7 @@ def frontier(
         price_basis=price.basis,
         considered=len(pts),
         extra_step_ms=extra_step_ms,
+        stack_step=stack,
         points=pareto(pts),
     )
 

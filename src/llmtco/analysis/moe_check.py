@@ -2,33 +2,45 @@
 
 Rows of ``calibration/holdout/measurements-2026.csv`` (families ``inferencemax``,
 ``trtllm-dsr1-blog``, ``sglang-blog``; DeepSeek-R1/V3) are predicted with the
-layout each publication states (``sizing.layouts.layout_curve`` at the
-published concurrency, or the phase-isolated prefill/decode step of
-``perf.parallel`` for the SGLang large-scale EP rows), using the catalog's
-efficiency factors as they are (fitted on dense models; nothing here is fitted,
-so every error is out of sample). Rows the model cannot express are listed
+layout each publication states (the serving layer, ``sizing.serving.point_at_batch``
+on a ``perf.replica.LayoutReplica``, at the published concurrency, or the
+phase-isolated prefill/decode step of ``perf.parallel`` for the SGLang
+large-scale EP rows), using the catalog's efficiency factors as they are
+(fitted on dense models; nothing here is fitted, so every error is out of
+sample). Rows the model cannot express are listed
 with the reason (speculative decoding, unstated batch, end-to-end PD with
 redundant experts).
 
 Ratio check: for each workload (ISL, OSL, concurrency, precision, engine) on
 several accelerators, predicted throughput ratio / published ratio - 1 against
 the row of ``RATIO_BASE``.
+
+The residual of the decode rows is nearly a constant time per step per software
+stack (``calibration.fit.fit_stack_step_ms``: the serving layer's
+``stack_step_ms`` per accelerator@engine@precision, shrunk toward @engine and a
+generic node). ``MoeCheck.fitted`` fits it four ways (``FITS``); the headline is
+leave one source out: a row's publication family is absent from the fit, so
+its stack is answered by what the other families say about it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from llmtco.calibration.corpus import read_rows
+from llmtco.calibration.fit import StackStep, StepRow, fit_stack_step_ms, stack_step_for
 from llmtco.catalog import Catalog
+from llmtco.engine.adapters import efficiency_for, engine_shape
 from llmtco.engine.layouts import fabric_for, layout_inputs, server_for
 from llmtco.perf.parallel import Layout, layout_decode_step
+from llmtco.perf.replica import LayoutReplica
 from llmtco.sizing.disaggregated import prefill_pool
-from llmtco.sizing.layouts import layout_curve
+from llmtco.sizing.serving import Load, point_at_batch
 
 CORPUS = Path(__file__).resolve().parents[1] / "calibration" / "holdout" / "measurements-2026.csv"
 FAMILIES = ("inferencemax", "trtllm-dsr1-blog", "sglang-blog")
@@ -47,6 +59,8 @@ class CheckRow:
     accelerator: str
     layout: str
     precision: str
+    engine: str
+    """Serving stack: ``sglang``, ``atom`` or ``trtllm``."""
     workload: str
     """``ISL/OSL cC`` (or the phase) — rows with the same workload are compared across accelerators."""
     metric: str
@@ -62,27 +76,44 @@ class CheckRow:
         return self.predicted / self.published - 1.0
 
 
-def _group(r: CheckRow) -> tuple[str, str, str, str]:
-    """Rows that share one software stack: accelerator, engine, precision, metric."""
-    return (r.accelerator, r.workload.split()[-1], r.precision, r.metric)
+FITS = ("in sample", "leave one row out", "leave one source out", "leave one accelerator out")
+"""How the per-stack step time of a row is fitted: on every row, on every other row, on the rows of the
+other publication families (the headline), on the rows of the other accelerators."""
 
 
-def loo_factor(rows: list[CheckRow], row: CheckRow) -> float | None:
-    """Median published / predicted over the other rows of ``row``'s stack (leave this row out), or None
-    when it has no peer: what one MoE derate per accelerator@engine@precision would be, fitted out of sample."""
-    peers = [r.published / r.predicted for r in rows if r is not row and _group(r) == _group(row)]
-    return float(np.median(peers)) if peers else None
+def step_row(r: CheckRow) -> StepRow | None:
+    """The row as input to ``calibration.fit.fit_stack_step_ms`` (None for prefill rows: no decode step)."""
+    if r.predicted_tpot_ms is None or r.predicted <= 0:
+        return None
+    return StepRow(r.accelerator, r.engine, r.precision, r.published, r.predicted, r.predicted_tpot_ms)
 
 
-def loo_overhead_ms(rows: list[CheckRow], row: CheckRow) -> float | None:
-    """Median published - predicted TPOT over the other rows of ``row``'s stack (leave this row out) [ms]:
-    the per-step time the software stack adds beyond the layout physics, fitted out of sample."""
-    peers = [
-        r.published_tpot_ms - r.predicted_tpot_ms
-        for r in rows
-        if r is not row and _group(r) == _group(row) and r.published_tpot_ms and r.predicted_tpot_ms
-    ]
-    return float(np.median(peers)) if peers else None
+@dataclass(frozen=True)
+class FittedRow:
+    """A decode row with the stack step time fitted without it (as ``FITS`` says)."""
+
+    row: CheckRow
+    stack_step_ms: float
+    answered: str
+    """Node of the fit tree that gave the value (``generic``, ``@sglang``, ``b200@sglang@fp8``...)."""
+    corrected: float
+    """Predicted throughput with the stack step time on every step [tokens/s]."""
+
+    @property
+    def error(self) -> float:
+        return self.corrected / self.row.published - 1.0
+
+
+def _train_filter(fit: str, r: CheckRow) -> Callable[[CheckRow], bool]:
+    if fit == "in sample":
+        return lambda o: True
+    if fit == "leave one row out":
+        return lambda o: o is not r
+    if fit == "leave one source out":
+        return lambda o: o.family != r.family
+    if fit == "leave one accelerator out":
+        return lambda o: o.accelerator != r.accelerator
+    raise ValueError(f"fit {fit!r} is not one of {', '.join(FITS)}")
 
 
 @dataclass(frozen=True)
@@ -95,6 +126,19 @@ class RatioRow:
     @property
     def error(self) -> float:
         return self.predicted_ratio / self.published_ratio - 1.0
+
+
+def _ratios(rows: list[CheckRow], value: dict[str, float]) -> list[RatioRow]:
+    """Ratio to ``RATIO_BASE`` on each shared workload, with ``value[row id]`` as the prediction."""
+    out: list[RatioRow] = []
+    for r in rows:
+        key = (r.workload, r.precision)
+        base = [b for b in rows if (b.workload, b.precision) == key and b.accelerator == RATIO_BASE]
+        if base and r.accelerator != RATIO_BASE and r.id in value and base[0].id in value:
+            b = base[0]
+            out.append(RatioRow(f"{r.workload} {r.precision}", r.accelerator, r.published / b.published,
+                                value[r.id] / value[b.id]))  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True)
@@ -112,50 +156,31 @@ class MoeCheck:
     def median_abs_ratio_error(self) -> float:
         return float(np.median([abs(r.error) for r in self.ratios])) if self.ratios else float("nan")
 
-    def loo_overhead_errors(self) -> list[tuple[CheckRow, float, float]]:
-        """Rows with a TPOT and peers: (row, fitted extra ms, error after adding it to every step).
+    def fitted(self, fit: str) -> list[FittedRow]:
+        """Every decode row with its stack step time fitted as ``fit`` says (one of ``FITS``).
 
-        At a fixed concurrency throughput scales as 1 / TPOT, so the corrected
-        throughput is predicted x TPOT_pred / (TPOT_pred + extra).
+        The fit is ``calibration.fit.fit_stack_step_ms`` (generic -> @engine -> accelerator@engine ->
+        accelerator@engine@precision, each node shrunk toward its parent); a stack with no rows in the
+        training set is answered by its nearest fitted ancestor.
         """
         out = []
         for r in self.rows:
-            extra = loo_overhead_ms(self.rows, r)
-            if extra is not None and r.predicted_tpot_ms:
-                corrected = r.predicted * r.predicted_tpot_ms / (r.predicted_tpot_ms + extra)
-                out.append((r, extra, corrected / r.published - 1.0))
+            target = step_row(r)
+            if target is None:
+                continue
+            keep = _train_filter(fit, r)
+            train = [sr for o in self.rows if keep(o) and (sr := step_row(o)) is not None]
+            node = stack_step_for(fit_stack_step_ms(train), r.accelerator, r.engine, r.precision)
+            out.append(FittedRow(r, node.stack_step_ms, node.answered, target.corrected(node.stack_step_ms)))
         return out
 
-    def fitted_step_ms(self) -> dict[tuple[str, str, str], float]:
-        """Median published - predicted TPOT per (accelerator, engine, precision) over all its rows [ms]
-        (in sample: what ``perf frontier --extra-step-ms`` takes for that stack)."""
-        stacks: dict[tuple[str, str, str], list[float]] = {}
-        for r in self.rows:
-            if r.published_tpot_ms and r.predicted_tpot_ms:
-                a, e, p, _ = _group(r)
-                stacks.setdefault((a, e, p), []).append(r.published_tpot_ms - r.predicted_tpot_ms)
-        return {k: float(np.median(v)) for k, v in stacks.items()}
+    def fitted_ratios(self, fit: str) -> list[RatioRow]:
+        """``ratios`` with each prediction corrected by its stack step time fitted as ``fit`` says."""
+        return _ratios(self.rows, {f.row.id: f.corrected for f in self.fitted(fit)})
 
-    def loo_ratio_errors(self) -> list[float]:
-        """Ratio errors (as ``ratios``) with both rows corrected by their stack's leave-one-out per-step time."""
-        corrected = {r.id: r.published * (1.0 + e) for r, _, e in self.loo_overhead_errors()}
-        out = []
-        for r in self.rows:
-            base = [b for b in self.rows if (b.workload, b.precision) == (r.workload, r.precision)
-                    and b.accelerator == RATIO_BASE]  # fmt: skip
-            if base and r.accelerator != RATIO_BASE and r.id in corrected and base[0].id in corrected:
-                b = base[0]
-                out.append((corrected[r.id] / corrected[b.id]) / (r.published / b.published) - 1.0)
-        return out
-
-    def loo_errors(self) -> list[tuple[CheckRow, float]]:
-        """Each row with a peer, and its error after the leave-one-out derate of its stack."""
-        out = []
-        for r in self.rows:
-            f = loo_factor(self.rows, r)
-            if f is not None:
-                out.append((r, r.predicted * f / r.published - 1.0))
-        return out
+    def stack_step_ms(self) -> dict[str, StackStep]:
+        """The fit tree on every decode row (in sample: what ``perf frontier --extra-step-ms`` takes)."""
+        return fit_stack_step_ms([sr for r in self.rows if (sr := step_row(r)) is not None])
 
 
 def _num(text: str) -> float | None:
@@ -196,15 +221,15 @@ def _predict_row(row: dict[str, str], cat: Catalog, model_id: str, acc: str) -> 
             lay = Layout(tp=1, ep=32)
             pool = prefill_pool(li.model, li.hw, fabric, li.bytes_per_weight, lay, float(lin or 0))
             per_node = pool.input_tokens_per_s_per_gpu * 8
-            return CheckRow(rid, "sglang-blog", acc, lay.label, precision, f"prefill {lin:g}",
+            return CheckRow(rid, "sglang-blog", acc, lay.label, precision, "sglang", f"prefill {lin:g}",
                             "input tok/s per node", float(row["throughput_tok_s"]), per_node, None, None)  # fmt: skip
         if "b256" in rid:
             lay = Layout(tp=1, ep=72)
             st = layout_decode_step(li.model, li.hw, fabric, li.bytes_per_weight, li.kv_bytes, lay, 256.0 * 72, 2000.0)
-            per_gpu = 256.0 / (float(np.asarray(st.step_ms).reshape(-1)[0]) / 1e3)
-            return CheckRow(rid, "sglang-blog", acc, lay.label, precision, "decode b256/GPU ctx 2000",
-                            "output tok/s per node", float(row["throughput_tok_s"]), per_gpu * 8,
-                            None, None)  # fmt: skip
+            step_ms = float(np.asarray(st.step_ms).reshape(-1)[0])
+            return CheckRow(rid, "sglang-blog", acc, lay.label, precision, "sglang", "decode b256/GPU ctx 2000",
+                            "output tok/s per node", float(row["throughput_tok_s"]), 256.0 / step_ms * 1e3 * 8,
+                            None, step_ms)  # fmt: skip
         return "batch size or per-GPU layout not stated precisely enough to model"
     if lin is None or lout is None:
         return "input or output length not stated"
@@ -212,12 +237,18 @@ def _predict_row(row: dict[str, str], cat: Catalog, model_id: str, acc: str) -> 
     per_rank = re.search(r"max_batch_size (\d+) per rank", row["concurrency_or_batch"])
     lay = _layout(notes, gpus)
     batch = min(conc, float(per_rank.group(1)) * gpus) if per_rank else conc
-    curve = layout_curve(li.model, li.hw, fabric, li.bytes_per_weight, li.kv_bytes, lay, lin, lout, np.array([batch]))
+    # the serving layer at the published concurrency, on the layout's step physics (as the plan serves it)
+    engine = _engine(row)
+    eng_key = engine if engine in ("sglang", "trtllm") else None
+    eff = efficiency_for(cat, acc, eng_key, precision)
+    li = layout_inputs(cat, model_id, cat.accelerators.get(acc), precision, eng_key)
+    kvb = 2.0 if re.search(r"FP16 KV", row["precision"], re.I) else li.kv_bytes
+    sp = point_at_batch(li.model, li.hw, li.bytes_per_weight, kvb, lay.gpus, lin, lout, batch,
+                        engine_shape(eff, eng_key, 1), Load(), replica=LayoutReplica(lay, fabric))  # fmt: skip
     tpot = _num(row["tpot_ms"]) if row["tpot_ms"] else None
     return CheckRow(
-        rid, row["source_family"], acc, lay.label, precision, f"{lin:g}/{lout:g} c{conc:g} {_engine(row)}",
-        "output tok/s", float(row["throughput_tok_s"]), float(curve.output_tokens_per_s_per_gpu[0]) * lay.gpus,
-        tpot, float(curve.tpot_ms[0]),
+        rid, row["source_family"], acc, lay.label, precision, engine, f"{lin:g}/{lout:g} c{conc:g} {engine}",
+        "output tok/s", float(row["throughput_tok_s"]), float(sp.output_tokens_per_s[0]), tpot, float(sp.tpot_ms[0]),
     )  # fmt: skip
 
 
@@ -242,17 +273,7 @@ def moe_check(cat: Catalog, path: Path = CORPUS) -> MoeCheck:
             skipped.append((row["id"], out))
         else:
             rows.append(out)
-    ratios: list[RatioRow] = []
-    for r in rows:
-        key = (r.workload, r.precision)
-        base = [b for b in rows if (b.workload, b.precision) == key and b.accelerator == RATIO_BASE]
-        if base and r.accelerator != RATIO_BASE:
-            b = base[0]
-            ratios.append(
-                RatioRow(
-                    f"{r.workload} {r.precision}", r.accelerator, r.published / b.published, r.predicted / b.predicted
-                )
-            )
+    ratios = _ratios(rows, {r.id: r.predicted for r in rows})
     return MoeCheck(rows=rows, skipped=skipped, ratios=ratios)
 
 
@@ -273,27 +294,24 @@ def render_moe_check(c: MoeCheck) -> str:
             for r in c.ratios]  # fmt: skip
     within = sum(abs(r.error) <= 0.25 for r in c.ratios)
     out += ["", f"median |ratio error| {c.median_abs_ratio_error:.0%}; {within} of {len(c.ratios)} within 25 %", ""]
-    loo_ratios = c.loo_ratio_errors()
-    if loo_ratios:
-        med = float(np.median([abs(e) for e in loo_ratios]))
-        ok = sum(abs(e) <= 0.25 for e in loo_ratios)
-        out += [f"ratios with the leave-one-out per-step time below: median |error| {med:.0%}; "
-                f"{ok} of {len(loo_ratios)} within 25 %", ""]  # fmt: skip
-    loo = c.loo_errors()
-    if loo:
-        med = float(np.median([abs(e) for _, e in loo]))
-        out += [f"with one derate per accelerator@engine@precision fitted leave-one-row-out: median |error| "
-                f"{med:.0%} over {len(loo)} rows (the layouts' shape across batch and length, with the level "
-                "of each software stack taken from its other rows)", ""]  # fmt: skip
-    over = c.loo_overhead_errors()
-    if over:
-        med = float(np.median([abs(e) for _, _, e in over]))
-        out += [f"with one extra per-step time per accelerator@engine@precision fitted leave-one-row-out: median "
-                f"|error| {med:.0%} over {len(over)} rows; fitted extra ms per step:", ""]  # fmt: skip
-        stacks: dict[tuple[str, str, str, str], list[float]] = {}
-        for r, extra, _ in over:
-            stacks.setdefault(_group(r), []).append(extra)
-        out += [f"- {a} {e} {p}: {float(np.median(v)):.1f} ms" for (a, e, p, _), v in stacks.items()]
-        out += [""]
+    out += ["With one stack step time per accelerator@engine@precision (``calibration.fit.fit_stack_step_ms``,"
+            " shrunk toward @engine and generic), decode rows:", "",
+            "| fit of the stack step time | rows | median \\|error\\| | ratios within 25 % "
+            "| median \\|ratio error\\| |",
+            "|---|---|---|---|---|"]  # fmt: skip
+    for fit in FITS:
+        fr, rr = c.fitted(fit), c.fitted_ratios(fit)
+        med = float(np.median([abs(f.error) for f in fr])) if fr else float("nan")
+        rmed = float(np.median([abs(r.error) for r in rr])) if rr else float("nan")
+        ok = sum(abs(r.error) <= 0.25 for r in rr)
+        out.append(f"| {fit} | {len(fr)} | {med:.0%} | {ok} of {len(rr)} | {rmed:.0%} |")
+    out += ["", "stack step time per node (in sample, all decode rows; `perf frontier --extra-step-ms`):", ""]
+    out += [f"- {n.key}: {n.stack_step_ms:.1f} ms ({n.rows} rows)" if n.rows else
+            f"- {n.key}: {n.stack_step_ms:.1f} ms (from {n.answered})" for n in c.stack_step_ms().values()]  # fmt: skip
+    out += ["", "leave one source out, per row (fitted without the row's family):", "",
+            "| row | answered by | stack ms | error |", "|---|---|---|---|"]  # fmt: skip
+    out += [f"| {f.row.id} | {f.answered} | {f.stack_step_ms:.1f} | {f.error:+.0%} |"
+            for f in c.fitted("leave one source out")]  # fmt: skip
+    out += [""]
     out += ["skipped:"] + [f"- {rid}: {why}" for rid, why in c.skipped]
     return "\n".join(out) + "\n"

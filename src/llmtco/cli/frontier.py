@@ -49,6 +49,13 @@ def perf_frontier(
             "--extra-step-ms", min=0, help="Add a serving stack's own time to every step [ms] (see docs/model.md)."
         ),
     ] = 0.0,
+    fitted_stack_step: Annotated[
+        bool,
+        typer.Option(
+            "--fitted-stack-step",
+            help="Add the per-step time moe-check fits for this accelerator@engine@precision (in sample).",
+        ),
+    ] = False,
     engine: EngineOpt = None,
     format: FormatOpt = ProbeFormat.table,
     output: OutputOpt = None,
@@ -73,6 +80,7 @@ def perf_frontier(
         engine,
         ttft_ms,
         extra_step_ms,
+        fitted_stack_step,
     )
     emit(render_frontier_json(f) if format is ProbeFormat.json else render_frontier_table(f), output)
 

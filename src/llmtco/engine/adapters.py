@@ -45,6 +45,7 @@ def model_shape(m: Model) -> ModelShape:
         active_experts=m.active_experts,
         sliding_window=m.sliding_window,
         sliding_window_layers=m.sliding_window_layers,
+        mla_latent_dim=m.kv_lora_rank if m.attention == "mla" and m.kv_lora_rank else 0,
     )
 
 
@@ -149,6 +150,8 @@ def hardware_shape(
         ttft_queue_steps=e("ttft_queue_steps"),
         # host time per sequence is the serving layer's (engine_shape); the step layer is GPU kernels only
         per_sequence_overhead_us=a(0.0),
+        bf16_tflops=a(acc.tflops_dense["bf16"]) if "bf16" in acc.tflops_dense else None,
+        fp8_tflops=a(acc.tflops_dense["fp8"]) if "fp8" in acc.tflops_dense else None,
     )
 
 

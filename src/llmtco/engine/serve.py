@@ -10,8 +10,10 @@ Where the machine is a rack-scale domain of more than 8 GPUs (GB200/GB300
 NVL72) or no TP degree fits the model on one machine, the layout search of
 ``sizing.layouts`` (TP in the NVLink domain, EP with DP attention, PP across
 servers) runs too, over replicas of whole machines up to ``MULTI_SERVER_MAX_GPUS``,
+each layout through the serving layer (``serving_point`` on a ``LayoutReplica``),
 and wins when it serves more output tokens per GPU; the point's ``tp`` is then
-the replica's GPU count.
+the replica's GPU count. The best disaggregated prefill/decode deployment is
+compared there and chosen when the plan needs fewer GPUs at peak with it.
 """
 
 from __future__ import annotations
@@ -38,13 +40,15 @@ from llmtco.engine.context import Ctx
 from llmtco.engine.demand import Demand
 from llmtco.errors import InfeasibleError
 from llmtco.perf.memory import BYTES_PER_WEIGHT
-from llmtco.perf.parallel import Fabric
+from llmtco.perf.parallel import Fabric, Layout, layout_decode_step, layout_memory, layout_prefill_step
+from llmtco.perf.power import gpu_power_w
+from llmtco.perf.replica import LayoutReplica
 from llmtco.perf.shapes import HardwareShape, ModelShape
-from llmtco.result import WorkloadSizing
+from llmtco.result import PoolLayout, ServingLayout, WorkloadSizing
 from llmtco.scenario.schema import InferenceWorkload
-from llmtco.sizing.disaggregated import best_disaggregated_over
-from llmtco.sizing.layouts import candidate_layouts, layout_serving_point, pick_layout, search_layouts
-from llmtco.sizing.serving import ServingPoint, serving_point
+from llmtco.sizing.disaggregated import DisaggPoint, best_disaggregated_over
+from llmtco.sizing.layouts import candidate_layouts
+from llmtco.sizing.serving import EngineShape, Load, ServingPoint, serving_point
 
 TP_CANDIDATES = (1, 2, 4, 8)
 """Tensor-parallel degrees tried inside one machine."""
@@ -63,6 +67,8 @@ class Served:
     """Replicas per month (kept capacity for on-prem), shape (S, M)."""
     notes: list[str] = field(default_factory=list)
     """What the layout search chose and how disaggregated serving compares (for the option's notes)."""
+    layout: ServingLayout | None = None
+    """The replica's layout (None: plain TP of ``point.tp`` GPUs)."""
 
 
 def pick_tensor_parallel(points: list[ServingPoint]) -> ServingPoint:
@@ -118,9 +124,11 @@ def serve(
         )
         for t in tps
     ]
-    wider = _wider_layout(shape, hw, hw0, cat, bpw, kvb, w, d, max_tp, forced_tp, points, samples)
+    wider = _wider_layout(
+        shape, hw, hw0, cat, bpw, kvb, w, d, max_tp, forced_tp, points, samples, utilisation, (eng0, eng), load
+    )
     if wider is not None:
-        return Served(demand=d, point=wider[0], precision=precision, notes=wider[1])
+        return Served(demand=d, point=wider[0], precision=precision, notes=wider[1], layout=wider[2])
     if not any(p.feasible[0] > 0 for p in points):
         last = points[-1]
         weights = float(last.weights_gb[0])
@@ -147,7 +155,91 @@ def serve(
         chosen = serving_point(
             shape, hw, bpw, kvb, chosen.tp, d.input_len(), d.output_len(), slo.tpot_ms, slo.ttft_ms, samples, eng, load
         )
-    return Served(demand=d, point=chosen, precision=precision)
+    return Served(demand=d, point=chosen, precision=precision, layout=colocated_layout(Layout(tp=chosen.tp)))
+
+
+def _pool(role: str, lay: Layout, instances: int) -> PoolLayout:
+    return PoolLayout(role, lay.label, lay.tp, lay.ep, lay.pp, lay.dp, lay.gpus, instances)
+
+
+def colocated_layout(lay: Layout) -> ServingLayout:
+    """The result's description of one colocated replica under ``lay``."""
+    return ServingLayout(lay.label, False, lay.gpus, lay.tp, lay.ep, lay.pp, lay.dp, [_pool("colocated", lay, 1)])
+
+
+def disaggregated_layout(dis: DisaggPoint) -> ServingLayout:
+    """The result's description of one disaggregated replica: its prefill and decode pools."""
+    p, dec = dis.prefill.layout, dis.decode_layout
+    label = f"{dis.prefill_instances} x {p.label} prefill : {dis.decode_instances} x {dec.label} decode"
+    pools = [_pool("prefill", p, dis.prefill_instances), _pool("decode", dec, dis.decode_instances)]
+    return ServingLayout(label, True, dis.gpus, dec.tp, dec.ep, dec.pp, dec.dp, pools, dis.kv_transfer_ms)
+
+
+def disaggregated_point(
+    shape: ModelShape, hw: HardwareShape, fabric: Fabric, bpw: float, kvb: float, dis: DisaggPoint, d: Demand
+) -> ServingPoint:
+    """``ServingPoint`` of one disaggregated replica (both pools, ``tp`` = their GPUs), per sample.
+
+    The pool ratio and decode batch are chosen on the first sample; each sample's throughput scales as
+    1 / its decode step at that batch (decode-bound pools), TTFT = prefill + KV transfer + decode step.
+    """
+    samples = int(np.asarray(hw.hbm_bandwidth_tb_s).size)
+    lin = float(d.input_len()[0])
+    lout = np.maximum(np.broadcast_to(np.asarray(d.output_len(), dtype=float).reshape(-1), (samples,)), 1.0)
+    dec = dis.decode_layout
+    st = layout_decode_step(shape, hw, fabric, bpw, kvb, dec, dis.decode_batch, lin + float(lout[0]) / 2.0)
+    step = np.broadcast_to(np.asarray(st.step_ms, dtype=float).reshape(-1), (samples,))
+    scale = dis.tpot_ms / step
+    out_tps = dis.output_tokens_per_s_per_gpu * dis.gpus * scale
+    pf = layout_prefill_step(shape, hw, fabric, bpw, dis.prefill.layout, dis.prefill.prompts_per_step, lin)
+    pf_share = np.minimum(1.0, np.asarray(pf.compute_ms, dtype=float) / np.asarray(pf.step_ms, dtype=float))
+    dec_share = np.minimum(1.0, np.asarray(st.compute_ms, dtype=float).reshape(-1) / step)
+    n_pf = dis.prefill_instances * dis.prefill.layout.gpus
+    power = (n_pf * gpu_power_w(hw, pf_share) + (dis.gpus - n_pf) * gpu_power_w(hw, dec_share)) / dis.gpus
+    power = np.broadcast_to(np.asarray(power, dtype=float).reshape(-1), (samples,))
+    mem = layout_memory(shape, hw, bpw, kvb, dec, lin + float(lout[0]))
+    max_batch = np.broadcast_to(np.asarray(mem.max_batch, dtype=float).reshape(-1), (samples,)) * dis.decode_instances
+    return ServingPoint(
+        tp=dis.gpus,
+        feasible=np.ones(samples),
+        batch=np.full(samples, dis.decode_batch * dis.decode_instances),
+        requests_per_s=out_tps / lout,
+        output_tokens_per_s=out_tps,
+        tpot_ms=step.copy(),
+        ttft_ms=dis.prefill.prefill_ms + dis.kv_transfer_ms + step,
+        step_ms=step.copy(),
+        busy_power_w=power.copy(),
+        energy_j_per_output_token=power * dis.gpus / np.maximum(out_tps, 1e-12),
+        weights_gb=np.full(samples, mem.weights_gb),
+        max_batch_memory=max_batch.copy(),
+        usable_gb=np.broadcast_to(np.asarray(mem.usable_gb, dtype=float).reshape(-1), (samples,)).copy(),
+        prefill_ms=np.full(samples, dis.prefill.prefill_ms),
+    )
+
+
+@dataclass(frozen=True)
+class _Best:
+    """The best colocated layout on the first sample."""
+
+    layout: Layout
+    batch: float
+    requests_per_s: float
+    output_tokens_per_s: float
+
+    @property
+    def gpus(self) -> int:
+        return self.layout.gpus
+
+    @property
+    def output_tokens_per_s_per_gpu(self) -> float:
+        return self.output_tokens_per_s / self.layout.gpus
+
+
+def fleet_gpus(peak_rps: float, replica_rps: float, replica_gpus: int, utilisation: float, machine_gpus: int) -> int:
+    """GPUs in whole machines that carry ``peak_rps`` at ``utilisation`` with one spare replica [count]: how two
+    layouts of the same GPU compare in the plan (a disaggregated replica is large, so its granularity counts)."""
+    replicas = int(np.ceil(peak_rps / max(replica_rps * utilisation, 1e-12) - 1e-9)) + 1
+    return int(np.ceil(replicas * replica_gpus / machine_gpus - 1e-9)) * machine_gpus
 
 
 def _wider_layout(
@@ -163,10 +255,18 @@ def _wider_layout(
     forced_tp: int | None,
     points: list[ServingPoint],
     samples: int,
-) -> tuple[ServingPoint, list[str]] | None:
+    utilisation: float,
+    engines: tuple[EngineShape, EngineShape],
+    load: Load,
+) -> tuple[ServingPoint, list[str], ServingLayout] | None:
     """The best layout beyond TP <= 8 in one machine, where the machine is a rack or the model does not fit
     one machine and that layout serves more output tokens per GPU than the TP points, with a note naming
-    it and comparing the best disaggregated prefill/decode deployment under the same SLO; else None."""
+    it and comparing the best disaggregated prefill/decode deployment under the same SLO, which is chosen
+    instead when the plan needs fewer GPUs for the peak with it (the same price per GPU: cheaper); else None.
+
+    Each layout runs through the serving layer (``sizing.serving.serving_point`` on its ``LayoutReplica``:
+    chunked prefill, engine time, TTFT queueing), as the TP points do; ``engines``: the engine factors of
+    the first sample and of all samples."""
     tp_ok = [p for p in points if p.feasible[0] > 0]
     if forced_tp is not None or (max_tp <= max(TP_CANDIDATES) and tp_ok):
         return None
@@ -178,37 +278,52 @@ def _wider_layout(
         if lay.gpus <= max_tp or lay.gpus % max_tp == 0
     ]
     lin, lout = float(d.input_len()[0]), float(d.output_len()[0])
-    found = search_layouts(shape, hw0, fabric, bpw, kvb, lin, lout, w.slo.tpot_ms, w.slo.ttft_ms, limit, layouts)
-    best = pick_layout(found)
-    if best is None:
+    eng0, eng = engines
+    slo = w.slo
+
+    def at(lay: Layout, h: HardwareShape, e: EngineShape, n: int, a: FloatArray, b: FloatArray) -> ServingPoint:
+        rep = LayoutReplica(lay, fabric)
+        return serving_point(shape, h, bpw, kvb, 0, a, b, slo.tpot_ms, slo.ttft_ms, n, e, load, replica=rep)
+
+    found = [(lay, at(lay, hw0, eng0, 1, d.input_len()[:1], d.output_len()[:1])) for lay in layouts]
+    feasible = [(lay, p) for lay, p in found if p.feasible[0] > 0 and p.output_tokens_per_s[0] > 0]
+    if not feasible:
         return None
+    lay_best, p0 = max(feasible, key=lambda t: (round(float(t[1].output_tokens_per_s[0]) / t[0].gpus, 9), -t[0].gpus))
+    best = _Best(lay_best, float(p0.batch[0]), float(p0.requests_per_s[0]), float(p0.output_tokens_per_s[0]))
     tp_best = max((float(p.output_tokens_per_s[0]) / p.tp for p in tp_ok), default=0.0)
     if best.output_tokens_per_s_per_gpu <= tp_best * (1 + 1e-9):
         return None
-    point = layout_serving_point(
-        shape, hw, fabric, bpw, kvb, best.layout, d.input_len(), d.output_len(), w.slo.tpot_ms, w.slo.ttft_ms, samples
-    )
+    point = at(lay_best, hw, eng, samples, d.input_len(), d.output_len()) if samples > 1 else p0
     note = (
-        f"Workload {w.name!r}: layout {best.layout.label}, {best.gpus} GPUs per replica, batch {best.batch:,.0f}, "
+        f"Workload {w.name!r}: best colocated layout {best.layout.label}, {best.gpus} GPUs per replica, "
+        f"batch {best.batch:,.0f}, "
         f"{best.output_tokens_per_s_per_gpu:,.0f} output tokens/s per GPU (best TP <= {max(TP_CANDIDATES)} in one "
         f"machine: {tp_best:,.0f})."
     )
-    dis = best_disaggregated_over(shape, hw0, fabric, bpw, kvb, layouts, lin, lout, w.slo.tpot_ms, w.slo.ttft_ms)
+    dis = best_disaggregated_over(
+        shape, hw0, fabric, bpw, kvb, layouts, lin, lout, w.slo.tpot_ms, w.slo.ttft_ms, eng=eng0
+    )
     if dis is None:
-        note += " No disaggregated prefill/decode deployment meets the SLO."
-    else:
-        verdict = (
-            "colocated kept"
-            if dis.output_tokens_per_s_per_gpu <= best.output_tokens_per_s_per_gpu
-            else ("not yet chosen by the plan")
+        return (
+            point,
+            [note + " No disaggregated prefill/decode deployment meets the SLO."],
+            colocated_layout(best.layout),
         )
-        note += (
-            f" Disaggregated prefill/decode under the same SLO: {dis.prefill_instances} x {dis.prefill.layout.label}"
-            f" prefill : {dis.decode_instances} x {dis.decode_layout.label} decode, "
-            f"{dis.output_tokens_per_s_per_gpu:,.0f} tokens/s per GPU, TTFT {dis.ttft_ms:,.0f} ms, KV transfer "
-            f"{dis.kv_transfer_ms:.1f} ms per prompt ({verdict})."
-        )
-    return point, [note]
+    peak_rps = float(np.max(np.asarray(d.rps_hourly, dtype=float)[:1]))
+    colo_gpus = fleet_gpus(peak_rps, best.requests_per_s, best.gpus, utilisation, max_tp)
+    dis_gpus = fleet_gpus(peak_rps, dis.requests_per_s, dis.gpus, utilisation, max_tp)
+    chosen = dis_gpus < colo_gpus
+    note += (
+        f" Disaggregated prefill/decode under the same SLO: {dis.prefill_instances} x {dis.prefill.layout.label}"
+        f" prefill : {dis.decode_instances} x {dis.decode_layout.label} decode, "
+        f"{dis.output_tokens_per_s_per_gpu:,.0f} tokens/s per GPU, TTFT {dis.ttft_ms:,.0f} ms, KV transfer "
+        f"{dis.kv_transfer_ms:.1f} ms per prompt; {dis_gpus:,} GPUs at peak against {colo_gpus:,} colocated "
+        f"({'chosen: cheaper per token' if chosen else 'colocated kept'})."
+    )
+    if not chosen:
+        return point, [note], colocated_layout(best.layout)
+    return disaggregated_point(shape, hw, fabric, bpw, kvb, dis, d), [note], disaggregated_layout(dis)
 
 
 def workload_sizing(s: Served) -> WorkloadSizing:
@@ -225,4 +340,5 @@ def workload_sizing(s: Served) -> WorkloadSizing:
         busy_power_w_per_gpu=float(p.busy_power_w[0]),
         weights_gb_per_gpu=float(p.weights_gb[0]),
         precision=s.precision,
+        layout=s.layout or colocated_layout(Layout(tp=p.tp)),
     )

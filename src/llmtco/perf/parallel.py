@@ -40,7 +40,16 @@ import numpy as np
 
 from llmtco.perf.memory import GB, kv_bytes_per_token, kv_shards, kv_tokens_effective
 from llmtco.perf.shapes import HardwareShape, ModelShape, Num
-from llmtco.perf.timing import ACTIVATION_BYTES, StepTime, allreduce_ms, decode_step, prefill_step
+from llmtco.perf.timing import (
+    ACTIVATION_BYTES,
+    StepTime,
+    allreduce_ms,
+    attention_peak_tflops,
+    decode_attention_flops,
+    decode_step,
+    launch_ms,
+    prefill_step,
+)
 
 DISPATCH_BYTES = 1.0
 """Bytes per hidden value sent to the experts (DeepEP dispatches FP8; DeepSeek-V3 report §3.3.2)."""
@@ -112,7 +121,7 @@ def collective_gb_s(hw: HardwareShape, fabric: Fabric, group: int) -> Num:
     return np.minimum(hw.interconnect_gb_s, fabric.scaleout_gb_s)
 
 
-def _with_fabric(hw: HardwareShape, fabric: Fabric, group: int) -> HardwareShape:
+def with_fabric(hw: HardwareShape, fabric: Fabric, group: int) -> HardwareShape:
     """``hw`` whose interconnect is the one a TP group of ``group`` GPUs sees."""
     if group <= fabric.domain_gpus:
         return hw
@@ -202,51 +211,62 @@ def layout_memory(
     )
 
 
-def _ep_step(
+def ep_mixed_step(
     model: ModelShape,
     hw: HardwareShape,
     fabric: Fabric,
     bytes_per_weight: float,
     kv_bytes: float,
     layout: Layout,
-    sequences: Num,
-    tokens_per_sequence: Num,
-    kv_tokens: Num,
-    decode: bool,
+    batch: Num,
+    context: Num,
+    prefill_tokens: Num,
+    prefill_context: Num,
 ) -> StepTime:
-    """One step of one stage under EP with DP attention; ``sequences`` over the whole stage.
+    """One step of one stage under EP with DP attention: ``batch`` decoding sequences and ``prefill_tokens``
+    prompt tokens over the whole stage, spread evenly over its DP ranks.
 
-    Per GPU: bytes = shared / tp + touched local experts + KV of its rank's
-    sequences; FLOPs = its rank's attention and shared part / tp + its 1/ep of
-    the routed-expert work; comm = MoE all-to-all (+ attention all-reduce if tp > 1).
+    ``perf.timing.mixed_step`` term by term, per GPU: weight bytes = shared / tp + the touched local
+    experts; linear FLOPs = its rank's shared part / tp + its 1/ep of the routed-expert work (decode
+    tokens at the decode, prompt tokens at the prefill efficiency); decode attention at the KV cache's
+    precision against the KV read of its rank's sequences; prompt attention at ``prefill_context``;
+    comm = the MoE all-to-all of every token (+ the attention all-reduce if tp > 1).
     """
-    seq = np.asarray(sequences, dtype=float)
-    tokens = seq * np.asarray(tokens_per_sequence, dtype=float)
-    rank_seq = seq / layout.dp
+    b = np.asarray(batch, dtype=float)
+    pf = np.asarray(prefill_tokens, dtype=float)
+    tokens = b + pf
+    rank_b, rank_pf = b / layout.dp, pf / layout.dp
     k, e = model.active_experts, model.experts
     touched_frac = 1.0 - (1.0 - k / e) ** tokens
-    expert_bytes = (e / layout.ep) * touched_frac * model.expert_params * bytes_per_weight
-    kv_read = rank_seq * kv_tokens * kv_bytes_per_token(model, kv_bytes) / kv_shards(model, layout.tp)
-    bytes_per_gpu = model.shared_params * bytes_per_weight / layout.tp + expert_bytes + (kv_read if decode else 0.0)
+    weight_b = model.shared_params * bytes_per_weight / layout.tp
+    weight_b = weight_b + (e / layout.ep) * touched_frac * model.expert_params * bytes_per_weight
+    kv_tokens = kv_tokens_effective(model, context)
+    kv_read = rank_b * kv_tokens * kv_bytes_per_token(model, kv_bytes) / kv_shards(model, layout.tp)
     bw = hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency
-    memory_ms = bytes_per_gpu / bw * 1e3
-    attn = 4.0 if decode else 2.0
-    rank_tokens = rank_seq * np.asarray(tokens_per_sequence, dtype=float)
-    flops = (
-        rank_tokens
-        * (2.0 * model.shared_params + attn * model.layers * model.heads * model.head_dim * kv_tokens)
-        / layout.tp
-        + tokens * k * 2.0 * model.expert_params / layout.ep
+    peak = hw.peak_tflops * 1e12
+    eff_d, eff_p = hw.decode_compute_efficiency, hw.prefill_compute_efficiency
+    shared_c = 2.0 * model.shared_params / layout.tp / peak * 1e3
+    expert_c = 2.0 * k * model.expert_params / layout.ep / peak * 1e3
+    linear_ms = shared_c * (rank_b / eff_d + rank_pf / eff_p) + expert_c * (b / eff_d + pf / eff_p)
+    attn_dec_flops = rank_b * decode_attention_flops(model) * kv_tokens / layout.tp
+    attn_dec_ms = attn_dec_flops / (attention_peak_tflops(hw, kv_bytes) * 1e12 * eff_d) * 1e3
+    attn_pf_flops = (
+        rank_pf * 4.0 * model.layers * model.heads * model.head_dim * np.asarray(prefill_context) / layout.tp
     )
-    eff = hw.decode_compute_efficiency if decode else hw.prefill_compute_efficiency
-    compute_ms = flops / (hw.peak_tflops * 1e12 * eff) * 1e3
+    attn_pf_ms = attn_pf_flops / (peak * eff_p) * 1e3
     comm = moe_alltoall_ms(model, hw, fabric, layout.ep, tokens / layout.ep)
     if layout.tp > 1:
-        comm = comm + allreduce_ms(model, _with_fabric(hw, fabric, layout.tp), layout.tp, rank_tokens)
-    overhead = hw.step_overhead_ms + (rank_seq * hw.per_sequence_overhead_us * 1e-3 if decode else 0.0)
-    step = np.maximum(compute_ms, memory_ms) + overhead + comm
+        comm = comm + allreduce_ms(model, with_fabric(hw, fabric, layout.tp), layout.tp, rank_b + rank_pf)
+    overhead = launch_ms(model, hw) + rank_b * hw.per_sequence_overhead_us * 1e-3
+    weights_ms, kv_ms = weight_b / bw * 1e3, kv_read / bw * 1e3
+    step = np.maximum(linear_ms, weights_ms) + np.maximum(attn_dec_ms, kv_ms) + attn_pf_ms + overhead + comm
     return StepTime(
-        step_ms=step, compute_ms=compute_ms, memory_ms=memory_ms, overhead_ms=overhead, comm_ms=comm, tokens=tokens
+        step_ms=step,
+        compute_ms=linear_ms + attn_dec_ms + attn_pf_ms,
+        memory_ms=weights_ms + kv_ms,
+        overhead_ms=overhead,
+        comm_ms=comm,
+        tokens=tokens,
     )
 
 
@@ -262,10 +282,9 @@ def _stage_decode(
 ) -> StepTime:
     """Decode step of one stage (``model`` already cut to the stage) for ``batch`` sequences."""
     if layout.ep <= 1 or model.experts <= 1:
-        hw_tp = _with_fabric(hw, fabric, layout.stage_gpus)
+        hw_tp = with_fabric(hw, fabric, layout.stage_gpus)
         return decode_step(model, hw_tp, bytes_per_weight, kv_bytes, layout.stage_gpus, batch, context)
-    kv_tokens = kv_tokens_effective(model, context)
-    return _ep_step(model, hw, fabric, bytes_per_weight, kv_bytes, layout, batch, 1.0, kv_tokens, decode=True)
+    return ep_mixed_step(model, hw, fabric, bytes_per_weight, kv_bytes, layout, batch, context, 0.0, 0.0)
 
 
 def pipeline_send_ms(model: ModelShape, hw: HardwareShape, fabric: Fabric, layout: Layout, tokens: Num) -> Num:
@@ -330,11 +349,13 @@ def layout_prefill_step(
     sm = stage_model(model, layout.pp)
     flat = replace(layout, pp=1)
     if layout.ep <= 1 or model.experts <= 1:
-        hw_tp = _with_fabric(hw, fabric, flat.stage_gpus)
+        hw_tp = with_fabric(hw, fabric, flat.stage_gpus)
         stage = prefill_step(sm, hw_tp, bytes_per_weight, flat.stage_gpus, batch, seq)
     else:
-        attn_tokens = kv_tokens_effective(sm, seq)
-        stage = _ep_step(sm, hw, fabric, bytes_per_weight, 1.0, flat, batch, seq, attn_tokens, decode=False)
+        # a prompt token attends to half its prompt on average (causal), as perf.timing.prefill_flops
+        tokens = np.asarray(batch, dtype=float) * np.asarray(seq, dtype=float)
+        half = np.asarray(kv_tokens_effective(sm, seq), dtype=float) / 2.0
+        stage = ep_mixed_step(sm, hw, fabric, bytes_per_weight, 1.0, flat, 0.0, 0.0, tokens, half)
     if layout.pp <= 1:
         return stage
     send = pipeline_send_ms(model, hw, fabric, layout, stage.tokens)

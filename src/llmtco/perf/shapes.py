@@ -30,6 +30,8 @@ class ModelShape:
     active_experts: int = 1
     sliding_window: int | None = None
     sliding_window_layers: int = 0
+    mla_latent_dim: int = 0
+    """MLA latent rank ``kv_lora_rank`` (512 in DeepSeek-V3); 0 for GQA/MHA models."""
 
     @property
     def expert_params(self) -> float:
@@ -72,3 +74,7 @@ class HardwareShape:
     usable_vram_fraction: Num = 0.9
     runtime_overhead_gb: Num = 2.0
     """CUDA context, framework, activations and workspace per GPU [GB] (estimate)."""
+    bf16_tflops: Num | None = None
+    """Dense BF16 tensor throughput [TFLOP/s], for decode attention over a 16-bit KV cache; None: ``peak_tflops``."""
+    fp8_tflops: Num | None = None
+    """Dense FP8 tensor throughput [TFLOP/s], for decode attention over an FP8 KV cache; None: ``bf16_tflops``."""

@@ -84,6 +84,35 @@ def allreduce_ms(model: ModelShape, hw: HardwareShape, tp: int, tokens: Num) -> 
     return out
 
 
+def decode_attention_flops(model: ModelShape) -> float:
+    """Attention FLOPs of one decoding token per cached token it attends to, all layers (unsharded) [FLOP].
+
+    GQA/MHA: QK^T and PV over ``heads`` x ``head_dim``: 4 x L x H x d.
+    MLA in decode runs with the up-projections absorbed (DeepSeek-V2 report §2.1.3;
+    FlashMLA, SGLang and vLLM decode kernels): every head scores against the
+    cached latent and rope key (``kv_lora_rank + qk_rope_head_dim`` values) and
+    sums the latent (``kv_lora_rank``) values, 2 x L x H x (c + r + c) — for
+    DeepSeek-V3 2 x 128 x (576 + 512) per layer, 2.8x the 4 x 128 x 192 of the
+    MHA formula. Prefill runs MLA un-absorbed (MHA on the decompressed K/V), so
+    ``prefill_flops`` keeps the MHA count.
+    """
+    if model.mla_latent_dim > 0:
+        return 2.0 * model.layers * model.heads * (model.kv_values_per_token_layer + model.mla_latent_dim)
+    return 4.0 * model.layers * model.heads * model.head_dim
+
+
+def attention_peak_tflops(hw: HardwareShape, kv_bytes: float) -> Num:
+    """Tensor throughput decode attention runs at [TFLOP/s]: the KV cache is a GEMM operand, so the
+    kernels run at its precision (FP8 MMA over an FP8 cache, as FlashMLA's FP8 path and TensorRT-LLM's
+    FP8 MLA do; BF16 over a 16-bit cache), never above the weights' compute peak. It binds only where
+    attention is compute-bound: MLA with many heads per GPU (DP attention); GQA decode stays bound by
+    the KV read (about 2 x group size FLOP per byte)."""
+    fp16 = hw.bf16_tflops if hw.bf16_tflops is not None else hw.peak_tflops
+    fp8 = hw.fp8_tflops if hw.fp8_tflops is not None else fp16
+    out: Num = np.minimum(fp16 if kv_bytes >= 2.0 else fp8, hw.peak_tflops)
+    return out
+
+
 REFERENCE_LAYERS = 32
 """Layers of the model ``step_overhead_ms`` is quoted for (Llama-3.1-8B)."""
 
@@ -131,9 +160,11 @@ def mixed_step(
     weights_ms = weights_read_bytes(model, bytes_per_weight, tokens) / tp / bandwidth * 1e3
     kv_ms = kv_read / bandwidth * 1e3
     attn_per_token = 4.0 * model.layers * model.heads * model.head_dim / tp
+    attn_dec_per_token = decode_attention_flops(model) / tp
     linear_c = 2.0 * model.active_params / tp / peak * 1e3
     lin_compute_ms = linear_c * (batch / hw.decode_compute_efficiency + prefill / hw.prefill_compute_efficiency)
-    attn_dec_ms = batch * attn_per_token * kv_tokens / (peak * hw.decode_compute_efficiency) * 1e3
+    attn_peak = attention_peak_tflops(hw, kv_bytes) * 1e12
+    attn_dec_ms = batch * attn_dec_per_token * kv_tokens / (attn_peak * hw.decode_compute_efficiency) * 1e3
     attn_pf_ms = (
         prefill
         * attn_per_token

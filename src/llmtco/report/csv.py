@@ -62,4 +62,11 @@ def render_csv(result: Result) -> str:
             ("emissions_tco2e", o.emissions_tco2e),
         ):
             w.writerow([o.name, o.kind, "false", "summary", label, "", "" if value is None else f"{value:.6g}"])
+        # one row per workload: its layout (category colocated or disaggregated, GPUs per replica, label)
+        for ws in o.sizing.workloads if o.sizing else []:
+            if ws.layout is not None:
+                kind = "disaggregated" if ws.layout.disaggregated else "colocated"
+                gpus = str(ws.layout.gpus_per_replica)
+                w.writerow([o.name, o.kind, "false", "layout", ws.workload, kind, "", gpus, "GPUs per replica", "",
+                            ws.layout.label])  # fmt: skip
     return buf.getvalue()

@@ -32,6 +32,7 @@ def render_frontier_table(f: Frontier) -> str:
         f"scale-out {f.scaleout_gb_s_per_gpu:g} GB/s per GPU); {f.input_tokens:g} in / {f.output_tokens:g} out tokens\n"
         f"price: {f.price_basis}\n"
         + (f"extra time per step: {f.extra_step_ms:g} ms\n" if f.extra_step_ms else "")
+        + "".join(f"stack step time {p}: {why}\n" for p, why in f.stack_step.items())
         + f"{len(f.points)} Pareto points of {f.considered} evaluated\n\n"
     )
     cols = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from llmtco.report.html import _m, recommendation
 from llmtco.report.text import escaped
-from llmtco.result import Result
+from llmtco.result import OptionResult, Result
 
 LIMIT = 65_000
 
@@ -12,6 +12,13 @@ LIMIT = 65_000
 def _cell(text: str) -> str:
     """Escape what would break a Markdown table or inject markup."""
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+
+def _layouts(o: OptionResult) -> str:
+    """Each workload's layout, ``workload: label`` joined by ``; `` (– without sizing)."""
+    if not o.sizing or not o.sizing.workloads:
+        return "–"
+    return "; ".join(_cell(f"{ws.workload}: {ws.layout.label}") for ws in o.sizing.workloads if ws.layout) or "–"
 
 
 def render_markdown(result: Result) -> str:
@@ -47,6 +54,7 @@ def render_markdown(result: Result) -> str:
             + " |"
         )
         lines.append("| GPUs | " + " | ".join(str(o.sizing.gpus) if o.sizing else "–" for o in included) + " |")
+        lines.append("| Layout | " + " | ".join(_layouts(o) for o in included) + " |")
         lines.append("")
         lines.append("**Top cost drivers**")
         lines.append("")

@@ -95,7 +95,8 @@ def render_table(result: Result, width: int = 160) -> str:
         if o.sizing:
             for ws in o.sizing.workloads:
                 console.print(
-                    f"{o.name}: {ws.workload} on {o.sizing.hardware} — TP {ws.tensor_parallel}, "
+                    f"{o.name}: {ws.workload} on {o.sizing.hardware} — "
+                    f"{ws.layout.label if ws.layout else f'TP {ws.tensor_parallel}'} ({ws.tensor_parallel} GPUs), "
                     f"batch {ws.batch:g}, {ws.replicas_peak} replicas at peak, "
                     f"{ws.output_tokens_per_s_per_replica:,.0f} output tok/s per replica, "
                     f"TTFT {ws.ttft_ms:,.0f} ms, TPOT {ws.tpot_ms:.1f} ms, {ws.precision}"

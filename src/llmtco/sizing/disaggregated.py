@@ -13,8 +13,8 @@ to a decode instance (layout D), which only decodes:
 scale-out network; senders: the prefill GPUs that hold shards of the prompt's
 KV cache). With n_p prefill and n_d decode instances the pools serve
 min(n_p Xp, n_d Xd) requests/s on n_p gP + n_d gD GPUs; the ratio n_p : n_d
-(each 1..``MAX_INSTANCES``) with the most output tokens/s per GPU is chosen for
-the workload's input/output lengths. Decode no longer waits for prefills
+(each 1..``MAX_INSTANCES``) is the smallest unit within ``RATIO_TOLERANCE`` of
+the most output tokens/s per GPU for the workload's input/output lengths. Decode no longer waits for prefills
 (TPOT = t_step), which is why disaggregation wins at high interactivity and
 long prompts; it pays with KV traffic and whole-instance granularity.
 """
@@ -27,13 +27,17 @@ import numpy as np
 
 from llmtco.perf.memory import kv_bytes_per_token, kv_shards
 from llmtco.perf.parallel import SCALEOUT_LATENCY_US, Fabric, Layout, layout_memory, layout_prefill_step
+from llmtco.perf.replica import LayoutReplica
 from llmtco.perf.shapes import HardwareShape, ModelShape
-from llmtco.sizing.layouts import LayoutCurve, layout_curve
+from llmtco.sizing.layouts import BATCH_GRID, layout_curve
+from llmtco.sizing.serving import EngineShape, Load, point_at_batch
 
 PREFILL_TOKENS_PER_RANK = 16384.0
 """Prompt tokens one DP rank prefills per step (SGLang's large-scale EP post runs 16,384 tokens per device)."""
 MAX_INSTANCES = 16
 """Largest instance count per pool searched for the pool ratio."""
+RATIO_TOLERANCE = 0.05
+"""Share of the best pool ratio's tokens/s per GPU a smaller unit may give up [1]."""
 
 
 @dataclass(frozen=True)
@@ -110,14 +114,55 @@ def prefill_pool(
 
 
 def _ratio(xp: float, gp: int, xd: float, gd: int) -> tuple[int, int, float]:
-    """Instance counts (n_p, n_d) with the most requests/s per GPU, and that rate."""
-    best = (1, 1, 0.0)
-    for n_p in range(1, MAX_INSTANCES + 1):
-        for n_d in range(1, MAX_INSTANCES + 1):
-            rate = min(n_p * xp, n_d * xd) / (n_p * gp + n_d * gd)
-            if rate > best[2] * (1 + 1e-9):
-                best = (n_p, n_d, rate)
-    return best
+    """Instance counts (n_p, n_d), and their requests/s per GPU: the fewest GPUs whose rate is within
+    ``RATIO_TOLERANCE`` of the best ratio's (a fleet grows by whole units, so a small unit wastes less)."""
+    rates = [
+        (n_p, n_d, min(n_p * xp, n_d * xd) / (n_p * gp + n_d * gd))
+        for n_p in range(1, MAX_INSTANCES + 1)
+        for n_d in range(1, MAX_INSTANCES + 1)
+    ]
+    top = max(r for _, _, r in rates)
+    ok = [t for t in rates if t[2] >= top * (1.0 - RATIO_TOLERANCE)]
+    return min(ok, key=lambda t: (t[0] * gp + t[1] * gd, -t[2]))
+
+
+DECODE_ONLY = Load(prefix_cache_hit=1.0)
+"""A decode pool's load: every prompt token arrives in the KV cache from the prefill pool, so no prompt
+token enters a decode step (the serving layer's steps are pure decode)."""
+
+
+def decode_curve(
+    model: ModelShape,
+    hw: HardwareShape,
+    fabric: Fabric,
+    bytes_per_weight: float,
+    kv_bytes: float,
+    layout: Layout,
+    input_tokens: float,
+    output_tokens: float,
+    eng: EngineShape | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batches, decode step times [ms] and fits (1.0/0.0) of a decode instance under ``layout``.
+
+    With ``eng`` the serving layer (``point_at_batch`` on the layout's ``LayoutReplica``, no prompt tokens
+    in a step: ``DECODE_ONLY``) gives the step, engine time included; without it the step physics of
+    ``layout_curve``.
+    """
+    if eng is None:
+        c = layout_curve(model, hw, fabric, bytes_per_weight, kv_bytes, layout, input_tokens, output_tokens)
+        return c.batch, c.step_ms, c.fits
+    rep = LayoutReplica(layout, fabric)
+    top = float(
+        np.asarray(rep.memory(model, hw, bytes_per_weight, kv_bytes, input_tokens + output_tokens).max_batch).min()
+    )
+    batches = np.unique(np.concatenate([BATCH_GRID[max(top, 1.0) >= BATCH_GRID], [max(top, 1.0)]]))
+    steps, fits = [], []
+    for b in batches:
+        sp = point_at_batch(model, hw, bytes_per_weight, kv_bytes, layout.gpus, input_tokens, output_tokens,
+                            float(b), eng, DECODE_ONLY, replica=rep)  # fmt: skip
+        steps.append(float(sp.step_ms[0]))
+        fits.append(float(sp.feasible[0]))
+    return batches, np.asarray(steps), np.asarray(fits)
 
 
 def disaggregated_points(
@@ -130,17 +175,21 @@ def disaggregated_points(
     decode: Layout,
     input_tokens: float,
     output_tokens: float,
+    eng: EngineShape | None = None,
+    curve: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> list[DisaggPoint]:
-    """The deployment at every decode batch of the grid, the pool ratio chosen per batch."""
+    """The deployment at every decode batch of the grid, the pool ratio chosen per batch (``eng``: the
+    decode pool through the serving layer, see ``decode_curve``)."""
     lout = max(float(output_tokens), 1.0)
     pool = prefill_pool(model, hw, fabric, bytes_per_weight, prefill, input_tokens)
-    # decode-only curve: no prefill interleaved, so use the step time alone
-    curve: LayoutCurve = layout_curve(model, hw, fabric, bytes_per_weight, kv_bytes, decode, input_tokens, lout)
+    batches, steps, fits = curve or decode_curve(
+        model, hw, fabric, bytes_per_weight, kv_bytes, decode, input_tokens, lout, eng
+    )
     t_kv = kv_transfer_ms(model, hw, fabric, kv_bytes, prefill, decode, input_tokens)
     kv_gb = input_tokens * kv_bytes_per_token(model, kv_bytes) / 1e9
     out: list[DisaggPoint] = []
-    for i, b in enumerate(curve.batch):
-        step = float(curve.step_ms[i])
+    for i, b in enumerate(batches):
+        step = float(steps[i])
         xd = float(b) / (lout * step) * 1e3
         n_p, n_d, per_gpu = _ratio(pool.requests_per_s, prefill.gpus, xd, decode.gpus)
         rps = per_gpu * (n_p * prefill.gpus + n_d * decode.gpus)
@@ -159,7 +208,7 @@ def disaggregated_points(
                 ttft_ms=pool.prefill_ms + t_kv + step,
                 kv_transfer_ms=t_kv,
                 kv_transfer_gb_s=rps * kv_gb,
-                fits=bool(curve.fits[i] > 0),
+                fits=bool(fits[i] > 0),
             )
         )
     return out
@@ -191,6 +240,7 @@ def best_disaggregated_over(
     tpot_target_ms: float | None,
     ttft_target_ms: float | None,
     prefill_pools: int = 3,
+    eng: EngineShape | None = None,
 ) -> DisaggPoint | None:
     """The best disaggregated deployment under the SLO: the ``prefill_pools`` layouts with the most
     input tokens/s per GPU as prefill pools, every layout as the decode pool (None if none fits).
@@ -206,11 +256,17 @@ def best_disaggregated_over(
         key=lambda p: -p.input_tokens_per_s_per_gpu,
     )[:prefill_pools]
     best: DisaggPoint | None = None
+    lout = max(float(output_tokens), 1.0)
+    curves = {
+        dec: decode_curve(model, hw, fabric, bytes_per_weight, kv_bytes, dec, input_tokens, lout, eng)
+        for dec in layouts
+    }
     for pool in pools:
         for dec in layouts:
             pts = disaggregated_points(
-                model, hw, fabric, bytes_per_weight, kv_bytes, pool.layout, dec, input_tokens, output_tokens
-            )
+                model, hw, fabric, bytes_per_weight, kv_bytes, pool.layout, dec, input_tokens, output_tokens, eng,
+                curves[dec],
+            )  # fmt: skip
             p = best_disaggregated(pts, tpot_target_ms, ttft_target_ms)
             if p is not None and (best is None or p.output_tokens_per_s_per_gpu > best.output_tokens_per_s_per_gpu):
                 best = p

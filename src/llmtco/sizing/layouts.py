@@ -12,8 +12,13 @@ Layouts (``candidate_layouts``), as vLLM, SGLang and TensorRT-LLM offer them:
 - PP 2 or 4 stages across servers, each stage a full-domain TP group, for
   models that need more than one domain.
 
-Each layout is served with continuous batching as in ``sizing.serving`` (same
-formulas, step times from ``perf.parallel``):
+The plan (``engine.serve``) serves each layout through the serving layer itself:
+``sizing.serving.serving_point(..., replica=perf.replica.LayoutReplica(layout, fabric))``
+(chunked prefill mixed into the step, engine time per step and per sequence of
+each DP rank, TTFT queueing), the same path as plain TP. ``layout_curve`` below,
+which ``perf frontier``, ``perf moe-check`` and the decode pool of
+``sizing.disaggregated`` still use, is the older continuous-batching
+approximation over the step physics of ``perf.parallel`` (no engine time):
 
     X(B) = B / (Lout x t_step(B) + B x t_pf)      requests/s per replica
     TPOT(B) = t_step(B) + B x t_pf / Lout         ms per output token

@@ -41,7 +41,9 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from llmtco.perf.memory import MemoryBreakdown, memory_breakdown
+from llmtco.perf.parallel import LayoutMemory
 from llmtco.perf.power import gpu_power_w
+from llmtco.perf.replica import LayoutReplica
 from llmtco.perf.shapes import FloatArray, HardwareShape, ModelShape, Num
 from llmtco.perf.timing import StepTime, mixed_step, prefill_step
 from llmtco.sizing.lengths import FIXED, LengthSpread
@@ -166,27 +168,33 @@ def _rates(
     lin: FloatArray,
     lout: FloatArray,
     batches: FloatArray,
+    replica: LayoutReplica | None = None,
 ) -> _Rates:
-    """The module docstring's quantities for each sample's row of ``batches``."""
+    """The module docstring's quantities for each sample's row of ``batches`` (``replica``: the step
+    physics of a parallel layout instead of plain TP ``tp``; each DP rank has its own token budget)."""
     samples = lin.shape[0]
     hit = load.prefix_cache_hit
     m2_in, m2_out = load.input_spread.second_moment, load.output_spread.second_moment
     lin_c, lout_c = lin[:, None], lout[:, None]
     context = lin_c + lout_c * m2_out / 2.0
     new_per_out = lin_c * (1.0 - hit) / lout_c
-    chunk = eng.chunk_tokens
+    chunk = eng.chunk_tokens * (replica.ranks if replica is not None else 1)
     batch = np.minimum(batches, chunk / (1.0 + new_per_out))
     prompt_tokens = batch * new_per_out
     # a prompt token attends on average to half of its prompt (causal), weighted by prompt length
     pf_context = lin_c * m2_in / 2.0
     hw_col = _column(hw)
     hw_step = replace(hw_col, per_sequence_overhead_us=0.0)
-    step: StepTime = mixed_step(
-        model, hw_step, bytes_per_weight, kv_bytes, tp, batch, context, prompt_tokens, pf_context
+    step: StepTime = (
+        replica.mixed_step(model, hw_step, bytes_per_weight, kv_bytes, batch, context, prompt_tokens, pf_context)
+        if replica is not None
+        else mixed_step(model, hw_step, bytes_per_weight, kv_bytes, tp, batch, context, prompt_tokens, pf_context)
     )
     kernel_ms = np.broadcast_to(np.asarray(step.step_ms, dtype=float), batches.shape)
     eta = _col(eng.mixed_step_efficiency, samples)
-    host_ms = _col(eng.scheduler_ms_per_step, samples) + batch * _col(eng.per_sequence_us, samples) * 1e-3
+    # each DP-attention rank schedules and samples its own sequences, in parallel with the others
+    ranks = replica.ranks if replica is not None else 1
+    host_ms = _col(eng.scheduler_ms_per_step, samples) + batch / ranks * _col(eng.per_sequence_us, samples) * 1e-3
     step_ms = kernel_ms / eta + host_ms
     rps = batch / (lout_c * step_ms) * 1e3
 
@@ -204,12 +212,20 @@ def _rates(
     rel = 1.0 if load.percentile == "mean" else load.input_spread.quantile(q)
     l_q = lin_c * rel * (1.0 - hit)
     # its own chunks take whole steps, and its own prompt tokens' FLOPs lengthen them
-    own = prefill_step(model, hw_col, bytes_per_weight, tp, 1.0, l_q)
+    own = (
+        replica.prefill_step(model, hw_col, bytes_per_weight, l_q)
+        if replica is not None
+        else prefill_step(model, hw_col, bytes_per_weight, tp, 1.0, l_q)
+    )
     service_q = np.maximum(1.0, l_q / free) * step_ms + np.asarray(own.compute_ms, dtype=float) / eta
     ttft = wait + service_q + _col(eng.ttft_queue_steps, samples) * step_ms
     ttft = np.where(lam * mean_s >= 0.999, np.inf, ttft)
 
-    pf1 = prefill_step(model, hw, bytes_per_weight, tp, 1.0, lin * (1.0 - hit))
+    pf1 = (
+        replica.prefill_step(model, hw, bytes_per_weight, lin * (1.0 - hit))
+        if replica is not None
+        else prefill_step(model, hw, bytes_per_weight, tp, 1.0, lin * (1.0 - hit))
+    )
     prefill_ms = np.broadcast_to(np.asarray(pf1.step_ms, dtype=float), (samples,))
     return _Rates(
         batch=np.broadcast_to(batch, batches.shape),
@@ -233,17 +249,27 @@ def _lengths(
 
 
 def _memory(
-    model: ModelShape, hw: HardwareShape, load: Load, bpw: float, kvb: float, tp: int, lin: FloatArray, lout: FloatArray
-) -> MemoryBreakdown:
+    model: ModelShape,
+    hw: HardwareShape,
+    load: Load,
+    bpw: float,
+    kvb: float,
+    tp: int,
+    lin: FloatArray,
+    lout: FloatArray,
+    replica: LayoutReplica | None = None,
+) -> MemoryBreakdown | LayoutMemory:
     """Memory with the KV cache of sequences at their time-weighted mean context (paged KV, vLLM)."""
     context = lin + lout * load.output_spread.second_moment / 2.0
+    if replica is not None:
+        return replica.memory(model, hw, bpw, kvb, context)
     return memory_breakdown(model, hw, bpw, kvb, tp, 1.0, context)
 
 
 def _point(
     tp: int,
     hw: HardwareShape,
-    mem: MemoryBreakdown,
+    mem: MemoryBreakdown | LayoutMemory,
     r: _Rates,
     lout: FloatArray,
     idx: np.ndarray,
@@ -294,17 +320,22 @@ def serving_point(
     samples: int,
     eng: EngineShape | None = None,
     load: Load | None = None,
+    replica: LayoutReplica | None = None,
 ) -> ServingPoint:
-    """Best batch and throughput of one replica for requests of the given mean lengths."""
+    """Best batch and throughput of one replica for requests of the given mean lengths (``replica``: under
+    a parallel layout, whose GPU count replaces ``tp``)."""
     eng = eng or _default_engine(hw)
     load = load or Load()
+    tp = replica.gpus if replica is not None else tp
     lin, lout = _lengths(input_tokens, output_tokens, samples)
-    mem = _memory(model, hw, load, bytes_per_weight, kv_bytes, tp, lin, lout)
+    mem = _memory(model, hw, load, bytes_per_weight, kv_bytes, tp, lin, lout, replica)
     max_batch = np.broadcast_to(np.asarray(mem.max_batch, dtype=float), (samples,))
-    cap = np.minimum(max_batch, BATCH_GRID[-1] if load.max_batch is None else load.max_batch)
-    grid = np.broadcast_to(BATCH_GRID, (samples, BATCH_GRID.size))
+    # the grid is per scheduler: a replica of several DP-attention ranks runs each rank's batch
+    base = BATCH_GRID * (replica.ranks if replica is not None else 1)
+    cap = np.minimum(max_batch, base[-1] if load.max_batch is None else load.max_batch)
+    grid = np.broadcast_to(base, (samples, base.size))
     grid = np.maximum(np.concatenate([grid, cap[:, None]], axis=1), 1.0)
-    r = _rates(model, hw, eng, load, bytes_per_weight, kv_bytes, tp, lin, lout, grid)
+    r = _rates(model, hw, eng, load, bytes_per_weight, kv_bytes, tp, lin, lout, grid, replica)
 
     ok = grid <= max_batch[:, None]
     if load.max_batch is not None:
@@ -329,6 +360,7 @@ def point_at_batch(
     batch: float,
     eng: EngineShape | None = None,
     load: Load | None = None,
+    replica: LayoutReplica | None = None,
 ) -> ServingPoint:
     """One replica held at ``batch`` concurrent sequences (a measured benchmark's operating point).
 
@@ -337,9 +369,10 @@ def point_at_batch(
     """
     eng = eng or _default_engine(hw)
     load = load or Load()
+    tp = replica.gpus if replica is not None else tp
     lin, lout = _lengths(input_tokens, output_tokens, 1)
-    mem = _memory(model, hw, load, bytes_per_weight, kv_bytes, tp, lin, lout)
+    mem = _memory(model, hw, load, bytes_per_weight, kv_bytes, tp, lin, lout, replica)
     batches = np.full((1, 1), float(batch))
-    r = _rates(model, hw, eng, load, bytes_per_weight, kv_bytes, tp, lin, lout, batches)
+    r = _rates(model, hw, eng, load, bytes_per_weight, kv_bytes, tp, lin, lout, batches, replica)
     fits = np.asarray(batch <= np.asarray(mem.max_batch, dtype=float)).reshape(1)
     return _point(tp, hw, mem, r, lout, np.zeros(1, dtype=int), fits, np.ones(1, dtype=bool))
