@@ -30,9 +30,17 @@ def test_hyperscaler_spot_coverage(catalog: Catalog) -> None:
             with_spot.setdefault(c.provider, set()).add(c.accelerator)
     assert set(with_spot) == HYPERSCALERS
     # the inference GPUs of the new catalog are rentable as spot somewhere
-    assert {"l4", "a10g", "t4", "a100-40gb", "h100-sxm", "h200", "rtx-pro-6000-server"} <= set().union(
-        *with_spot.values()
-    )
+    assert {
+        "l4",
+        "a10g",
+        "t4",
+        "a100-40gb",
+        "h100-sxm",
+        "b200",
+        "b300",
+        "mi300x",
+        "rtx-pro-6000-server",
+    } <= set().union(*with_spot.values())
 
 
 def _spot_below_on_demand(c: CloudInstance) -> bool:
