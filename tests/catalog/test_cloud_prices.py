@@ -36,6 +36,7 @@ def test_hyperscaler_spot_coverage(catalog: Catalog) -> None:
         "t4",
         "a100-40gb",
         "h100-sxm",
+        "h200",
         "b200",
         "b300",
         "mi300x",
