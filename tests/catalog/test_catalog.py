@@ -22,7 +22,11 @@ def test_every_record_has_source_and_as_of(catalog: Catalog) -> None:
                 assert nested.source and isinstance(nested.as_of, dt.date), (kind, rec.id)  # type: ignore[attr-defined]
             for price in getattr(rec, "prices", None) or []:
                 if hasattr(price, "source"):
-                    assert price.source and isinstance(price.as_of, dt.date)
+                    assert price.source and isinstance(price.as_of, dt.date), (kind, rec.id)
+                # earlier list prices (cloud price history) carry their own source and date
+                for past in getattr(price, "history", None) or []:
+                    assert len(past.source) >= 3 and isinstance(past.as_of, dt.date), (kind, rec.id)
+                    assert isinstance(past.from_date, dt.date), (kind, rec.id)
 
 
 def test_estimates_say_so(catalog: Catalog) -> None:

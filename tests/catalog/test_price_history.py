@@ -76,3 +76,24 @@ def test_engine_prices_a_plan_at_its_start_date() -> None:
     assert (unit_2025, unit_2026) == pytest.approx((12.29, 6.88))
     # Same load, same hours (January to March, both non-leap years): the bill scales with the rate.
     assert total_2025 / total_2026 == pytest.approx(12.29 / 6.88, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("instance", "before", "after", "old_rate", "new_rate"),
+    [
+        # AWS P5en, June 2025 P-family cut: 84.8 -> 63.296 USD/instance-h
+        ("aws-p5en-48xlarge-us-east-1", "2025-03-01", "2025-09-01", 10.6, 7.912),
+        # Google Cloud a3-highgpu-1g, October 2024: aligned with the a3-highgpu-8g per-GPU rate
+        ("gcp-a3-highgpu-1g-us-central1", "2024-10-01", "2025-01-01", 11.6366, 10.9791),
+    ],
+)
+def test_a_plan_dated_before_a_cut_prices_at_the_old_rate(
+    instance: str, before: str, after: str, old_rate: float, new_rate: float
+) -> None:
+    sc, cat = parse_scenario_text(SCENARIO.format(start=before, instance=instance))
+    old = next(li for li in evaluate(sc, cat).options[0].line_items if li.item == "cloud_compute")
+    sc, cat = parse_scenario_text(SCENARIO.format(start=after, instance=instance))
+    new = next(li for li in evaluate(sc, cat).options[0].line_items if li.item == "cloud_compute")
+    assert old.monthly_unit_price_usd is not None and new.monthly_unit_price_usd is not None
+    assert (old.monthly_unit_price_usd[0], new.monthly_unit_price_usd[0]) == pytest.approx((old_rate, new_rate))
+    assert old.total_usd > new.total_usd
