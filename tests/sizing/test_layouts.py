@@ -2,12 +2,10 @@
 
 import pytest
 
-from llmtco.catalog import load_catalog
-from llmtco.engine.layouts import fabric_for, layout_inputs
 from llmtco.perf.memory import kv_bytes_per_token
 from llmtco.perf.parallel import Fabric, Layout
 from llmtco.sizing.disaggregated import _ratio, best_disaggregated, disaggregated_points, kv_transfer_ms
-from llmtco.sizing.layouts import candidate_layouts, layout_curve, pick_layout, search_layouts
+from llmtco.sizing.layouts import candidate_layouts, layout_curve
 from llmtco.sizing.serving import serving_point
 from tests.conftest import llama8b, simple_hw
 from tests.perf.test_parallel import toy_moe
@@ -41,35 +39,6 @@ def test_layout_curve_of_plain_tp_runs_on_the_step_layer() -> None:
     step = decode_step(llama8b(), hw, 2.0, 2.0, 2, b, 1000.0 + 100.0)
     assert float(c.step_ms[0]) == pytest.approx(float(np.asarray(step.step_ms).reshape(-1)[0]))
     assert float(c.requests_per_s[0]) == pytest.approx(float(sp.requests_per_s[0]), rel=0.10)
-
-
-def test_slo_caps_the_batch() -> None:
-    hw = simple_hw()
-    loose = search_layouts(llama8b(), hw, HGX, 2.0, 2.0, 1000.0, 200.0, None, None, 8, [Layout(tp=1)])[0]
-    tight = search_layouts(llama8b(), hw, HGX, 2.0, 2.0, 1000.0, 200.0, 15.0, None, 8, [Layout(tp=1)])[0]
-    assert tight.tpot_ms <= 15.0 < loose.tpot_ms
-    assert tight.batch < loose.batch
-
-
-def test_pick_layout_by_cost_per_token() -> None:
-    hw = simple_hw()
-    pts = search_layouts(llama8b(), hw, HGX, 2.0, 2.0, 1000.0, 200.0, 30.0, 2000.0, 8)
-    best = pick_layout(pts, price_usd_per_gpu_h=2.0)
-    assert best is not None
-    assert best.cost_usd_per_mtok(2.0) == pytest.approx(2.0 / (best.output_tokens_per_s_per_gpu * 3600) * 1e6)
-    assert all(best.cost_usd_per_mtok(2.0) <= p.cost_usd_per_mtok(2.0) + 1e-12 for p in pts if p.feasible)
-
-
-def test_model_larger_than_a_server_gets_a_multi_server_layout() -> None:
-    cat = load_catalog()
-    acc = cat.accelerators.get("h100-sxm")
-    li = layout_inputs(cat, "deepseek-r1", acc, "fp8", None)
-    fabric = fabric_for(cat, cat.servers.get("hgx-h100-8"))
-    pts = search_layouts(li.model, li.hw, fabric, li.bytes_per_weight, li.kv_bytes, 1024, 1024, 50.0, 5000.0, 72)
-    # 671 GB of FP8 weights do not fit 8 x 80 GB: every one-server layout is out
-    assert not any(p.feasible for p in pts if p.gpus <= 8)
-    best = pick_layout(pts, 2.0)
-    assert best is not None and best.gpus > 8
 
 
 def test_pool_ratio_balances_prefill_and_decode() -> None:
