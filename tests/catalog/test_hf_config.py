@@ -63,7 +63,7 @@ PUBLISHED: dict[str, tuple[float, float | None, str]] = {
     "Qwen--Qwen2.5-14B-Instruct": (14.7, None, "Qwen2.5-14B-Instruct model card"),
     "Qwen--Qwen2.5-32B-Instruct": (32.5, None, "Qwen2.5-32B-Instruct model card (the shapes give 32.76B)"),
     "Qwen--Qwen2.5-72B-Instruct": (72.7, None, "Qwen2.5-72B-Instruct model card"),
-    "mistralai--Mistral-7B-Instruct-v0.3": (7.3, None, "Mistral 7B announcement (mistral.ai/news/announcing-mistral-7b)"),
+    "mistralai--Mistral-7B-Instruct-v0.3": (7.3, None, "docs.mistral.ai models/weights: Mistral-7B-v0.3 7.3B"),
     # Import-only configs (no catalog record). DeepSeek-V2's paper also leaves the input embedding
     # (102400 x 2048 = 0.210B) out of its activated count.
     "deepseek-ai--DeepSeek-V2-Lite-Chat": (15.7, 2.4 + 0.210, "DeepSeek-V2 paper (arXiv:2405.04434), Lite"),
