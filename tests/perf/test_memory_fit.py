@@ -57,6 +57,10 @@ NIM_L3_8B = (
     "docs.nvidia.com/nim/large-language-models/24.05.rc15/support-matrix.html (Llama 3 8B Instruct, the 3.1 8B shape: "
     "A10G 24 GB, FP16, 1 GPU)"
 )
+NEMO_L32 = (
+    "docs.nvidia.com/nemo-helix/v0.10/documentation/customizer-reference/models/llama (Llama-3.2-3B Instruct "
+    "deployment: NIM llm-nim 1.15.5 on 1x 80GB GPU)"
+)
 GEMMA_QAT = (
     "Gemma 3 QAT launch post, developers.googleblog.com, as quoted in stored summaries (27B: 54 GB in BF16 on an "
     "NVIDIA H100; 14.1 GB in int4 on a 24 GB RTX 3090, the memory of the RTX 4090 used here)"
@@ -100,6 +104,9 @@ CASES: list[tuple[str, str, str, int, bool, str]] = [
     ("qwen3-30b-a3b", "bf16", "h20", 1, True, QWEN3 + ": 30B-A3B BF16 on 1 GPU, 58.5 GB in Transformers"),
     ("qwen3-14b", "bf16", "h20", 1, True, QWEN3 + ": 14B BF16 on 1 GPU, 28.4 GB in Transformers"),
     ("qwen3-8b", "bf16", "h20", 1, True, QWEN3 + ": 8B BF16 on 1 GPU, 15.9 GB in Transformers"),
+    ("qwen3-4b", "bf16", "h20", 1, True, QWEN3 + ": 4B BF16 on 1 GPU, 8.0 GB in Transformers"),
+    ("qwen3-1.7b", "bf16", "h20", 1, True, QWEN3 + ": 1.7B BF16 on 1 GPU, 3.4 GB in Transformers"),
+    ("qwen3-0.6b", "bf16", "h20", 1, True, QWEN3 + ": 0.6B BF16 on 1 GPU, 1.4 GB in Transformers"),
     ("qwen3-235b-a22b", "fp8", "h20", 2, False, QWEN3 + ": 235B-A22B FP8 on 4 GPUs (TP=4)"),
     ("qwen3-235b-a22b", "fp8", "h20", 4, True, QWEN3 + ": 235B-A22B FP8 on 4 GPUs (TP=4)"),
     # The same table runs GPTQ-INT4 on no fewer than 4 H20s, while the check fits it on 2 (64.8 of 86.4 GB per
@@ -124,6 +131,7 @@ CASES: list[tuple[str, str, str, int, bool, str]] = [
     ("llama-3.3-70b", "fp8", "h100-sxm", 2, True, NIM_L33),
     ("llama-3.3-70b", "bf16", "a100-80gb", 4, True, NIM_L33),
     ("llama-3.1-8b", "bf16", "a10g", 1, True, NIM_L3_8B),
+    ("llama-3.2-3b", "bf16", "h100-sxm", 1, True, NEMO_L32),
     ("gemma-3-27b", "bf16", "h100-sxm", 1, True, GEMMA_QAT),
     ("gemma-3-27b", "int4", "rtx-4090", 1, True, GEMMA_QAT),
 ]
