@@ -10,8 +10,10 @@ amounts in a result are USD and are converted with the result's explicit rate.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from llmtco.costing.ledger import ITEMS
 from llmtco.report.table import currency_symbol
@@ -289,19 +291,25 @@ FACT_SECTIONS = ("recommendation", "line_items", "sizing", "excluded")
 """The HTML fragments ``facts_html`` renders, in reading order."""
 
 
-def facts_html(facts: Facts) -> dict[str, str]:
-    """Each of ``FACT_SECTIONS`` as an HTML fragment (user strings escaped), the same bytes in report and web."""
+@functools.cache
+def _macros() -> Any:
+    """The compiled macros of ``templates/facts.html.j2`` (compiled once per process)."""
     from importlib import resources
 
     from jinja2 import Environment, select_autoescape
 
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    module = env.from_string(
+    return env.from_string(
         resources.files("llmtco.report").joinpath("templates", "facts.html.j2").read_text(encoding="utf-8")
     ).module
+
+
+def facts_html(facts: Facts) -> dict[str, str]:
+    """Each of ``FACT_SECTIONS`` as an HTML fragment (user strings escaped), the same bytes in report and web."""
+    module = _macros()
     return {
-        "recommendation": str(module.recommendation(facts.recommendation, facts.currency)),  # type: ignore[attr-defined]
-        "line_items": str(module.line_items(facts)),  # type: ignore[attr-defined]
-        "sizing": str(module.sizing(facts)),  # type: ignore[attr-defined]
-        "excluded": str(module.excluded(facts)) if facts.excluded else "",  # type: ignore[attr-defined]
+        "recommendation": str(module.recommendation(facts.recommendation, facts.currency)),
+        "line_items": str(module.line_items(facts)),
+        "sizing": str(module.sizing(facts)),
+        "excluded": str(module.excluded(facts)) if facts.excluded else "",
     }
