@@ -161,7 +161,9 @@ def recommendation(result: Result) -> Recommendation:
         if month:
             reasons.append(f"It breaks even with {second.name} in month {month:.0f}.")
     drivers = sorted(best.line_items, key=lambda li: -abs(li.total_usd))[:3]
-    reasons.append("Largest cost items: " + ", ".join(f"{li.item} {money(li.total_usd, result)}" for li in drivers) + ".")
+    reasons.append(
+        "Largest cost items: " + ", ".join(f"{li.item} {money(li.total_usd, result)}" for li in drivers) + "."
+    )
     for o in result.options:
         if o.excluded:
             reasons.append(f"{o.name} is excluded: {o.reason}.")
@@ -253,6 +255,10 @@ def _sizing(result: Result, o: OptionResult) -> list[SizingFact]:
     return out
 
 
+def _in(value_usd: float | None, fx: float) -> float | None:
+    return None if value_usd is None else value_usd / fx
+
+
 def build_facts(result: Result) -> Facts:
     """The facts of a result, every amount in its currency and every number formatted once."""
     fx = result.usd_per_currency_unit
@@ -265,8 +271,8 @@ def build_facts(result: Result) -> Facts:
             npv=money(o.npv_usd, result),
             capex=money(o.capex_usd, result),
             opex=money(o.opex_usd, result),
-            per_mtok=number(None if o.cost_per_mtok_usd is None else o.cost_per_mtok_usd / fx, ",.3f"),
-            per_output_mtok=number(None if o.cost_per_output_mtok_usd is None else o.cost_per_output_mtok_usd / fx, ",.2f"),
+            per_mtok=number(_in(o.cost_per_mtok_usd, fx), ",.3f"),
+            per_output_mtok=number(_in(o.cost_per_output_mtok_usd, fx), ",.2f"),
             gpus=f"{o.sizing.gpus} / {o.sizing.servers}" if o.sizing else "–",
             breakeven={p.name: breakeven_text(o, p.name) for p in included if p.name != o.name},
         )

@@ -22,8 +22,8 @@ from fastapi.templating import Jinja2Templates
 
 from llmtco.errors import Busy, GateFailed, InternalError, LlmtcoError, NotFound, ScenarioError
 from llmtco.web.deps import STATIC, TEMPLATES, WebState, issues_json
-from llmtco.web.middleware import MAX_BODY_BYTES, BodyLimit, TrustedHosts, allowed_hosts
 from llmtco.web.jobs import JobManager
+from llmtco.web.middleware import MAX_BODY_BYTES, BodyLimit, TrustedHosts, allowed_hosts
 from llmtco.web.routes import api, catalog, pages, results
 from llmtco.web.store import Store
 from llmtco.web.worker import WorkerPool
