@@ -175,13 +175,25 @@ def recommendation(result: Result) -> Recommendation:
     )
 
 
-def _as_of(result: Result, option: str, source: str) -> str:
-    """The date behind a line item's source: its own ``(YYYY-MM-DD)``, else the oldest rate it names."""
+ITEM_DATES = {
+    "energy_it": ".electricity_usd_per_kwh",
+    "energy_cooling": ".electricity_usd_per_kwh",
+    "api_tokens": ".token_prices",
+}
+"""Items whose source names no date or rate: the assumption (by name ending) whose date stands behind them."""
+
+
+def _as_of(result: Result, option: str, item: str, source: str) -> str:
+    """The date behind a line item's source: its own ``(YYYY-MM-DD)``, else the oldest rate it names, else the
+    date of the record it is priced from (``ITEM_DATES``); – for a derived item such as the residual value."""
     m = _DATE.search(source)
     if m:
         return m.group(1)
+    scoped = [a for a in result.assumptions if a.as_of and a.scope == option]
     names = set(_RATE_NAMES.findall(source))
-    dates = sorted(a.as_of for a in result.assumptions if a.as_of and a.scope == option and a.name in names)
+    dates = sorted(str(a.as_of) for a in scoped if a.name in names)
+    if not dates and item in ITEM_DATES:
+        dates = sorted(str(a.as_of) for a in scoped if a.name.endswith(ITEM_DATES[item]))
     return dates[0] if dates else "–"
 
 
@@ -201,7 +213,7 @@ def _line_items(result: Result, o: OptionResult) -> list[LineFact]:
                 quantity=quantity,
                 unit_price=_unit_price(li.unit_price_usd, result),
                 source=li.source,
-                as_of=_as_of(result, o.name, li.source),
+                as_of=_as_of(result, o.name, li.item, li.source),
                 notes=li.notes,
             )
         )
