@@ -26,7 +26,7 @@ def test_every_line_item_has_its_amount_source_and_date(result: Result) -> None:
     included = [o for o in result.options if not o.excluded]
     assert len(facts.line_items) == sum(len(o.line_items) for o in included)
     for f in facts.line_items:
-        assert f.amount.startswith("$"), f  # money always with its currency
+        assert f.amount.startswith(("$", "-$")), f  # money always with its currency, the sign first
         assert f.source
         if f.item != "residual_value":  # derived from the items above: no date of its own
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", f.as_of), (f.item, f.source, f.as_of)

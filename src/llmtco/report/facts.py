@@ -25,8 +25,29 @@ _RATE_NAMES = re.compile(r"[a-z][a-z0-9_]+")
 
 
 def money(value_usd: float | None, result: Result, missing: str = "–") -> str:
-    """A USD amount in the result's currency, with its symbol, shortened to k or M (``$1.23M``)."""
-    return _money(value_usd, result.usd_per_currency_unit, currency_symbol(result.currency), missing=missing)
+    """A USD amount in the result's currency, with its symbol, shortened to k or M (``$1.23M``, ``-$266.2k``)."""
+    return signed_money(value_usd, result.usd_per_currency_unit, result.currency, missing)
+
+
+def signed_money(value_usd: float | None, fx: float, currency: str, missing: str = "–") -> str:
+    """``money`` from the parts of a result: ``fx`` USD per unit of ``currency``; the sign before the symbol."""
+    if value_usd is not None and value_usd < 0:
+        return "-" + _money(-value_usd, fx, currency_symbol(currency))
+    return _money(value_usd, fx, currency_symbol(currency), missing=missing)
+
+
+def money_full(value_usd: float | None, result: Result, missing: str = "–") -> str:
+    """A USD amount in the result's currency to the unit, with its symbol (``$1,244,725``), for live what-ifs."""
+    if value_usd is None:
+        return missing
+    v = value_usd / result.usd_per_currency_unit
+    sign, sym = ("-" if v < 0 else ""), currency_symbol(result.currency)
+    return f"{sign}{sym}{abs(v):,.0f}"
+
+
+def quantity(value: float) -> str:
+    """A quantity with thousands separators: whole units from 1,000 up, 4 significant digits below."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def number(value: float | None, fmt: str = ",.0f", unit: str = "", missing: str = "–") -> str:
@@ -202,7 +223,7 @@ def _line_items(result: Result, o: OptionResult) -> list[LineFact]:
     items = sorted(o.line_items, key=lambda li: (li.category != "capex", order.get(li.item, len(order))))
     out = []
     for li in items:
-        quantity = "–" if li.quantity is None else f"{number(li.quantity, ',.4g')} {li.unit or ''}".strip()
+        amount_of = "–" if li.quantity is None else f"{quantity(li.quantity)} {li.unit or ''}".strip()
         out.append(
             LineFact(
                 option=o.name,
@@ -210,7 +231,7 @@ def _line_items(result: Result, o: OptionResult) -> list[LineFact]:
                 item=li.item,
                 amount=money(li.total_usd, result),
                 amount_value=li.total_usd / result.usd_per_currency_unit,
-                quantity=quantity,
+                quantity=amount_of,
                 unit_price=_unit_price(li.unit_price_usd, result),
                 source=li.source,
                 as_of=_as_of(result, o.name, li.item, li.source),

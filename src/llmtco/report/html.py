@@ -14,15 +14,14 @@ from llmtco.analysis.montecarlo import SimulationResult
 from llmtco.analysis.sensitivity import TornadoResult
 from llmtco.costing.ledger import ITEMS
 from llmtco.report.charts import _svg, distribution_chart, frontier_svg, render_svgs, tornado_chart
-from llmtco.report.facts import breakeven_text, build_facts, facts_html, recommendation
-from llmtco.report.table import currency_symbol, money
+from llmtco.report.facts import breakeven_text, build_facts, facts_html, recommendation, signed_money
 from llmtco.result import OptionResult, Result
 
 __all__ = ["recommendation", "render_html"]
 
 
 def _m(value: float | None, fx: float, currency: str) -> str:
-    return money(value, fx, currency_symbol(currency), missing="–")
+    return signed_money(value, fx, currency)
 
 
 def render_html(

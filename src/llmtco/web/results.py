@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmtco.report.facts import build_facts, facts_html
+from llmtco.report.facts import build_facts, facts_html, money_full
 from llmtco.report.table import currency_symbol, money
 from llmtco.result import Result
 from llmtco.web.charts import breakdown_svg, cumulative_svg
@@ -19,13 +19,14 @@ from llmtco.web.jobs import UncertaintyJob
 def results_ctx(result: Result | None) -> dict[str, Any]:
     """Template context of the results panel: ``facts``, ``fragments`` and the two charts (empty without a result)."""
     if result is None:
-        return {"facts": None, "fragments": {}, "cumulative_chart": "", "breakdown_chart": ""}
+        return {"facts": None, "fragments": {}, "cumulative_chart": "", "breakdown_chart": "", "money": None}
     facts = build_facts(result)
     return {
         "facts": facts,
         "fragments": facts_html(facts),
         "cumulative_chart": cumulative_svg(result, breakeven=True),
         "breakdown_chart": breakdown_svg(result),
+        "money": lambda v: money_full(v, result),
     }
 
 
