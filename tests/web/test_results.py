@@ -271,3 +271,16 @@ def test_saved_version_page_links_its_exports(jc: TestClient) -> None:
     page = jc.get(f"/scenarios/{sid}").text
     for fmt in ("html", "xlsx", "md"):
         assert f'href="/scenarios/{sid}/versions/1/export.{fmt}"' in page
+
+
+@sqlite_only
+def test_html_export_carries_the_finished_how_sure_run(jc: TestClient) -> None:
+    token = csrf(jc)
+    before = jc.post("/editor/export.html", data={"yaml": EXAMPLE, "csrf_token": token}).text
+    assert 'id="chart-distribution"' not in before
+    job = jc.post("/api/v1/jobs", json={"document": EXAMPLE, "samples": 500}).json()
+    assert _wait(jc, job["id"])[-1]["state"] == "done"
+    after = jc.post("/editor/export.html", data={"yaml": EXAMPLE, "csrf_token": token}).text
+    assert 'id="chart-distribution"' in after and 'id="chart-tornado"' in after
+    edited = jc.post("/editor/export.html", data={"yaml": EXAMPLE + "# edited\n", "csrf_token": token}).text
+    assert 'id="chart-distribution"' not in edited  # the run was on other text

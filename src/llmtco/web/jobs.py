@@ -52,11 +52,16 @@ def _env_float(name: str, default: float) -> float:
     return value if value > 0 else default
 
 
+def text_hash(text: str) -> str:
+    """SHA-256 of scenario text (hex): which text a job ran on."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def scenario_key(scenario_id: int | None, text: str) -> str:
     """What "one job per scenario" counts: a saved scenario's id, else the hash of the text."""
     if scenario_id is not None:
         return f"scenario:{scenario_id}"
-    return "text:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return "text:" + text_hash(text)[:32]
 
 
 @dataclass
@@ -66,6 +71,8 @@ class UncertaintyJob:
     id: str
     key: str
     samples: int
+    text_sha256: str = ""
+    """Hash of the scenario text it runs on (``text_hash``)."""
     state: str = "starting"
     done_samples: int = 0
     """Samples evaluated so far [count]."""
@@ -214,7 +221,7 @@ class JobManager:
                     return job, False
             if sum(not j.final for j in self._jobs.values()) >= self.slots:
                 raise Busy(f"{self.slots} uncertainty jobs are already running; try again when one has finished")
-            job = UncertaintyJob(id=secrets.token_urlsafe(12), key=key, samples=samples)
+            job = UncertaintyJob(id=secrets.token_urlsafe(12), key=key, samples=samples, text_sha256=text_hash(text))
             self._jobs[job.id] = job
         threading.Thread(
             target=self._run, args=(job, text, overlay, seed), daemon=True, name=f"llmtco-job-{job.id}"
@@ -229,10 +236,12 @@ class JobManager:
             raise NotFound(f"no job {job_id[:40]!r} (unknown, or finished more than {self.ttl_s:g} s ago)")
         return job
 
-    def latest(self, key: str) -> UncertaintyJob | None:
-        """The newest job of a scenario key, if one is kept."""
+    def finished_for(self, key: str, text: str) -> UncertaintyJob | None:
+        """The newest done job of a scenario key that ran on exactly ``text``, if one is kept."""
+        digest = text_hash(text)
         with self._lock:
-            jobs = [j for j in self._jobs.values() if j.key == key]
+            self._prune()
+            jobs = [j for j in self._jobs.values() if j.key == key and j.state == "done" and j.text_sha256 == digest]
         return max(jobs, key=lambda j: j.started_at) if jobs else None
 
     def cancel(self, job_id: str) -> UncertaintyJob:

@@ -139,15 +139,23 @@ def _filename(name: str, fmt: str) -> str:
     return f"{stem}.{fmt}"
 
 
-def _render(result: Result, fmt: str) -> bytes:
+def _render(result: Result, fmt: str, uncertainty: tuple[Any, Any] | None) -> bytes:
     if fmt == "xlsx":
         return render_xlsx(result)
-    return (render_html(result) if fmt == "html" else render_markdown(result)).encode("utf-8")
+    if fmt == "md":
+        return render_markdown(result).encode("utf-8")
+    return render_html(result, *(uncertainty or (None, None))).encode("utf-8")
 
 
-async def _export(state: WebState, text: str, fmt: str, file: str) -> Response:
+async def _export(
+    request: Request, state: WebState, text: str, fmt: str, file: str, scenario_id: int | None
+) -> Response:
+    """The report of ``text``; the HTML one with the distribution and tornado of a finished "How sure?" job that
+    ran on exactly this text, so the download shows what the page shows."""
     result = await state.result(state.job(file, text))
-    body = await run_in_threadpool(_render, result, fmt)
+    job = jobs_of(request).finished_for(scenario_key(scenario_id, text), text)
+    uncertainty = job.result["objects"] if job is not None and job.result is not None else None
+    body = await run_in_threadpool(_render, result, fmt, uncertainty)
     return Response(
         body,
         media_type=MEDIA_TYPES[fmt],
@@ -159,11 +167,12 @@ async def _export(state: WebState, text: str, fmt: str, file: str) -> Response:
 async def export_editor(request: Request, state: State, fmt: Format) -> Response:
     """The editor's text (unsaved edits included) as a report download; 422 with field paths when invalid."""
     form = await check_csrf(request)
-    return await _export(state, form.get("yaml", ""), fmt, "<editor>")
+    return await _export(request, state, form.get("yaml", ""), fmt, "<editor>", to_int(form.get("scenario_id")))
 
 
 @router.get("/scenarios/{scenario_id}/versions/{number}/export.{fmt}")
-async def export_version(state: State, scenario_id: int, number: int, fmt: Format) -> Response:
+async def export_version(request: Request, state: State, scenario_id: int, number: int, fmt: Format) -> Response:
     """A saved version as a report download."""
     state.store.get(scenario_id)
-    return await _export(state, state.store.version(scenario_id, number).document, fmt, f"scenario {scenario_id}")
+    text = state.store.version(scenario_id, number).document
+    return await _export(request, state, text, fmt, f"scenario {scenario_id}", scenario_id)
