@@ -284,3 +284,16 @@ def test_html_export_carries_the_finished_how_sure_run(jc: TestClient) -> None:
     assert 'id="chart-distribution"' in after and 'id="chart-tornado"' in after
     edited = jc.post("/editor/export.html", data={"yaml": EXAMPLE + "# edited\n", "csrf_token": token}).text
     assert 'id="chart-distribution"' not in edited  # the run was on other text
+
+
+@sqlite_only
+def test_jobs_run_beside_the_request_workers(jc: TestClient, pool: WorkerPool) -> None:
+    job = jc.post("/api/v1/jobs", json={"document": EXAMPLE, "samples": 20_000}).json()
+    manager: JobManager = jc.app.state.jobs  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while manager.get(job["id"]).process is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process = manager.get(job["id"]).process
+    assert process.pid not in {p.pid for p in pool.processes()}  # its own process, not a request worker
+    assert jc.post("/api/v1/evaluate", content=MINIMAL, headers=YAML).status_code == 200  # workers still answer
+    assert _wait(jc, job["id"])[-1]["state"] == "done"

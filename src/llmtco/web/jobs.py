@@ -122,7 +122,7 @@ def run_uncertainty(conn: Connection, text: str, overlay: tuple[str, ...], sampl
 
     warnings.simplefilter("ignore", RuntimeWarning)
     try:
-        conn.send(("phase", "sampling"))
+        conn.send(("phase", "loading the scenario"))
         from llmtco.analysis.montecarlo import simulate
         from llmtco.analysis.sensitivity import tornado
         from llmtco.analysis.uncertainty import inputs
@@ -146,6 +146,7 @@ def run_uncertainty(conn: Connection, text: str, overlay: tuple[str, ...], sampl
                     )
                 )
                 return
+            conn.send(("phase", "sampling"))
             done = 0
 
             def progress(n: int) -> None:
@@ -154,7 +155,7 @@ def run_uncertainty(conn: Connection, text: str, overlay: tuple[str, ...], sampl
                 conn.send(("progress", done))
 
             sim = simulate(sc, cat, samples=samples, seed=seed, progress=progress, chunk=max(100, samples // 20))
-            conn.send(("phase", "tornado"))
+            conn.send(("phase", "tornado and charts"))
             tor = tornado(sc, cat)
             fx = cat.fx.get(sc.assumptions.currency, "assumptions.currency").usd_per_unit
             currency = sc.assumptions.currency
