@@ -62,6 +62,7 @@ def test_browser_results_how_sure_and_export(live_server: str) -> None:
         assert page.locator("#chart-tornado svg").count() == 1
         page.locator("#how-sure").scroll_into_view_if_needed()
         page.screenshot(path=str(artifacts / "web-how-sure.png"), full_page=True)
+        page.locator("#how-sure").screenshot(path=str(artifacts / "web-how-sure-panel.png"))
 
         # export: the HTML report of what is on screen (unsaved text included) downloads
         yaml = page.locator("#yaml")
@@ -80,5 +81,5 @@ def test_browser_results_how_sure_and_export(live_server: str) -> None:
         report_page.screenshot(path=str(artifacts / "web-export.png"))
         browser.close()
     assert errors == [] and outside == []
-    for name in ("web-results.png", "web-how-sure.png", "web-export.png"):
+    for name in ("web-results.png", "web-how-sure.png", "web-how-sure-panel.png", "web-export.png"):
         assert Path(artifacts / name).stat().st_size > 10_000

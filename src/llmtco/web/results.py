@@ -51,7 +51,7 @@ def job_view(job: UncertaintyJob) -> dict[str, Any] | None:
     rows = []
     for row in tornado["inputs"][:10]:
         d = row.get("leading_difference")
-        if d:
+        if d and d["swing"] > 0:  # inputs that do not move the leaders' difference are left out, as in the chart
             rows.append(
                 {"input": row["input"], "low": money(d["at_low"], fx, sym), "high": money(d["at_high"], fx, sym)}
             )
