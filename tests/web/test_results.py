@@ -47,6 +47,20 @@ def _wait(c: TestClient, job_id: str, limit_s: float = 90) -> list[dict[str, Any
     raise AssertionError(f"job {job_id} did not finish: {seen[-1]}")
 
 
+def _tags(html: str) -> list[tuple[str, list[str]]]:
+    """(tag, attribute names) of every start tag, as a browser's parser sees them."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, list[str]]] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.append((tag, [name for name, _ in attrs]))
+
+    Collect().feed(html)
+    return found
+
+
 # ---- item 1: the results panel says what the report says -------------------------------------------------------
 
 
@@ -297,3 +311,23 @@ def test_jobs_run_beside_the_request_workers(jc: TestClient, pool: WorkerPool) -
     assert process.pid not in {p.pid for p in pool.processes()}  # its own process, not a request worker
     assert jc.post("/api/v1/evaluate", content=MINIMAL, headers=YAML).status_code == 200  # workers still answer
     assert _wait(jc, job["id"])[-1]["state"] == "done"
+
+
+@sqlite_only
+def test_new_pages_keep_the_strict_csp_and_escape_names(jc: TestClient) -> None:
+    hostile = EXAMPLE.replace("name: onprem-h100", "name: '<img src=x onerror=alert(1)>'")
+    token = csrf(jc)
+    page = jc.post("/editor/yaml", data={"yaml": hostile, "csrf_token": token})
+    fragment = jc.post("/results/how-sure", data={"yaml": hostile, "samples": "200", "csrf_token": token})
+    job_id = fragment.text.split('hx-get="/results/jobs/')[1].split('"')[0]
+    _wait(jc, job_id)
+    done = jc.get(f"/results/jobs/{job_id}")
+    assert 'id="uncertainty"' in done.text
+    for r in (page, fragment, done):
+        assert "script-src 'self'" in r.headers["content-security-policy"]
+        assert "<img src=x" not in r.text
+        assert r is fragment or "&lt;img src=x onerror=alert(1)&gt;" in r.text  # the start fragment names no option
+        tags = _tags(r.text)
+        assert all("src" in attrs for tag, attrs in tags if tag == "script")  # no inline script
+        assert not [a for _, attrs in tags for a in attrs if a.startswith("on")]  # no inline event handler
+        assert not [t for t, _ in tags if t == "img"]  # the hostile name made no element
