@@ -126,7 +126,8 @@ def test_job_of_a_saved_scenario_is_one_per_scenario(jc: TestClient) -> None:
 
 @sqlite_only
 def test_cancel_stops_the_process(jc: TestClient) -> None:
-    job = jc.post("/api/v1/jobs", content=EXAMPLE, headers=YAML).json()
+    job = jc.post("/api/v1/jobs?samples=3000", content=EXAMPLE, headers=YAML).json()
+    assert job["samples"] == 3000
     r = jc.post(f"/api/v1/jobs/{job['id']}/cancel")
     assert r.status_code == 200 and r.json()["state"] == "cancelled"
     manager: JobManager = jc.app.state.jobs  # type: ignore[attr-defined]
@@ -203,6 +204,13 @@ def test_bad_job_requests_are_422_with_field_paths(jc: TestClient, body: dict[st
     r = jc.post("/api/v1/jobs", json=body)
     assert r.status_code == 422, r.text
     assert path in [d["path"] for d in r.json()["detail"]]
+
+
+@sqlite_only
+def test_bad_samples_in_the_query_are_422(jc: TestClient) -> None:
+    r = jc.post("/api/v1/jobs?samples=1e9", content=EXAMPLE, headers=YAML)
+    assert r.status_code == 422 and r.json()["detail"][0]["path"] == "samples"
+    assert "from 100 to 20000" in r.json()["detail"][0]["message"]
 
 
 @sqlite_only

@@ -67,9 +67,10 @@ async def _start(
 @router.post("/api/v1/jobs", status_code=202, dependencies=PROOF)
 async def api_start_job(request: Request, state: State) -> Response:
     """Start a "How sure?" job: JSON ``{"scenario_id": N}`` or ``{"document": YAML}`` or ``{"scenario": {...}}``,
-    with optional ``samples``; or a YAML body. 202 with the new job, 200 with the scenario's running one."""
+    with optional ``samples``; or a YAML body (``?samples=N``). 202 with the new job, 200 with the scenario's
+    running one."""
     data, text = await read_scenario_body(request)
-    scenario_id, samples = None, DEFAULT_SAMPLES
+    scenario_id, samples = None, _samples(request.query_params.get("samples"))
     if data is not None:
         if not isinstance(data, dict):
             raise ScenarioError([Issue(path="", message="expected an object")])
