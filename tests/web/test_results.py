@@ -339,3 +339,10 @@ def test_new_pages_keep_the_strict_csp_and_escape_names(jc: TestClient) -> None:
         assert all("src" in attrs for tag, attrs in tags if tag == "script")  # no inline script
         assert not [a for _, attrs in tags for a in attrs if a.startswith("on")]  # no inline event handler
         assert not [t for t, _ in tags if t == "img"]  # the hostile name made no element
+
+
+@sqlite_only
+def test_job_api_is_in_the_openapi_document(jc: TestClient) -> None:
+    paths = jc.get("/openapi.json").json()["paths"]
+    assert "post" in paths["/api/v1/jobs"] and "get" in paths["/api/v1/jobs/{job_id}"]
+    assert "post" in paths["/api/v1/jobs/{job_id}/cancel"]
