@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from llmtco.report.html import _m, recommendation
+from llmtco.report.facts import recommendation
+from llmtco.report.html import _m
 from llmtco.report.text import escaped
 from llmtco.result import OptionResult, Result
 
@@ -30,7 +31,7 @@ def render_markdown(result: Result) -> str:
         f"### LLM TCO: {_cell(result.scenario)}",
         "",
         f"{result.horizon_months} months from {result.start_date}, discount rate {result.discount_rate_pct:g} %, "
-        f"{cur}. **Cheapest: {_cell(str(rec['name']))}**.",
+        f"{cur}. **Cheapest: {_cell(rec.name)}**.",
         "",
     ]
     if included:

@@ -5,7 +5,7 @@ every other user error (``LlmtcoError``: catalog, infeasible, calibration) are
 422 with field paths, unknown ids 404, work over its time limit 503; the
 middleware answers oversized bodies 413 and unknown Host headers 400; missing
 CSRF proof is 403. The routes live in ``llmtco.web.routes`` (pages, api,
-catalog); what they share is in ``llmtco.web.deps``; CPU work runs in
+catalog, results); what they share is in ``llmtco.web.deps``; CPU work runs in
 ``llmtco.web.worker``.
 """
 
@@ -22,8 +22,9 @@ from fastapi.templating import Jinja2Templates
 
 from llmtco.errors import Busy, GateFailed, InternalError, LlmtcoError, NotFound, ScenarioError
 from llmtco.web.deps import STATIC, TEMPLATES, WebState, issues_json
+from llmtco.web.jobs import JobManager
 from llmtco.web.middleware import MAX_BODY_BYTES, BodyLimit, TrustedHosts, allowed_hosts
-from llmtco.web.routes import api, catalog, pages
+from llmtco.web.routes import api, catalog, pages, results
 from llmtco.web.store import Store
 from llmtco.web.worker import WorkerPool
 
@@ -79,11 +80,13 @@ def create_app(
     """
     store = Store(database_url)
     workers = pool or WorkerPool()
+    jobs = JobManager()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(workers.warm_up)
         yield
+        jobs.close()  # kill "How sure?" processes still running
         store.engine.dispose()  # close pooled database connections
         if pool is None:  # a pool handed in belongs to the caller
             workers.close()
@@ -100,6 +103,7 @@ def create_app(
     app.add_middleware(TrustedHosts, hosts=allowed_hosts(hosts))  # outermost: checked before anything else
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.state.store = store
+    app.state.jobs = jobs
     app.state.web = WebState(store, list(catalog_files or []), Jinja2Templates(directory=str(TEMPLATES)), workers)
 
     @app.exception_handler(PermissionError)
@@ -117,4 +121,5 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(catalog.router)
+    app.include_router(results.router)
     return app

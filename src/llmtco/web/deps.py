@@ -21,7 +21,8 @@ from llmtco import errors
 from llmtco.catalog import Catalog, load_catalog
 from llmtco.errors import Issue, LlmtcoError, ScenarioError
 from llmtco.result import Result
-from llmtco.web.charts import cumulative_svg, per_mtok_svg
+from llmtco.web.charts import per_mtok_svg
+from llmtco.web.results import results_ctx
 from llmtco.web.store import Store
 from llmtco.web.worker import Job, Outcome, WorkerPool, check_flow_depth
 
@@ -188,8 +189,9 @@ async def editor_ctx(
         "catalog": state.catalog(),
         "scenario_id": scenario_id,
         "version": version,
-        "chart": (cumulative_svg(result) + per_mtok_svg(result)) if result else "",
+        "chart": per_mtok_svg(result) if result else "",  # the cumulative chart: results_ctx, with break-even
         "examples": list(examples()),
+        **results_ctx(result),
     }
 
 
