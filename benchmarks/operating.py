@@ -49,9 +49,7 @@ def main() -> None:
             lambda: serving_point(shape, hw, 2.0, kvb, 1, 467.0, 256.0, None, None, 1, eng, load)
         ),
         "at_rate_ms": _median_ms(lambda: at_rate(shape, hw, 2.0, kvb, 1, 467.0, 256.0, 16.0, eng, load)),
-        "at_concurrency_ms": _median_ms(
-            lambda: at_concurrency(shape, hw, 2.0, kvb, 1, 467.0, 256.0, 16.0, eng, load)
-        ),
+        "at_concurrency_ms": _median_ms(lambda: at_concurrency(shape, hw, 2.0, kvb, 1, 467.0, 256.0, 16.0, eng, load)),
     }
     print(json.dumps({k: round(v, 4) for k, v in out.items()}, indent=2))
 
