@@ -118,3 +118,36 @@ def test_a_rate_above_capacity_is_flagged_and_stays_finite(catalog: Catalog) -> 
     assert all(p.predicted < float("inf") for p in over)
     light = predictions([replace(case, load=replace(case.load, value=0.5))], catalog, effs)
     assert all(p.evaluated_at.startswith("rate 0.5 req/s") and "saturated" not in p.evaluated_at for p in light)
+
+
+def test_a_vllm_bench_result_is_predicted_at_its_load(tmp_path: Path, catalog: Catalog) -> None:
+    """``vllm bench serve --save-result``: max_concurrency (closed loop) or a finite request_rate (open loop)."""
+    import json
+
+    from llmtco.calibration.imports import read_result_file
+
+    base = {
+        "completed": 200,
+        "total_input_tokens": 200 * 1000,
+        "total_output_tokens": 200 * 200,
+        "request_throughput": 12.0,
+        "output_throughput": 2400.0,
+        "mean_ttft_ms": 80.0,
+        "mean_tpot_ms": 11.0,
+    }
+    kw = {"model": "llama-3.1-8b", "accelerator": "h100-sxm", "gpus": 1, "tp": 1, "precision": "bf16"}
+    loads = {}
+    for name, extra in (
+        ("closed", {"max_concurrency": 32, "request_rate": "inf"}),
+        ("open", {"request_rate": 4.0, "mean_e2el_ms": 2300.0}),
+    ):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({**base, **extra}))
+        (case,) = read_result_file(path, **kw)
+        loads[name] = case
+    assert (loads["closed"].load.kind, loads["closed"].load.value) == ("concurrency", 32.0)
+    assert (loads["open"].load.kind, loads["open"].load.value) == ("rate", 4.0)
+    effs = {e.id: e for e in catalog.efficiency}
+    open_pred = predict(loads["open"], catalog, lookup(effs, "h100-sxm", "vllm", "bf16"))
+    assert open_pred["output_tok_s_per_gpu"] == pytest.approx(4.0 * 200)  # below capacity: the offered rate
+    assert all(p.evaluated_at.startswith("concurrency 32") for p in predictions([loads["closed"]], catalog, effs))

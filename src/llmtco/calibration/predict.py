@@ -67,7 +67,7 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
     lin, lout = case.input_tokens, case.output_tokens
     tps = [case.tp] if case.tp else [t for t in TP_CANDIDATES if t <= case.gpus]
     out: dict[str, float] = {}
-    if case.kind != "batch" and case.load.kind != "saturation":
+    if case.load.kind != "saturation":
         return _at_load(case, catalog, eff, shape, hw, eng, bpw, kvb, tps)
     if case.kind == "batch":
         at = point_at_batch(shape, hw, bpw, kvb, tps[0], lin, lout, case.batch or 1.0, eng)

@@ -6,8 +6,11 @@ clients (closed loop: ``--max-concurrency C``, "concurrency C" of a fixed-concur
 saturation (offline: every request queued at once). The accuracy report compares each row with the
 model at that load (``sizing.operating``); a row whose text states none stays at saturation and says so.
 
-Only what the row states is read, never a guess: the rate is the whole system's (``gpu_count`` GPUs),
-split over its replicas at prediction time; ``max_concurrency`` (an engine's cap) is not a load.
+Only what the row states is read, never a guess: the rate is the whole system's (``gpu_count``
+GPUs), split over its replicas at prediction time; a harness setting ``max_concurrency`` in a CSV row
+(an engine's cap) is not a load. A user's ``vllm bench serve`` result, where ``max_concurrency`` is
+the client's concurrency, carries its ``request_rate`` or ``max_concurrency`` the same way
+(``calibration.imports``).
 """
 
 from __future__ import annotations
