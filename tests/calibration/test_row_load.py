@@ -151,3 +151,16 @@ def test_a_vllm_bench_result_is_predicted_at_its_load(tmp_path: Path, catalog: C
     open_pred = predict(loads["open"], catalog, lookup(effs, "h100-sxm", "vllm", "bf16"))
     assert open_pred["output_tok_s_per_gpu"] == pytest.approx(4.0 * 200)  # below capacity: the offered rate
     assert all(p.evaluated_at.startswith("concurrency 32") for p in predictions([loads["closed"]], catalog, effs))
+
+
+def test_the_holdout_report_says_where_each_row_was_evaluated(catalog: Catalog) -> None:
+    from llmtco.calibration.api import accuracy
+    from llmtco.calibration.report import render_table
+
+    doc = accuracy(catalog, HOLDOUT, loso=False)
+    at = {(r["id"], r["metric"]): r["evaluated_at"] for r in doc["rows"]}
+    assert at[("trt14-serve-l31-8b-h100-tp1-467-256-qps2", "tpot_ms")] == "rate 2 req/s (offered 2 QPS)"
+    assert at[("vllmblog-fp8kv-l31-8b-h100-bf16kv", "ttft_ms")] == "concurrency 8 (concurrency 8)"
+    assert at[("mlperf51-h200-l2-70b-off", "output_tok_s_per_gpu")] == "saturation (no load stated)"
+    table = render_table(doc)
+    assert "[at rate 2 req/s (offered 2 QPS)]" in table and "[at saturation" not in table
