@@ -52,6 +52,7 @@ def test_fp8_kv_cache_doubles_the_memory_batch(capsys: pytest.CaptureFixture[str
         (["--percentile", "p95"], "--percentile"),
         (["--kv-cache", "int4"], "--kv-cache"),
         (["--input-p50", "900", "--input-p90", "100"], "--input-p50"),
+        (["--rate", "0"], "--rate"),
     ],
 )
 def test_bad_options_name_the_field(capsys: pytest.CaptureFixture[str], args: list[str], field: str) -> None:

@@ -123,6 +123,8 @@ def perf_serve(
         raise UsageError(f"--kv-cache: {kv_cache!r}; allowed: bf16, fp16, fp8")
     if rate is not None and concurrency is not None:
         raise UsageError("--rate and --concurrency: give one or the other (an open or a closed loop)")
+    if rate is not None and rate <= 0:
+        raise UsageError(f"--rate: {rate:g} requests/s; give a rate above 0")
     in_spread, in_mean = spread("input", input_p50, input_p90)
     out_spread, out_mean = spread("output", output_p50, output_p90)
     cat = probe_catalog(catalog, model)
