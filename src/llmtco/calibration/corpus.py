@@ -11,6 +11,9 @@ kernel_step | end_to_end | power | training, and ``source_family``; both are
 inferred where absent), and every ``*.json`` there is a ``llmtco measure``
 profile whose decode steps become kernel_step cases.
 
+End-to-end rows carry the load their text states (``row_load``: an offered rate or a fixed
+concurrency; else saturation), and are predicted at it.
+
 Normalisation: ``notes`` starts with ``tput_basis=``: ``output_total`` is the
 output tokens/s of all ``gpu_count`` GPUs, ``train_tokens_per_gpu`` is per GPU,
 ``train_tokens_per_s`` is for the whole job. Everything is stored per GPU.
