@@ -10,7 +10,7 @@ import pytest
 from llmtco.calibration.corpus import COLUMNS, Case, load_corpus
 from llmtco.calibration.predict import predict
 from llmtco.catalog import Catalog
-from llmtco.perf.power import PSU_EFFICIENCY, host_power_w
+from llmtco.perf.power import PSU_EFFICIENCY, host_max_w, host_power_w
 
 WALL_NOTE = "tput_basis=output_total; TP1 x 8; power_basis=system_wall_ac: whole server at the wall"
 
@@ -35,7 +35,8 @@ def test_system_wall_power_goes_through_the_host_model(tmp_path: Path, catalog: 
     p_wall = predict(wall, catalog, eff)
     p_gpu = predict(replace(wall, power_basis="gpu"), catalog, eff)
     server = next(s for s in catalog.servers if s.accelerator == "b200")
-    host_per_gpu = float(host_power_w(server.non_gpu_power_w, 1.0)) / server.gpus
+    tdp_w = catalog.accelerators.get("b200").tdp_w
+    host_per_gpu = float(host_power_w(host_max_w(server.non_gpu_power_w, server.gpus, tdp_w), 1.0)) / server.gpus
     # wall = board power through the supplies + the host's share; energy follows from the same power and throughput
     assert p_wall["power_w_per_gpu"] == pytest.approx(p_gpu["power_w_per_gpu"] / PSU_EFFICIENCY + host_per_gpu)
     assert p_wall["energy_j_per_token"] == pytest.approx(p_wall["power_w_per_gpu"] / p_wall["output_tok_s_per_gpu"])

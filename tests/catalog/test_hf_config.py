@@ -11,6 +11,7 @@ import pytest
 from llmtco.catalog import load_catalog
 from llmtco.catalog.hf_config import shape_from_config
 from llmtco.catalog.model_import import model_from_config, overlay_yaml
+from llmtco.engine.adapters import efficiency_for
 from llmtco.errors import CatalogError
 
 CONFIGS = Path(__file__).parent / "configs"
@@ -56,6 +57,13 @@ PUBLISHED: dict[str, tuple[float, float | None, str]] = {
     # (a lookup, 201088 x 2880 = 0.579B); the importer counts it, as the other publishers do.
     "openai--gpt-oss-120b": (116.83, 5.13 + 0.579, "gpt-oss model card (active + input embedding)"),
     "openai--gpt-oss-20b": (20.91, 3.61 + 0.579, "gpt-oss model card (active + input embedding)"),
+    "meta-llama--Llama-3.3-70B-Instruct": (70.6, None, "Hugging Face safetensors count (as Llama 3.1 70B)"),
+    "meta-llama--Llama-2-70b-hf": (70.0, None, "Llama 2 paper (arXiv:2307.09288) Table 1: 70B"),
+    "Qwen--Qwen2.5-7B-Instruct": (7.61, None, "Qwen2.5-7B-Instruct model card"),
+    "Qwen--Qwen2.5-14B-Instruct": (14.7, None, "Qwen2.5-14B-Instruct model card"),
+    "Qwen--Qwen2.5-32B-Instruct": (32.5, None, "Qwen2.5-32B-Instruct model card (the shapes give 32.76B)"),
+    "Qwen--Qwen2.5-72B-Instruct": (72.7, None, "Qwen2.5-72B-Instruct model card"),
+    "mistralai--Mistral-7B-Instruct-v0.3": (7.3, None, "docs.mistral.ai models/weights: Mistral-7B-v0.3 7.3B"),
     # Import-only configs (no catalog record). DeepSeek-V2's paper also leaves the input embedding
     # (102400 x 2048 = 0.210B) out of its activated count.
     "deepseek-ai--DeepSeek-V2-Lite-Chat": (15.7, 2.4 + 0.210, "DeepSeek-V2 paper (arXiv:2405.04434), Lite"),
@@ -92,6 +100,14 @@ CATALOG_ID = {
     "google--gemma-3-27b-it": "gemma-3-27b",
     "openai--gpt-oss-120b": "gpt-oss-120b",
     "openai--gpt-oss-20b": "gpt-oss-20b",
+    "meta-llama--Llama-3.3-70B-Instruct": "llama-3.3-70b",
+    # The base model's file: Llama 2 70B Chat is a fine-tune with the same architecture (see SOURCES.md).
+    "meta-llama--Llama-2-70b-hf": "llama-2-70b",
+    "Qwen--Qwen2.5-7B-Instruct": "qwen2.5-7b",
+    "Qwen--Qwen2.5-14B-Instruct": "qwen2.5-14b",
+    "Qwen--Qwen2.5-32B-Instruct": "qwen2.5-32b",
+    "Qwen--Qwen2.5-72B-Instruct": "qwen2.5-72b",
+    "mistralai--Mistral-7B-Instruct-v0.3": "mistral-7b",
 }
 # Records whose bundled active count follows its publisher's convention (no input embedding).
 ACTIVE_WITHOUT_INPUT_EMBEDDING = {"gpt-oss-120b", "gpt-oss-20b"}
@@ -125,26 +141,13 @@ def _load(name: str) -> dict[str, Any]:
 def test_every_bundled_config_has_a_published_count() -> None:
     names = {p.stem for p in ALL_CONFIGS}
     assert names == set(PUBLISHED) and set(CATALOG_ID) <= names
-    assert len(CATALOG_ID) == 28
-
-
-# Bundled models whose config.json is not yet a fixture here (shapes sourced from their model cards);
-# a new bundled model must come with its config file or be listed here.
-WITHOUT_CONFIG_FIXTURE = {
-    "llama-2-70b",
-    "llama-3.3-70b",
-    "mistral-7b",
-    "qwen2.5-7b",
-    "qwen2.5-14b",
-    "qwen2.5-32b",
-    "qwen2.5-72b",
-}
+    assert len(CATALOG_ID) == 35
 
 
 def test_every_bundled_model_has_its_config_fixture() -> None:
+    """A new bundled model must come with its published config.json here."""
     bundled = {m.id for m in load_catalog().models}
-    assert bundled - set(CATALOG_ID.values()) == WITHOUT_CONFIG_FIXTURE
-    assert set(CATALOG_ID.values()) <= bundled
+    assert bundled == set(CATALOG_ID.values())
 
 
 @pytest.mark.parametrize("path", ALL_CONFIGS, ids=lambda p: p.stem)
@@ -175,6 +178,14 @@ def test_imported_config_reproduces_the_bundled_record(path: Path) -> None:
     if bundled.id in ACTIVE_WITHOUT_INPUT_EMBEDDING:
         active -= imported.vocab * imported.hidden / 1e9
     assert active == pytest.approx(bundled.active_b, rel=0.02)
+
+
+def test_llama2_float16_default_takes_the_16_bit_fits() -> None:
+    """Llama 2's config.json says float16; FP16 runs at the BF16 rate, so the bf16 fits answer for it."""
+    cat = load_catalog()
+    assert cat.models.get("llama-2-70b").default_precision == "fp16"
+    assert efficiency_for(cat, "b200", "vllm", "fp16").id == "b200@vllm@bf16"
+    assert efficiency_for(cat, "b200", "vllm", "fp16") == efficiency_for(cat, "b200", "vllm", "bf16")
 
 
 def test_mixtral_count_by_hand() -> None:

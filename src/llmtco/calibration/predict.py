@@ -21,7 +21,7 @@ from llmtco.engine.adapters import (
 from llmtco.engine.serve import TP_CANDIDATES, pick_tensor_parallel
 from llmtco.measure.core import StackShape
 from llmtco.perf.memory import BYTES_PER_WEIGHT
-from llmtco.perf.power import host_power_w, wall_power_w
+from llmtco.perf.power import host_max_w, host_power_w, wall_power_w
 from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.perf.timing import decode_step, prefill_step
 from llmtco.perf.training import training_rate
@@ -166,7 +166,9 @@ def _power(case: Case, catalog: Catalog, gpu_w: float, tput_per_gpu: float, load
     watts = gpu_w
     if case.power_basis == "system_wall_ac":
         server = resolve_server(catalog, None, case.accelerator)
-        host_w = host_power_w(server.non_gpu_power_w * case.gpus / server.gpus, load_share)
+        tdp_w = catalog.accelerators.get(server.accelerator).tdp_w
+        host_w_per_gpu = host_max_w(server.non_gpu_power_w, server.gpus, tdp_w) / server.gpus
+        host_w = host_power_w(host_w_per_gpu * case.gpus, load_share)
         watts = float(wall_power_w(gpu_w * case.gpus, host_w)) / case.gpus
     return {"power_w_per_gpu": watts, "energy_j_per_token": watts / max(tput_per_gpu, 1e-12)}
 

@@ -51,6 +51,10 @@ def model_shape(m: Model) -> ModelShape:
 
 def efficiency_for(cat: Catalog, accelerator: str, engine: str | None, precision: str | None = None) -> Efficiency:
     """The most specific fitted factors: ``h100-sxm@vllm@bf16``, ``h100-sxm@vllm``, then ``h100-sxm``."""
+    if precision == "fp16":
+        # FP16 runs on the same 16-bit tensor cores at the BF16 rate and moves the same bytes:
+        # the 16-bit fit covers it (Llama 2 publishes float16 weights).
+        precision = "bf16"
     if engine:
         for key in (f"{accelerator}@{engine}@{precision}" if precision else None, f"{accelerator}@{engine}"):
             if key and key in cat.efficiency:

@@ -57,12 +57,25 @@ PSU_EFFICIENCY = 0.94
 supplies and 96 % for 230 V redundant ones, CLEAResult 80 PLUS program requirements; the lower one taken)."""
 
 
+def host_max_w(non_gpu_power_w: float, gpus: int, gpu_tdp_w: float) -> float:
+    """The host's share of a server's maximum wall draw: ``non_gpu_power_w`` less the power-supply losses
+    of its GPUs at TDP [W].
+
+    ``servers.yaml`` ``non_gpu_power_w`` is a system's maximum wall (AC) draw less its GPUs' TDP, and a
+    TDP is DC at the board; so the losses of feeding those GPUs, ``gpus x TDP x (1/PSU_EFFICIENCY - 1)``,
+    sit inside it. ``wall_power_w`` adds those losses to the GPU term, so they come out of the host term
+    here; without this, a server at full load would draw about 6 % of its GPU power above its nameplate.
+    With it, every GPU at TDP plus the host at its maximum is exactly the nameplate.
+    """
+    return max(non_gpu_power_w - gpus * gpu_tdp_w * (1.0 / PSU_EFFICIENCY - 1.0), 0.0)
+
+
 def wall_power_w(gpus_power_w: Num, host_w: Num) -> Num:
     """Wall (AC) power of servers: their GPUs' total board power (NVML and DCGM read DC at the board)
     through the power supplies, plus the host [W].
 
-    ``host_w`` is a wall figure already (``servers.yaml`` ``non_gpu_power_w`` is a system's maximum wall
-    draw less its GPUs' TDP), scaled with load by ``host_power_w``. Plans (on-prem and cloud energy),
+    ``host_w`` is a wall figure already (``host_max_w``, a server's maximum wall draw less what its GPUs
+    draw at the wall at TDP), scaled with load by ``host_power_w``. Plans (on-prem and cloud energy),
     plan-vs-actual energy and the accuracy corpus's system-power rows all use this one function.
     """
     out: Num = gpus_power_w / PSU_EFFICIENCY + host_w

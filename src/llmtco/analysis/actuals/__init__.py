@@ -22,6 +22,7 @@ from llmtco.analysis.actuals.sources import ExportSource, PrometheusSource, Tele
 from llmtco.analysis.actuals.telemetry import Selection, queries, read_telemetry
 from llmtco.catalog import Catalog
 from llmtco.errors import ActualsError
+from llmtco.perf.power import host_max_w
 from llmtco.scenario.schema import HybridOption, OnPremOption, Scenario
 
 
@@ -49,10 +50,12 @@ def energy_rates(sc: Scenario, cat: Catalog, option: str) -> EnergyRates:
         ]
         if o.server is not None:
             server = cat.servers.get(o.server)
-            host = server.non_gpu_power_w / max(server.gpus, 1)
+            tdp_w = cat.accelerators.get(server.accelerator).tdp_w
+            host = host_max_w(server.non_gpu_power_w, server.gpus, tdp_w) / max(server.gpus, 1)
             notes.append(
                 f"estimate: host (non-GPU) power {host:.0f} W per GPU at full load x (0.5 + 0.5 x busy share) from "
-                f"servers/{server.id} non_gpu_power_w; DCGM meters the GPU boards only"
+                f"servers/{server.id} non_gpu_power_w less its GPUs' power-supply losses at TDP; "
+                "DCGM meters the GPU boards only"
             )
         return EnergyRates(pue, tariff, host, notes)
     pue = cat.rate("cloud_pue")

@@ -22,7 +22,7 @@ from llmtco.engine.adapters import price_in_force
 from llmtco.engine.context import Rates, staff
 from llmtco.engine.options.base import OptionInputs, Outcome, capacity_exceeded
 from llmtco.engine.serve import Served, serve, workload_sizing
-from llmtco.perf.power import host_power_w, wall_power_w
+from llmtco.perf.power import host_max_w, host_power_w, wall_power_w
 from llmtco.result import FinetuneResult, Sizing
 from llmtco.scenario.schema import CloudGpuOption
 from llmtco.sizing.fleet import busy_fraction, monthly_energy_kwh, pool_power_w, replicas_needed, served_share
@@ -250,7 +250,9 @@ def _energy_kwh(
     """Energy of the rented GPUs and their share of the host platform, times the cloud PUE [kWh/month]."""
     # host power (CPUs, fans, NICs) of the same platform, pro rata to the instance's GPUs
     platform = next((sv for sv in inputs.catalog.servers if sv.accelerator == acc.id), None)
-    host_w_per_gpu = platform.non_gpu_power_w / platform.gpus if platform is not None else 0.0
+    host_w_per_gpu = (
+        host_max_w(platform.non_gpu_power_w, platform.gpus, acc.tdp_w) / platform.gpus if platform is not None else 0.0
+    )
     paid_gpus = rented.instances * inst.gpus
     load_share = rented.busy_gpus / np.maximum(paid_gpus, 1e-12)
     host_w = host_power_w(paid_gpus * host_w_per_gpu, load_share)

@@ -22,7 +22,7 @@ from llmtco.engine.context import Rates, staff
 from llmtco.engine.demand import Demand
 from llmtco.engine.options.base import OptionInputs, Outcome, capacity_exceeded
 from llmtco.engine.serve import Served, serve, workload_sizing
-from llmtco.perf.power import host_power_w, wall_power_w
+from llmtco.perf.power import host_max_w, host_power_w, wall_power_w
 from llmtco.result import FinetuneResult, Sizing
 from llmtco.scenario.schema import OnPremOption
 from llmtco.sizing.fleet import busy_fraction, monthly_energy_kwh, pool_power_w, replicas_needed, served_share
@@ -191,7 +191,8 @@ def _energy(site: Site, served: list[Served], fleet: Fleet, inputs: OptionInputs
     gpus_owned = fleet.owned_servers * site.server.gpus
     gpu_w += (gpus_owned[..., None] - serving_gpus) * idle_w
     load_share = busy_gpus / np.maximum(gpus_owned[..., None], 1e-12)
-    host_w = host_power_w(fleet.owned_servers[..., None] * site.server.non_gpu_power_w, load_share)
+    server_host_w = host_max_w(site.server.non_gpu_power_w, site.server.gpus, site.accelerator.tdp_w)
+    host_w = host_power_w(fleet.owned_servers[..., None] * server_host_w, load_share)
     wall_w = np.asarray(wall_power_w(gpu_w, host_w), dtype=float)
     return monthly_energy_kwh(wall_w, inputs.hour_weights, inputs.days), busy_gpus
 
