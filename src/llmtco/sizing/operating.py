@@ -24,7 +24,8 @@ Closed loop, C clients, each sending its next request when the last one finished
     running        B = min(C, B_max); the other C - B wait for a free slot
     TPOT           t(B);   TTFT_0 = prefill at that load with no queueing wait
     throughput     X = B / (TTFT_0 + E[Lout] x t(B))          (each slot turns over once per request)
-    TTFT           TTFT_0 + (C - B) / X                       (Little's law over the waiting clients)
+    TTFT           TTFT_0 + (C - B) / X                       (Little's law over the waiting clients:
+                                                              the slot wait is a mean at every percentile)
                    so that X = C / (TTFT + E[Lout] x TPOT), the closed-loop identity
 
 Limits (tested): lambda -> 0 and C = 1 give the batch-1 figures of ``serving.point_at_batch`` with no
@@ -62,13 +63,16 @@ class OperatingPoint:
     requests_per_s: FloatArray
     """Requests completed per second: the offered rate below capacity, the capacity above it."""
     output_tokens_per_s: FloatArray
+    """Output tokens per second of the replica [tokens/s]."""
     tpot_ms: FloatArray
+    """Time per output token: the engine step at this batch [ms]."""
     ttft_ms: FloatArray
     """TTFT at the load's percentile (``Load.percentile``) [ms]; inf for an open loop above capacity."""
     queue_wait_ms: FloatArray
     """The queueing part of TTFT: prompts waiting for the prefill budget (open loop) or clients waiting
     for a free slot (closed loop) [ms]."""
     step_ms: FloatArray
+    """Engine step time: kernel step / mixed-step efficiency + host time [ms]."""
     capacity_rps: FloatArray
     """Highest requests/s the replica sustains within its batch bound [requests/s]."""
     batch_bound: FloatArray
@@ -81,7 +85,9 @@ class OperatingPoint:
     busy_power_w: FloatArray
     """Power of one GPU at this point [W]."""
     energy_j_per_output_token: FloatArray
+    """Energy of the replica's GPUs per output token at this point [J]."""
     max_batch_memory: FloatArray
+    """Sequences the KV cache holds at the time-weighted context [1]."""
 
 
 def _bound(mem: MemoryBreakdown | LayoutMemory, load: Load, samples: int, ranks: int) -> FloatArray:
