@@ -52,8 +52,55 @@ def test_fp8_kv_cache_doubles_the_memory_batch(capsys: pytest.CaptureFixture[str
         (["--percentile", "p95"], "--percentile"),
         (["--kv-cache", "int4"], "--kv-cache"),
         (["--input-p50", "900", "--input-p90", "100"], "--input-p50"),
+        (["--rate", "0"], "--rate"),
     ],
 )
 def test_bad_options_name_the_field(capsys: pytest.CaptureFixture[str], args: list[str], field: str) -> None:
     assert main([*BASE, *args]) == 2
     assert field in capsys.readouterr().err
+
+
+def test_rate_shows_the_operating_point_below_saturation(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["--input-p50", "500", "--input-p90", "3000", "--output-tokens", "300", "--tp", "1"]
+    doc = _run(capsys, *base, "--rate", "4")
+    op, serving = doc["operating_point"], doc["serving_layer"]
+    assert isinstance(op, dict) and isinstance(serving, dict)
+    assert op["mode"].startswith("open loop") and op["replicas"] == 1 and op["saturated"] is False
+    assert op["requests_per_s_per_replica"] == pytest.approx(4.0)
+    assert op["output_tokens_per_s_per_replica"] == pytest.approx(4.0 * 300)
+    # Little's law: the batch the rate sustains, far below the saturated batch, and so a shorter TPOT
+    assert op["batch"] == pytest.approx(4.0 * 300 * op["tpot_ms"] / 1e3, rel=0.01)
+    assert op["batch"] < serving["batch"] and op["tpot_ms"] < serving["tpot_ms"]
+    assert op["ttft_p50_ms"] <= op["ttft_p90_ms"] <= op["ttft_p99_ms"]
+    assert op["utilisation"] == pytest.approx(4.0 / op["capacity_rps_per_replica"])
+    split = _run(capsys, *base, "--rate", "8", "--replicas", "2")["operating_point"]
+    assert isinstance(split, dict) and split["rate_rps_per_replica"] == pytest.approx(4.0)
+    assert split["tpot_ms"] == pytest.approx(op["tpot_ms"])
+
+
+def test_rate_above_capacity_is_saturated(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = _run(capsys, "--tp", "1", "--rate", "10000", "--replicas", "1", "--ttft-ms", "500")
+    op = doc["operating_point"]
+    assert isinstance(op, dict) and op["saturated"] is True
+    assert op["ttft_p50_ms"] is None and op["meets_slo"] is False  # the queue grows without bound
+    assert op["requests_per_s_per_replica"] == pytest.approx(op["capacity_rps_per_replica"])
+
+
+def test_concurrency_shows_the_closed_loop_point(capsys: pytest.CaptureFixture[str]) -> None:
+    one = _run(capsys, "--tp", "1", "--concurrency", "1")["operating_point"]
+    many = _run(capsys, "--tp", "1", "--concurrency", "32")["operating_point"]
+    assert isinstance(one, dict) and isinstance(many, dict)
+    assert one["mode"].startswith("closed loop") and one["batch"] == 1.0 and many["batch"] == 32.0
+    for op, clients in ((one, 1.0), (many, 32.0)):
+        # X = C / (TTFT + Lout x TPOT), with the default 250 output tokens
+        x = clients / (op["ttft_p50_ms"] + 250 * op["tpot_ms"]) * 1e3
+        assert op["requests_per_s_per_replica"] == pytest.approx(x)
+    assert many["tpot_ms"] > one["tpot_ms"] and many["requests_per_s_per_replica"] > one["requests_per_s_per_replica"]
+    capped = _run(capsys, "--tp", "1", "--concurrency", "32", "--batch", "8")["operating_point"]
+    assert isinstance(capped, dict) and capped["batch"] == 8.0 and capped["saturated"] is True
+
+
+def test_rate_and_concurrency_are_one_or_the_other(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*BASE, "--rate", "2", "--concurrency", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "--rate" in err and "--concurrency" in err

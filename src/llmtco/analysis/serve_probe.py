@@ -24,9 +24,11 @@ from llmtco.engine.adapters import (
 from llmtco.engine.serve import TP_CANDIDATES, pick_tensor_parallel
 from llmtco.errors import InfeasibleError
 from llmtco.perf.memory import BYTES_PER_WEIGHT
+from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.perf.timing import mixed_step
 from llmtco.sizing.lengths import FIXED, LengthSpread, from_percentiles
-from llmtco.sizing.serving import Load, ServingPoint, serving_point
+from llmtco.sizing.operating import OperatingPoint, at_concurrency, at_rate
+from llmtco.sizing.serving import EngineShape, Load, ServingPoint, serving_point
 
 PERCENTILES = ("p50", "p90", "p99")
 
@@ -64,8 +66,14 @@ def probe_serve(
     rate_rps: float | None = None,
     replicas: int | None = None,
     prefix_cache_hit: float = 0.0,
+    concurrency: float | None = None,
 ) -> dict[str, object]:
-    """Step time and its parts, and end-to-end throughput, TPOT and TTFT percentiles at a load."""
+    """Step time and its parts, and end-to-end throughput, TPOT and TTFT percentiles at a load.
+
+    With ``rate_rps`` (open loop) or ``concurrency`` (closed loop) the result also has ``operating_point``:
+    the replica at that load (``sizing.operating``), the load split evenly over ``replicas`` (given, or
+    the fleet's ``replicas_needed`` for a rate; 1 for a concurrency).
+    """
     model = cat.models.get(model_id, "--model")
     acc = cat.accelerators.get(accelerator_id, "--accelerator")
     prec = precision or model.default_precision
@@ -152,4 +160,67 @@ def probe_serve(
                 meets_load=need is not None and replicas >= need,
             )
         out["fleet"] = fleet
+    if rate_rps is not None or concurrency is not None:
+        n = replicas or (math.ceil(rate_rps / (capacity_rps * utilisation)) if rate_rps and capacity_rps > 0 else 1)
+        op_load = replace(load, max_batch=None if batch is None else float(batch))
+        out["operating_point"] = _operating(
+            shape, hw, eng, bpw, kvb, chosen.tp, input_tokens, output_tokens, op_load, rate_rps, concurrency, n
+        ) | {"meets_slo": None}
+        point_out = out["operating_point"]
+        assert isinstance(point_out, dict)
+        if tpot_ms is not None or ttft_ms is not None:
+            ttft_at = point_out[f"ttft_{percentile}_ms"]
+            point_out["meets_slo"] = bool(
+                (tpot_ms is None or point_out["tpot_ms"] <= tpot_ms)
+                and (ttft_ms is None or (ttft_at is not None and ttft_at <= ttft_ms))
+            )
     return out
+
+
+def _operating(
+    shape: ModelShape,
+    hw: HardwareShape,
+    eng: EngineShape,
+    bpw: float,
+    kvb: float,
+    tp: int,
+    input_tokens: float,
+    output_tokens: float,
+    load: Load,
+    rate_rps: float | None,
+    concurrency: float | None,
+    replicas: int,
+) -> dict[str, object]:
+    """The replica at the offered rate or concurrency, with TTFT at each percentile (None: unbounded)."""
+    per_replica = (rate_rps if rate_rps is not None else concurrency or 1.0) / replicas
+
+    def at(percentile: str) -> OperatingPoint:
+        ld = replace(load, percentile=percentile)
+        if rate_rps is not None:
+            return at_rate(shape, hw, bpw, kvb, tp, input_tokens, output_tokens, per_replica, eng, ld)
+        return at_concurrency(shape, hw, bpw, kvb, tp, input_tokens, output_tokens, per_replica, eng, ld)
+
+    ops = {p: at(p) for p in PERCENTILES}
+    op = ops["p50"]
+
+    def finite(x: float) -> float | None:
+        return x if math.isfinite(x) else None
+
+    return {
+        "mode": "open loop (offered rate)" if rate_rps is not None else "closed loop (fixed concurrency)",
+        "replicas": replicas,
+        "rate_rps_per_replica" if rate_rps is not None else "concurrency_per_replica": per_replica,
+        "saturated": bool(op.saturated[0] > 0),
+        "batch": first(op.batch),
+        "batch_bound": first(op.batch_bound),
+        "tpot_ms": first(op.tpot_ms),
+        **{f"ttft_{p}_ms": finite(first(o.ttft_ms)) for p, o in ops.items()},
+        "queue_wait_p50_ms": finite(first(op.queue_wait_ms)),
+        "requests_per_s_per_replica": first(op.requests_per_s),
+        "capacity_rps_per_replica": first(op.capacity_rps),
+        "utilisation": first(op.utilisation),
+        "output_tokens_per_s_per_replica": first(op.output_tokens_per_s),
+        "output_tokens_per_s_per_gpu": first(op.output_tokens_per_s) / tp,
+        "power_w_per_gpu": first(op.busy_power_w),
+        "energy_j_per_output_token": first(op.energy_j_per_output_token),
+    }

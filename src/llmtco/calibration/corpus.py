@@ -11,6 +11,9 @@ kernel_step | end_to_end | power | training, and ``source_family``; both are
 inferred where absent), and every ``*.json`` there is a ``llmtco measure``
 profile whose decode steps become kernel_step cases.
 
+End-to-end rows carry the load their text states (``row_load``: an offered rate or a fixed
+concurrency; else saturation), and are predicted at it.
+
 Normalisation: ``notes`` starts with ``tput_basis=``: ``output_total`` is the
 output tokens/s of all ``gpu_count`` GPUs, ``train_tokens_per_gpu`` is per GPU,
 ``train_tokens_per_s`` is for the whole job. Everything is stored per GPU.
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from llmtco.calibration.row_load import SATURATION, RowLoad, latency_statistic, row_load
 from llmtco.calibration.training_rows import training_config
 from llmtco.catalog import Catalog
 from llmtco.errors import CalibrationError
@@ -145,6 +149,12 @@ class Case:
     power_basis: str = "gpu"
     """What ``power_w_per_gpu`` measured: ``gpu`` (board power, NVML/Zeus) or ``system_wall_ac`` (the whole
     server at the wall, divided by its GPUs: MLPerf power runs)."""
+    load: RowLoad = SATURATION
+    """The offered rate or concurrency an end-to-end row was measured at (``row_load``); else saturation."""
+    latency_stat: str = "mean"
+    """The TTFT statistic of ``ttft_ms``: ``mean`` or ``p50`` (median)."""
+    kv_cache: str | None = None
+    """KV-cache precision where the row states it apart from BF16 weights; None: follows the compute."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,8 @@ def _engine(text: str) -> str:
 
 def _precision(text: str) -> tuple[str | None, str]:
     t = text.lower()
+    if t.startswith("bf16 weights"):  # BF16 weights with a KV cache of its own precision (``_kv_cache``)
+        return "bf16", ""
     if "nf4" in t:
         return "int4", ""
     if "fp4" in t:
@@ -196,6 +208,24 @@ def _precision(text: str) -> tuple[str | None, str]:
     if "not verified" in t:
         return "fp8", "precision not verified in the source: FP8 assumed (NVIDIA MLPerf code path on Ada)"
     return None, ""
+
+
+def _kv_cache(text: str) -> str | None:
+    """The KV-cache precision of a row with BF16 weights that names its cache (``BF16 weights, FP8 KV``)."""
+    t = text.lower()
+    if not t.startswith("bf16 weights") or "kv" not in t:
+        return None
+    return "fp8" if re.search(r"fp8[^;]*kv", t) else "bf16"
+
+
+def _length(text: str, what: str, assumptions: list[str]) -> float | None:
+    """A length in tokens; ``~N`` (an approximate mean the source states) is read as N, and said so."""
+    if text.strip().startswith("~"):
+        value = _num(text.strip()[1:])
+        if value is not None:
+            assumptions.append(f"{what} length an approximate mean in the source ({text.strip()}): {value:g} used")
+        return value
+    return _num(text)
 
 
 def _level(row: dict[str, str], inferred: str) -> str:
@@ -292,14 +322,14 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
             break
     if model is None or model not in catalog.models:
         return Unmapped(rid, f"model {row['model']!r} is not in the catalog")
-    lin = _num(row["input_len"])
+    lin = _length(row["input_len"], "input", assumptions)
     if lin is None:
         for pattern, value, why in DATASET_INPUT_TOKENS:
             if re.search(pattern, row["input_len"].lower()):
                 lin = value
                 assumptions.append(why)
                 break
-    lout = _num(row["output_len"])
+    lout = _length(row["output_len"], "output", assumptions)
     level = _level(row, "end_to_end")
     if level == "kernel_step" and lout is None:
         lout = 1.0  # a step has no output length
@@ -359,6 +389,9 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
         kind = "offline"
     if tp is None:
         assumptions.append("tensor parallelism not stated: smallest degree that fits assumed")
+    load = row_load(row["concurrency_or_batch"], notes) if kind != "batch" else SATURATION
+    if load.kind == "rate" and "poisson" not in (row["concurrency_or_batch"] + notes).lower():
+        assumptions.append("arrival process not stated: Poisson arrivals assumed")
     return Case(
         id=rid,
         source=row["source"],
@@ -378,6 +411,9 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
         assumptions=tuple(assumptions),
         level=level,
         power_basis=power_basis,
+        load=load,
+        latency_stat=latency_statistic(notes),
+        kv_cache=_kv_cache(row["precision"]),
     )
 
 

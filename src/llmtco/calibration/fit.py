@@ -85,6 +85,8 @@ class Prediction:
     predicted: float
     answered_by: str = ""
     """Nodes of the fit whose factors made this prediction (``notes`` of the record used)."""
+    evaluated_at: str = ""
+    """The load the row was predicted at (``row_load.RowLoad.label``; saturated above the model's capacity)."""
 
     @property
     def error_pct(self) -> float:
@@ -96,9 +98,10 @@ def predictions(cases: Iterable[Case], catalog: Catalog, effs: dict[str, Efficie
     for c in cases:
         eff = lookup(effs, c.accelerator, c.engine, c.precision)
         pred = predict(c, catalog, eff)
+        at = c.load.label() + ("; above the model's capacity: saturated" if pred.get("saturated") else "")
         for metric, value in c.measured.items():
             if metric in pred:
-                out.append(Prediction(c, metric, value, pred[metric], eff.notes or eff.id))
+                out.append(Prediction(c, metric, value, pred[metric], eff.notes or eff.id, at))
     return out
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from llmtco.calibration.corpus import Case
+from llmtco.calibration.row_load import SATURATION, RowLoad
 from llmtco.errors import CalibrationError
 from llmtco.files import read_text_limited
 
@@ -46,8 +47,10 @@ def _user_case(
     tp: int,
     precision: str,
     engine: str,
+    load: RowLoad = SATURATION,
 ) -> Case:
-    """A measured serving point from a user's file; concurrency is spread over the replicas."""
+    """A measured serving point from a user's file; concurrency is spread over the replicas; ``load``: the
+    offered rate or concurrency the run was driven at, where the file says (predicted at it)."""
     return Case(
         id=case_id,
         source=file,
@@ -64,6 +67,7 @@ def _user_case(
         output_tokens=output_tokens,
         batch=max(concurrency / max(gpus // tp, 1), 1.0),
         measured=measured,
+        load=load,
     )
 
 
@@ -86,6 +90,12 @@ def vllm_bench_cases(
     lout = _need(_num(data, "total_output_tokens"), "'total_output_tokens'", file) / completed
     out_tps = _need(_num(data, "output_throughput"), "'output_throughput'", file)
     concurrency = _num(data, "max_concurrency")
+    rate = _num(data, "request_rate")  # "inf" (every request at once) is a string in the file: not a rate
+    load = SATURATION
+    if rate is not None and rate > 0 and rate != float("inf"):
+        load = RowLoad("rate", rate, f"request_rate {rate:g}")
+    elif concurrency is not None:
+        load = RowLoad("concurrency", concurrency, f"max_concurrency {concurrency:g}")
     if concurrency is None:
         # Little's law: requests in flight = arrival rate x time in system
         rps = _need(_num(data, "request_throughput"), "'request_throughput'", file)
@@ -110,6 +120,7 @@ def vllm_bench_cases(
             tp=tp,
             precision=precision,
             engine=engine,
+            load=load,
         )
     ]
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 from llmtco.arrays import first
 from llmtco.calibration.corpus import Case
+from llmtco.calibration.row_load import SATURATION
 from llmtco.catalog import Catalog
 from llmtco.catalog.records import Accelerator, Efficiency
 from llmtco.engine.adapters import (
@@ -18,9 +22,11 @@ from llmtco.engine.serve import TP_CANDIDATES, pick_tensor_parallel
 from llmtco.measure.core import StackShape
 from llmtco.perf.memory import BYTES_PER_WEIGHT
 from llmtco.perf.power import host_max_w, host_power_w, wall_power_w
+from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.perf.timing import decode_step, prefill_step
 from llmtco.perf.training import training_rate
-from llmtco.sizing.serving import Load, point_at_batch, serving_point
+from llmtco.sizing.operating import at_concurrency, at_rate
+from llmtco.sizing.serving import EngineShape, Load, point_at_batch, serving_point
 
 MLPERF_TTFT_LIMIT_MS = 2000.0
 """MLPerf Inference v4.1 Llama-2-70B server constraint: p99 TTFT <= 2 s."""
@@ -57,10 +63,12 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
     shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, 1)
     eng = engine_shape(eff, case.engine, 1)
-    bpw, kvb = BYTES_PER_WEIGHT[case.precision], kv_bytes_for(compute)
+    bpw, kvb = BYTES_PER_WEIGHT[case.precision], kv_bytes_for(compute, case.kv_cache)
     lin, lout = case.input_tokens, case.output_tokens
     tps = [case.tp] if case.tp else [t for t in TP_CANDIDATES if t <= case.gpus]
     out: dict[str, float] = {}
+    if case.load.kind != "saturation":
+        return _at_load(case, catalog, eff, shape, hw, eng, bpw, kvb, tps)
     if case.kind == "batch":
         at = point_at_batch(shape, hw, bpw, kvb, tps[0], lin, lout, case.batch or 1.0, eng)
         tput = first(at.output_tokens_per_s) / at.tp
@@ -97,6 +105,56 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
         out["tpot_ms"] = float(mean.tpot_ms[0])
     if "power_w_per_gpu" in case.measured or "energy_j_per_token" in case.measured:
         out.update(_power(case, catalog, float(sp.busy_power_w[0]), out["output_tok_s_per_gpu"], scale))
+    return out
+
+
+def _at_load(
+    case: Case,
+    catalog: Catalog,
+    eff: Efficiency,
+    shape: ModelShape,
+    hw: HardwareShape,
+    eng: EngineShape,
+    bpw: float,
+    kvb: float,
+    tps: list[int],
+) -> dict[str, float]:
+    """A row measured at an offered rate or a fixed concurrency, through ``sizing.operating`` at that load.
+
+    The system's rate (or clients) is split evenly over its ``gpu_count / tp`` replicas. Above the
+    model's capacity an open loop has no steady TTFT: throughput and TPOT are the capacity point's, TTFT
+    is the saturated prediction of a row without a load, and ``saturated`` says so.
+    """
+    assert case.input_tokens is not None and case.output_tokens is not None and case.load.value is not None
+    lin, lout = case.input_tokens, case.output_tokens
+    load = Load(percentile=case.latency_stat)
+    if case.tp:
+        tp = case.tp
+    else:  # the smallest degree whose saturated point the serving layer picks
+        points = [serving_point(shape, hw, bpw, kvb, t, lin, lout, None, None, 1, eng, load) for t in tps]
+        tp = pick_tensor_parallel(points).tp
+    replicas = max(1, case.gpus // tp)
+    per_replica = case.load.value / replicas
+    if case.load.kind == "rate":
+        op = at_rate(shape, hw, bpw, kvb, tp, lin, lout, per_replica, eng, load)
+    else:
+        op = at_concurrency(shape, hw, bpw, kvb, tp, lin, lout, per_replica, eng, load)
+    tput = first(op.output_tokens_per_s) * replicas / case.gpus
+    out = {
+        "output_tok_s_per_gpu": tput,
+        "tpot_ms": first(op.tpot_ms),
+        "ttft_ms": first(op.ttft_ms),
+        "saturated": first(op.saturated),
+        "utilisation": first(op.utilisation),
+    }
+    if not math.isfinite(out["ttft_ms"]):
+        fallback = predict(replace(case, load=SATURATION), catalog, eff).get("ttft_ms")
+        if fallback is None:
+            del out["ttft_ms"]
+        else:
+            out["ttft_ms"] = fallback
+    if "power_w_per_gpu" in case.measured or "energy_j_per_token" in case.measured:
+        out.update(_power(case, catalog, first(op.busy_power_w), tput, first(op.utilisation)))
     return out
 
 

@@ -102,6 +102,7 @@ def accuracy_document(
                 "predicted": p.predicted,
                 "error_pct": p.error_pct,
                 "answered_by": p.answered_by,
+                "evaluated_at": p.evaluated_at,
                 "assumptions": list(p.case.assumptions),
             }
             for p in in_sample
@@ -127,9 +128,12 @@ def render_table(doc: dict[str, Any]) -> str:
     w(f"Accuracy of the performance model on {doc['corpus']}\n\n")
     w(f"{'id':40} {'metric':22} {'measured':>11} {'predicted':>11} {'error':>7}  answered by (in-sample)\n")
     for r in doc["rows"]:
+        at = r.get("evaluated_at", "")
         w(
             f"{r['id'][:40]:40} {r['metric']:22} {r['measured']:11.4g} {r['predicted']:11.4g} "
-            f"{r['error_pct']:+6.0f}%  {r['answered_by']}\n"
+            f"{r['error_pct']:+6.0f}%  {r['answered_by']}"
+            + (f"  [at {at}]" if at and not at.startswith("saturation") else "")
+            + "\n"
         )
     w("\nSummary: absolute percentage error, median / 90th percentile (n rows). Out of sample first.\n")
     w(f"{'metric':22} {'target':>7}")

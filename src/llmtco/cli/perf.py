@@ -99,8 +99,16 @@ def perf_serve(
     percentile: Annotated[str, typer.Option("--percentile", help="TTFT percentile of the SLO: p50, p90, p99.")] = "p50",
     tpot_ms: Annotated[float | None, typer.Option("--tpot-ms", min=0.01, help="TPOT target [ms].")] = None,
     ttft_ms: Annotated[float | None, typer.Option("--ttft-ms", min=0.01, help="TTFT target [ms].")] = None,
-    rate: Annotated[float | None, typer.Option("--rate", min=0, help="Requests/s to serve.")] = None,
-    replicas: Annotated[int | None, typer.Option("--replicas", min=1, help="Fixed replicas (with --rate).")] = None,
+    rate: Annotated[
+        float | None, typer.Option("--rate", min=0, help="Offered requests/s (open loop): the operating point there.")
+    ] = None,
+    concurrency: Annotated[
+        float | None,
+        typer.Option("--concurrency", min=1, help="Concurrent clients (closed loop): the operating point there."),
+    ] = None,
+    replicas: Annotated[
+        int | None, typer.Option("--replicas", min=1, help="Fixed replicas the load is split over.")
+    ] = None,
     format: FormatOpt = ProbeFormat.table,
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
@@ -113,6 +121,10 @@ def perf_serve(
         raise UsageError(f"--percentile: {percentile!r}; allowed: p50, p90, p99")
     if kv_cache not in (None, "bf16", "fp16", "fp8"):
         raise UsageError(f"--kv-cache: {kv_cache!r}; allowed: bf16, fp16, fp8")
+    if rate is not None and concurrency is not None:
+        raise UsageError("--rate and --concurrency: give one or the other (an open or a closed loop)")
+    if rate is not None and rate <= 0:
+        raise UsageError(f"--rate: {rate:g} requests/s; give a rate above 0")
     in_spread, in_mean = spread("input", input_p50, input_p90)
     out_spread, out_mean = spread("output", output_p50, output_p90)
     cat = probe_catalog(catalog, model)
@@ -135,6 +147,7 @@ def perf_serve(
         ttft_ms=ttft_ms,
         rate_rps=rate,
         replicas=replicas,
+        concurrency=concurrency,
     )
     _probe_out(data, format, output)
 

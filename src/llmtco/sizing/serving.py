@@ -169,9 +169,11 @@ def _rates(
     lout: FloatArray,
     batches: FloatArray,
     replica: LayoutReplica | None = None,
+    arrivals_rps: FloatArray | None = None,
 ) -> _Rates:
     """The module docstring's quantities for each sample's row of ``batches`` (``replica``: the step
-    physics of a parallel layout instead of plain TP ``tp``; each DP rank has its own token budget)."""
+    physics of a parallel layout instead of plain TP ``tp``; each DP rank has its own token budget;
+    ``arrivals_rps``: the prompts' arrival rate per sample [requests/s], instead of utilisation x X(B))."""
     samples = lin.shape[0]
     hit = load.prefix_cache_hit
     m2_in, m2_out = load.input_spread.second_moment, load.output_spread.second_moment
@@ -200,7 +202,7 @@ def _rates(
 
     # TTFT: M/G/1 queue for the prefill share of the budget
     free = np.maximum(chunk - batch, 1.0)
-    lam = load.utilisation * rps / 1e3  # arrivals per ms
+    lam = load.utilisation * rps / 1e3 if arrivals_rps is None else arrivals_rps.reshape(-1, 1) / 1e3  # per ms
     # work of one prompt on the prefill server: its share of the free budget of a step
     mean_s = lin_c * (1.0 - hit) / free * step_ms
     cs2 = m2_in - 1.0
