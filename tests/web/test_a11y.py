@@ -1,4 +1,4 @@
-"""Accessibility: axe-core (vendored, tests/web/vendor) in Chromium on every page of the app: no serious or critical violation."""
+"""Accessibility: axe-core (vendored, tests/web/vendor) in Chromium on every page: no serious or critical violation."""
 
 from __future__ import annotations
 
