@@ -64,13 +64,14 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-def seed(base: str, document: str) -> dict[str, int]:
-    """A saved scenario with two versions ({sid}) and a deleted one ({trash}), through the API."""
+def seed(base: str, document: str, name: str = "seeded scenario") -> dict[str, int]:
+    """A saved scenario named ``name`` with two versions ({sid}) and a deleted one ({trash}), through the API."""
     yaml = {"content-type": "application/yaml"}
     with httpx.Client(base_url=base, timeout=60) as c:
         r = c.post("/api/v1/scenarios", content=document, headers=yaml)
         assert r.status_code == 201, r.text
         sid = r.json()["id"]
+        assert c.patch(f"/api/v1/scenarios/{sid}", json={"name": name}).status_code == 200
         r = c.post(f"/api/v1/scenarios/{sid}/versions", content=document + "# second version\n", headers=yaml)
         assert r.status_code == 201, r.text
         trash = c.post("/api/v1/scenarios", content=document, headers=yaml).json()["id"]

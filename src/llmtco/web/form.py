@@ -273,6 +273,8 @@ def _leaf(path: str, owner: type[BaseModel], name: str, info: FieldInfo, value: 
             c.kind, c.allowed = "labels", "names separated by commas"
         elif item_bare is float:
             c.kind, c.allowed = "numbers", "numbers separated by commas"
+    if c.kind in ("labels", "numbers") and isinstance(value, list):
+        c.value = ", ".join(_text(v) for v in value)
     if c.kind == "yaml":
         c.allowed = "YAML (flow style), e.g. [[100, 1], [200, 3]] or {key: value}"
     return c
