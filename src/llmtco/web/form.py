@@ -589,11 +589,11 @@ def apply_form(text: str, form: dict[str, str], catalog: Catalog | None = None) 
             if rate_id in RATE_LIMITS:
                 c.bounds = (*RATE_LIMITS[rate_id], False, False)
             c.allowed = _range_text(c.bounds)
+            if not sent.strip():  # a rate chosen, its value not typed yet: keep the choice for the next change
+                result.typed["rate-id:" + path] = rate_id
+                continue
             try:
-                value = _parse(c, sent)
-                if value is None:
-                    raise _Refused(f"give a value for {rate_id}; allowed: {c.allowed}")
-                _set(doc, c.path, value)
+                _set(doc, c.path, _parse(c, sent))
                 changed = True
             except _Refused as exc:
                 result.errors[path], result.typed[path] = f"{rate_id}: {exc}", sent
