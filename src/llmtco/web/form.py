@@ -101,6 +101,15 @@ class Group:
     def id(self) -> str:
         return "g-" + (self.path.replace(".", "-") or "scenario")
 
+    def has_issue(self, issues: dict[str, str]) -> bool:
+        """Whether ``issues`` (path -> message) has one for this group or a field in it."""
+        return any(k == self.path or k.startswith(self.path + ".") for k in issues)
+
+    @property
+    def filled(self) -> bool:
+        """Whether any field in it has a value in the document (the form folds empty sub-models away)."""
+        return any(i.filled if isinstance(i, Group) else bool(i.value) and i.kind != "fixed" for i in self.items)
+
 
 @dataclass
 class FormResult:
@@ -220,9 +229,10 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    if isinstance(value, bool | int | float | str | dt.date) or value is None:
-        return value if not isinstance(value, str) else str(value)
-    return str(value)
+    for t in (bool, int, float, str):  # ruamel's round-trip scalars are subclasses the safe dumper refuses
+        if isinstance(value, t):
+            return t(value)
+    return value if isinstance(value, dt.date) or value is None else str(value)
 
 
 def _unit(description: str) -> str:
