@@ -189,10 +189,11 @@ def _range_text(b: tuple[float | None, float | None, bool, bool]) -> str:
     low, high, low_x, high_x = b
     if low is None and high is None:
         return "any number"
-    if high is None:
+    if high is None and low is not None:
         return f"{'above' if low_x else 'at least'} {_g(low)}"
-    if low is None:
+    if low is None and high is not None:
         return f"{'below' if high_x else 'at most'} {_g(high)}"
+    assert low is not None and high is not None
     return f"{_g(low)}{' (exclusive)' if low_x else ''} to {_g(high)}{' (exclusive)' if high_x else ''}"
 
 
