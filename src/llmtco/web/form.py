@@ -74,6 +74,8 @@ class Control:
     """Catalog table searched by this field's picker, if it holds a catalog id."""
     bounds: tuple[float | None, float | None, bool, bool] = (None, None, False, False)
     """(low, high, low exclusive, high exclusive) for numbers."""
+    label: str = ""
+    """What the form calls it where that is not the field name (a rate override shows its rate id)."""
 
     @property
     def id(self) -> str:
@@ -338,7 +340,9 @@ def _rates(model: type[BaseModel], info: FieldInfo, value: Any, path: str, catal
     known = list(catalog.rates.records) if catalog is not None else list(RATE_LIMITS)
     g = Group(path=path, title="rates", help=info.description or "", rates=tuple(r for r in known if r not in value))
     for rate_id, v in value.items():
-        c = Control(path=f"{path}.{rate_id}", owner=model.__name__, name="rates", kind="number", value=_text(v))
+        c = Control(
+            path=f"{path}.{rate_id}", owner=model.__name__, name="rates", kind="number", value=_text(v), label=rate_id
+        )
         rec = catalog.rates.records.get(rate_id) if catalog is not None else None
         if rec is not None:
             c.unit, c.default, c.help = rec.unit, _text(rec.value), rec.notes or rec.source
