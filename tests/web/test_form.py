@@ -16,7 +16,8 @@ from llmtco.catalog import load_catalog
 from llmtco.scenario.loader import parse_scenario_text
 from llmtco.scenario.schema import Scenario
 from llmtco.web.deps import round_trip_yaml
-from llmtco.web.form import apply_form, build_form, controls
+from llmtco.web.form import build_form, controls
+from llmtco.web.form_apply import apply_form
 from tests.web.conftest import EXAMPLE, ROOT, csrf
 
 CATALOG = load_catalog([])

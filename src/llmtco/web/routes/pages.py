@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from llmtco.report.diff import diff_results
 from llmtco.web.charts import cumulative_svg
 from llmtco.web.deps import State, check_csrf, editor_ctx, examples, page, to_int
-from llmtco.web.form import apply_form
+from llmtco.web.form_apply import apply_form
 
 router = APIRouter()
 
