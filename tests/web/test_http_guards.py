@@ -163,7 +163,7 @@ def test_api_docs_are_served_from_local_files(client: TestClient) -> None:
     assert r.status_code == 200
     assert "cdn." not in r.text and "https://" not in r.text and "<script>" not in r.text
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', r.text)
-    assert len(assets) == 3
+    assert len(assets) == 4  # Swagger UI css and bundle, our init script and contrast css
     for asset in assets:
         got = client.get(asset)
         assert got.status_code == 200 and len(got.content) > 100, asset

@@ -42,7 +42,7 @@ STATUS: dict[type[LlmtcoError], int] = {
 
 DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>llmtco API</title>
-<link rel="stylesheet" href="/static/swagger-ui.css"></head>
+<link rel="stylesheet" href="/static/swagger-ui.css"><link rel="stylesheet" href="/static/swagger-a11y.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/static/swagger-ui-bundle.js"></script><script src="/static/swagger-init.js"></script>
 </body></html>

@@ -22,6 +22,7 @@ from llmtco.catalog import Catalog, load_catalog
 from llmtco.errors import Issue, LlmtcoError, ScenarioError
 from llmtco.result import Result
 from llmtco.web.charts import per_mtok_svg
+from llmtco.web.form import build_form
 from llmtco.web.results import results_ctx
 from llmtco.web.store import Store
 from llmtco.web.worker import Job, Outcome, WorkerPool, check_flow_depth
@@ -143,29 +144,6 @@ async def check_csrf(request: Request) -> dict[str, str]:
     return form
 
 
-def form_view(doc: Any) -> dict[str, Any] | None:
-    """The parts of a YAML document the editor form shows, each of the type the form expects.
-
-    Entries of the wrong type keep their place (so field paths still match the
-    YAML) but show no fields; the issues list says what is wrong with them.
-    """
-    if not isinstance(doc, dict):
-        return None
-
-    def entries(key: str) -> list[dict[str, Any]]:
-        items = doc.get(key)
-        if not isinstance(items, list):
-            return []
-        return [x if isinstance(x, dict) else {"kind": "(not a mapping)"} for x in items]
-
-    assumptions = doc.get("assumptions")
-    return {
-        "assumptions": assumptions if isinstance(assumptions, dict) else {},
-        "workloads": entries("workloads"),
-        "options": entries("options"),
-    }
-
-
 def _load_for_form(text: str) -> Any:
     """The round-trip document for the form (aliases stay shared, nothing is expanded), None if it does not parse."""
     try:
@@ -180,13 +158,16 @@ async def editor_ctx(
 ) -> dict[str, Any]:
     result, issues = await state.evaluate_text(text)
     doc = await run_in_threadpool(_load_for_form, text)
+    catalog = state.catalog()
     return {
         "yaml_text": text,
         "result": result,
         "issues": issues,
-        "doc": form_view(doc),
+        "form": build_form(doc, catalog),
         "field_issues": {i.path: i.message for i in issues if i.path},
-        "catalog": state.catalog(),
+        "field_errors": {},
+        "typed": {},
+        "catalog": catalog,
         "scenario_id": scenario_id,
         "version": version,
         "chart": per_mtok_svg(result) if result else "",  # the cumulative chart: results_ctx, with break-even

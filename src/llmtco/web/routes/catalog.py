@@ -1,14 +1,20 @@
-"""The catalog: a browsable page and the read-only JSON API under /api/v1/catalog."""
+"""The catalog: a browsable page, the editor's picker search and the read-only JSON API under /api/v1/catalog."""
 
 from __future__ import annotations
+
+import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from llmtco.catalog import KINDS
 from llmtco.web.deps import State, page
+from llmtco.web.pickers import kind_of, search
 
 router = APIRouter()
+
+TARGET = re.compile(r"f-[A-Za-z0-9_-]{1,200}")
+"""A picker's target: the id of an editor field (``f-options-0-server``)."""
 
 
 def _unknown_kind() -> Response:
@@ -40,3 +46,14 @@ def api_catalog_record(state: State, kind: str, record_id: str) -> Response:
     if record_id not in table:
         return JSONResponse({"detail": f"no {kind} record {record_id!r}"}, status_code=404)
     return JSONResponse(table.get(record_id).model_dump(mode="json"))
+
+
+@router.get("/catalog/search", response_class=HTMLResponse)
+def catalog_search(request: Request, state: State, kind: str = "", q: str = "", target: str = "") -> Response:
+    """Picker results (an HTML fragment): each record's key specs and price; picking one fills ``target``."""
+    table = kind_of(kind)
+    if table is None:
+        return _unknown_kind()
+    target = target if TARGET.fullmatch(target) else ""
+    hits = search(state.catalog(), table, q[:200])
+    return page(request, "picks.html", kind=table, hits=hits, target=target, q=q[:200])

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import io
-import math
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -13,46 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from llmtco.report.diff import diff_results
 from llmtco.web.charts import cumulative_svg
-from llmtco.web.deps import State, check_csrf, editor_ctx, examples, page, round_trip_yaml, to_int
-from llmtco.web.worker import check_flow_depth
+from llmtco.web.deps import State, check_csrf, editor_ctx, examples, page, to_int
+from llmtco.web.form_apply import apply_form
 
 router = APIRouter()
-
-NUMERIC_FIELDS = (
-    "requests_per_day",
-    "input_tokens",
-    "output_tokens",
-    "peak_to_average",
-    "electricity_usd_per_kwh",
-    "server_price_usd",
-    "horizon_months",
-    "discount_rate_pct",
-)
-"""Editor form fields (by the end of their dotted path) whose text is written into the YAML as a number."""
-
-
-def set_path(doc: Any, path: str, value: Any) -> None:
-    """Set (or, for None, remove) a dotted path like options.0.server in a round-trip YAML document."""
-    parts = [int(p) if p.isdigit() else p for p in path.split(".")]
-    node = doc
-    for p in parts[:-1]:
-        node = node[p]
-    last = parts[-1]
-    if value is None:
-        if isinstance(node, dict) and last in node:
-            del node[last]
-    else:
-        node[last] = value
-
-
-def _number(text: str) -> float | int | None:
-    text = text.strip()
-    if not text:
-        return None
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text!r} is not a finite number")
-    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
 
 
 @router.get("/favicon.ico", include_in_schema=False)
@@ -69,35 +30,13 @@ async def home(request: Request, state: State, example: str = "chat-assistant-70
     )
 
 
-def apply_form(text: str, form: dict[str, str]) -> tuple[str, str | None]:
-    """The YAML with the form's ``f:<dotted path>`` fields written in, and why it could not be, if so."""
-    try:
-        check_flow_depth(text, "<editor>")
-        doc = round_trip_yaml().load(text)
-    except Exception:  # invalid YAML: keep it, the issues say why
-        return text, None
-    try:
-        for key, value in form.items():
-            if not key.startswith("f:"):
-                continue
-            path = key[2:]
-            if path.endswith(NUMERIC_FIELDS):
-                set_path(doc, path, _number(value))
-            else:
-                set_path(doc, path, value or None)
-        buf = io.StringIO()
-        round_trip_yaml().dump(doc, buf)
-        return buf.getvalue(), None
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-        return text, f"cannot apply the form: {exc}"
-
-
 @router.post("/editor/form", response_class=HTMLResponse)
 async def editor_form(request: Request, state: State) -> HTMLResponse:
     form = await check_csrf(request)
-    text, error = await run_in_threadpool(apply_form, form.get("yaml", ""), form)
-    ctx = await editor_ctx(state, text, to_int(form.get("scenario_id")))
-    return page(request, "workspace.html", **ctx, form_error=error)
+    done = await run_in_threadpool(apply_form, form.get("yaml", ""), form, state.catalog())
+    ctx = await editor_ctx(state, done.text, to_int(form.get("scenario_id")))
+    ctx.update(field_errors=done.errors, typed=done.typed)
+    return page(request, "workspace.html", **ctx, form_error=done.error)
 
 
 @router.post("/editor/yaml", response_class=HTMLResponse)
