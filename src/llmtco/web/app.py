@@ -4,7 +4,9 @@ Errors become HTTP statuses only here, in ``STATUS``: invalid scenarios and
 every other user error (``LlmtcoError``: catalog, infeasible, calibration) are
 422 with field paths, unknown ids 404, work over its time limit 503; the
 middleware answers oversized bodies 413 and unknown Host headers 400; missing
-CSRF proof is 403. The routes live in ``llmtco.web.routes`` (pages, api,
+CSRF proof is 403. Who may use which route is declared in one table,
+``llmtco.web.auth.ROUTE_ROLES``, checked by the ``Authorize`` middleware
+(401/403, or a redirect to the sign-in page). The routes live in ``llmtco.web.routes`` (pages, api,
 catalog); what they share is in ``llmtco.web.deps``; CPU work runs in
 ``llmtco.web.worker``.
 """
@@ -21,9 +23,11 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from llmtco.errors import Busy, GateFailed, InternalError, LlmtcoError, NotFound, ScenarioError
+from llmtco.web.accounts import Accounts
+from llmtco.web.auth import Authorize, FailedLogins
 from llmtco.web.deps import STATIC, TEMPLATES, WebState, issues_json
 from llmtco.web.middleware import MAX_BODY_BYTES, BodyLimit, TrustedHosts, allowed_hosts
-from llmtco.web.routes import api, catalog, pages
+from llmtco.web.routes import account, api, catalog, pages
 from llmtco.web.store import Store
 from llmtco.web.worker import WorkerPool
 
@@ -96,10 +100,14 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    accounts = Accounts(store)
+    app.add_middleware(Authorize, accounts=accounts)  # inside BodyLimit: its answers get the security headers
     app.add_middleware(BodyLimit)
     app.add_middleware(TrustedHosts, hosts=allowed_hosts(hosts))  # outermost: checked before anything else
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.state.store = store
+    app.state.accounts = accounts
+    app.state.failed_logins = FailedLogins()
     app.state.web = WebState(store, list(catalog_files or []), Jinja2Templates(directory=str(TEMPLATES)), workers)
 
     @app.exception_handler(PermissionError)
@@ -117,4 +125,5 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(catalog.router)
+    app.include_router(account.router)
     return app
