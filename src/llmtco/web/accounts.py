@@ -257,7 +257,7 @@ class Accounts:
             ).first()
             if found is None:
                 return None
-            session, row = found.tuple()
+            session, row = found[0], found[1]
             idle_s = (now - session.last_seen_at).total_seconds()
             age_s = (now - session.created_at).total_seconds()
             if idle_s > self.limits.idle_s or age_s > self.limits.absolute_s:
@@ -317,7 +317,7 @@ class Accounts:
             ).first()
             if found is None:
                 return None
-            token, row = found.tuple()
+            token, row = found[0], found[1]
             if token.revoked_at is not None or row.disabled_at is not None:
                 return None
             if token.last_used_at is None or (now - token.last_used_at).total_seconds() > TOUCH_EVERY_S:
