@@ -21,7 +21,7 @@ def test_fifty_clients_save_and_evaluate_without_losing_versions(live_server: st
     fifty_clients(live_server, [{} for _ in range(50)])
 
 
-P95_BOUND_MS = float(os.environ.get("LLMTCO_P95_EVALUATE_BOUND_MS", "5000"))
+P95_BOUND_MS = float(os.environ.get("LLMTCO_P95_EVALUATE_BOUND_MS", "15000"))
 """Generous bound on p95 recompute latency under this test's saturating load [ms]; the measured figure is in
 README (benchmarks/web_latency.py); the issue's target of 300 ms is for a team's load, not this closed loop."""
 
@@ -87,7 +87,7 @@ def fifty_clients(url: str, credentials: list[dict[str, str]], author: str | Non
                 if time.monotonic() > stop_at:
                     return
                 sid = ids[(n + k) % len(ids)]
-                if k % 4 == 3:
+                if k % 4 == 0:  # every client evaluates at once, then after every three saves
                     started = time.perf_counter()
                     r = c.post("/api/v1/evaluate", content=MINIMAL, headers=YAML)
                     elapsed_ms = (time.perf_counter() - started) * 1000
