@@ -1,4 +1,4 @@
-"""`llmtco users`: passwords come from stdin or a prompt, never from argv; `serve` refuses an open bind without accounts."""
+"""`llmtco users`: passwords from stdin or a prompt, never from argv; `serve` refuses an open bind without accounts."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ def _stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(text))
 
 
-def test_add_reads_the_password_from_stdin(url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_add_reads_the_password_from_stdin(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     _stdin(monkeypatch, PASSWORD + "\n")
     assert main(["users", "add", "alice", "--role", "editor", "--password-stdin", "--database-url", url]) == 0
     accounts = Accounts(Store(url))
@@ -51,13 +53,17 @@ def test_a_password_on_the_command_line_is_refused(url: str, argv: list[str], mo
     assert Accounts(Store(url)).list() == []
 
 
-def test_no_terminal_and_no_stdin_flag_is_a_clear_error(url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_terminal_and_no_stdin_flag_is_a_clear_error(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     _stdin(monkeypatch, PASSWORD + "\n")  # not a terminal: no prompt
     assert main(["users", "add", "bob", "--role", "viewer", "--database-url", url]) == 2
     assert "--password-stdin" in capsys.readouterr().err
 
 
-def test_bad_role_short_password_and_duplicates_are_usage_errors(url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_role_short_password_and_duplicates_are_usage_errors(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     _stdin(monkeypatch, PASSWORD + "\n")
     assert main(["users", "add", "bob", "--role", "boss", "--password-stdin", "--database-url", url]) == 2
     assert "allowed roles are viewer, editor, admin" in capsys.readouterr().err

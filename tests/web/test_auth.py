@@ -133,7 +133,10 @@ def _request_for(method: str, path: str, team: Team) -> tuple[str, dict[str, Any
     if path.startswith("/api/"):
         if method in ("POST", "PATCH"):
             body = '{"name": "renamed"}' if method == "PATCH" else MINIMAL
-            kwargs = {"content": body, "headers": {"content-type": "application/json" if method == "PATCH" else YAML["content-type"]}}
+            kwargs = {
+                "content": body,
+                "headers": {"content-type": "application/json" if method == "PATCH" else YAML["content-type"]},
+            }
     elif method == "POST":
         form = {"csrf_token": team.csrf, "yaml": MINIMAL, "name": "x", "label": "t", "role": "viewer"}
         if path == "/login":
@@ -211,7 +214,10 @@ def test_authorisation_matrix(team: Team) -> None:
 def test_a_viewer_cannot_save_rename_or_delete(team: Team) -> None:
     c, sid = team.client, team.scenario_id
     viewer = {"authorization": f"Bearer {team.tokens['viewer']}"}
-    assert c.post(f"/api/v1/scenarios/{sid}/versions", content=MINIMAL + "# v\n", headers={**YAML, **viewer}).status_code == 403
+    assert (
+        c.post(f"/api/v1/scenarios/{sid}/versions", content=MINIMAL + "# v\n", headers={**YAML, **viewer}).status_code
+        == 403
+    )
     assert c.patch(f"/api/v1/scenarios/{sid}", json={"name": "taken"}, headers=viewer).status_code == 403
     assert c.delete(f"/api/v1/scenarios/{sid}", headers=viewer).status_code == 403
     c.cookies.set(SESSION_COOKIE, team.accounts.start_session(team.accounts.get("viewer")))
@@ -226,7 +232,9 @@ def test_csrf_is_still_enforced_with_a_session(team: Team) -> None:
     c, sid = team.client, team.scenario_id
     c.cookies.set(SESSION_COOKIE, team.accounts.start_session(team.accounts.get("editor")))
     no_token = c.post(f"/scenarios/{sid}/rename", data={"name": "forged"}, follow_redirects=False)
-    bad_token = c.post(f"/scenarios/{sid}/rename", data={"name": "forged", "csrf_token": "x" * 32}, follow_redirects=False)
+    bad_token = c.post(
+        f"/scenarios/{sid}/rename", data={"name": "forged", "csrf_token": "x" * 32}, follow_redirects=False
+    )
     assert (no_token.status_code, bad_token.status_code) == (403, 403)
     cross_site = c.post(
         f"/api/v1/scenarios/{sid}/versions",
@@ -235,14 +243,20 @@ def test_csrf_is_still_enforced_with_a_session(team: Team) -> None:
     )
     assert cross_site.status_code == 403
     assert c.get(f"/api/v1/scenarios/{sid}").json()["name"] != "forged"
-    ok = c.post(f"/scenarios/{sid}/rename", data={"name": "by the editor", "csrf_token": team.csrf}, follow_redirects=False)
+    ok = c.post(
+        f"/scenarios/{sid}/rename", data={"name": "by the editor", "csrf_token": team.csrf}, follow_redirects=False
+    )
     assert ok.status_code == 303
     assert c.get(f"/api/v1/scenarios/{sid}").json()["name"] == "by the editor"
 
 
 def test_sign_in_sets_a_hardened_cookie_and_stores_only_its_hash(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
     c = team.client
-    r = c.post("/login", data={"csrf_token": team.csrf, "name": "editor", "password": PASSWORD, "next": "/scenarios"}, follow_redirects=False)
+    r = c.post(
+        "/login",
+        data={"csrf_token": team.csrf, "name": "editor", "password": PASSWORD, "next": "/scenarios"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == "/scenarios"
     cookie = r.headers["set-cookie"]
     assert cookie.startswith(f"{SESSION_COOKIE}=")
@@ -257,7 +271,9 @@ def test_sign_in_sets_a_hardened_cookie_and_stores_only_its_hash(team: Team, mon
     assert sha256(secret) in stored and secret not in dump
     assert sha256(team.tokens["viewer"]) in tokens
     assert "editor (editor)" in c.get("/scenarios").text  # the page knows who is signed in
-    second = c.post("/login", data={"csrf_token": team.csrf, "name": "editor", "password": PASSWORD}, follow_redirects=False)
+    second = c.post(
+        "/login", data={"csrf_token": team.csrf, "name": "editor", "password": PASSWORD}, follow_redirects=False
+    )
     out = c.post("/logout", data={"csrf_token": team.csrf}, follow_redirects=False)
     assert out.status_code == 303
     c.cookies.clear()
@@ -268,7 +284,9 @@ def test_sign_in_sets_a_hardened_cookie_and_stores_only_its_hash(team: Team, mon
     assert _outcome(c.get("/scenarios", follow_redirects=False)) == "login"  # signed out: that session is gone
     monkeypatch.setenv("LLMTCO_SECURE_COOKIES", "1")
     c.cookies.set("llmtco_csrf", team.csrf)
-    third = c.post("/login", data={"csrf_token": team.csrf, "name": "editor", "password": PASSWORD}, follow_redirects=False)
+    third = c.post(
+        "/login", data={"csrf_token": team.csrf, "name": "editor", "password": PASSWORD}, follow_redirects=False
+    )
     assert "secure" in third.headers["set-cookie"].lower()
 
 
@@ -289,7 +307,9 @@ def test_failed_sign_ins_look_alike_and_are_rate_limited(team: Team) -> None:
     c = team.client
 
     def attempt(name: str, password: str) -> Any:
-        return c.post("/login", data={"csrf_token": team.csrf, "name": name, "password": password}, follow_redirects=False)
+        return c.post(
+            "/login", data={"csrf_token": team.csrf, "name": name, "password": password}, follow_redirects=False
+        )
 
     unknown, wrong, disabled = attempt("nobody", PASSWORD), attempt("editor", "not the password"), None
     team.accounts.disable("victim")
@@ -300,7 +320,7 @@ def test_failed_sign_ins_look_alike_and_are_rate_limited(team: Team) -> None:
     for _ in range(4):
         attempt("editor", "still wrong")
         attempt("nobody", "still wrong")
-    # five failures per name: the next attempt is refused, even with the right password, for real and unknown names alike
+    # five failures per name: the next attempt is refused, even with the right password, real and unknown names alike
     assert attempt("editor", PASSWORD).status_code == 429
     assert attempt("nobody", PASSWORD).status_code == 429
     # per client address: 20 failures over any names (11 so far: refused attempts do not count)
@@ -331,7 +351,10 @@ def test_tokens_revoked_or_of_disabled_accounts_stop_working(team: Team) -> None
     assert c.get("/api/v1/scenarios", headers=bearer).status_code == 200
     team.accounts.revoke_token("editor", info.id)
     assert c.get("/api/v1/scenarios", headers=bearer).status_code == 401
-    assert c.get(f"/api/v1/scenarios/{sid}", headers={"authorization": f"Bearer {team.tokens['viewer']}"}).status_code == 200
+    assert (
+        c.get(f"/api/v1/scenarios/{sid}", headers={"authorization": f"Bearer {team.tokens['viewer']}"}).status_code
+        == 200
+    )
     team.accounts.disable("viewer")
     assert c.get("/api/v1/scenarios", headers={"authorization": f"Bearer {team.tokens['viewer']}"}).status_code == 401
 
@@ -345,7 +368,10 @@ def test_tokens_from_the_account_page(team: Team) -> None:
     assert secret.startswith("llmtco_")
     assert c.get("/api/v1/scenarios", headers={"authorization": f"Bearer {secret}"}).status_code == 200
     token_id = next(t.id for t in team.accounts.tokens("viewer") if t.label == "laptop")
-    assert c.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": team.csrf}, follow_redirects=False).status_code == 303
+    assert (
+        c.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": team.csrf}, follow_redirects=False).status_code
+        == 303
+    )
     assert c.get("/api/v1/scenarios", headers={"authorization": f"Bearer {secret}"}).status_code == 401
     # another account's token cannot be revoked from here
     other = team.accounts.tokens("editor")[0].id
@@ -354,9 +380,15 @@ def test_tokens_from_the_account_page(team: Team) -> None:
 
 def test_the_author_of_each_version_is_recorded_and_shown(team: Team) -> None:
     c, sid = team.client, team.scenario_id
-    r = c.post(f"/api/v1/scenarios/{sid}/versions", content=MINIMAL + "# edit\n", headers={**YAML, "authorization": f"Bearer {team.tokens['editor']}"})
+    r = c.post(
+        f"/api/v1/scenarios/{sid}/versions",
+        content=MINIMAL + "# edit\n",
+        headers={**YAML, "authorization": f"Bearer {team.tokens['editor']}"},
+    )
     assert r.status_code == 201 and r.json()["author"] == "editor"
-    versions = c.get(f"/api/v1/scenarios/{sid}/versions", headers={"authorization": f"Bearer {team.tokens['viewer']}"}).json()
+    versions = c.get(
+        f"/api/v1/scenarios/{sid}/versions", headers={"authorization": f"Bearer {team.tokens['viewer']}"}
+    ).json()
     assert [v["author"] for v in versions] == ["admin", "editor"]
     c.cookies.set(SESSION_COOKIE, team.accounts.start_session(team.accounts.get("viewer")))
     page = c.get(f"/scenarios/{sid}/history").text
@@ -368,15 +400,25 @@ def test_admins_add_and_disable_accounts_in_the_app(team: Team) -> None:
     c.cookies.set(SESSION_COOKIE, team.accounts.start_session(team.accounts.get("admin")))
     bad = c.post("/admin/users", data={"csrf_token": team.csrf, "name": "carol", "role": "boss", "password": PASSWORD})
     assert bad.status_code == 422 and "allowed roles are viewer, editor, admin" in bad.text
-    ok = c.post("/admin/users", data={"csrf_token": team.csrf, "name": "carol", "role": "editor", "password": PASSWORD}, follow_redirects=False)
+    ok = c.post(
+        "/admin/users",
+        data={"csrf_token": team.csrf, "name": "carol", "role": "editor", "password": PASSWORD},
+        follow_redirects=False,
+    )
     assert ok.status_code == 303 and team.accounts.get("carol").role is Role.editor
-    assert c.post("/admin/users/carol/disable", data={"csrf_token": team.csrf}, follow_redirects=False).status_code == 303
+    assert (
+        c.post("/admin/users/carol/disable", data={"csrf_token": team.csrf}, follow_redirects=False).status_code == 303
+    )
     assert team.accounts.verify("carol", PASSWORD) is None
 
 
 def test_next_after_sign_in_stays_on_this_site(team: Team) -> None:
     for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
-        r = team.client.post("/login", data={"csrf_token": team.csrf, "name": "viewer", "password": PASSWORD, "next": target}, follow_redirects=False)
+        r = team.client.post(
+            "/login",
+            data={"csrf_token": team.csrf, "name": "viewer", "password": PASSWORD, "next": target},
+            follow_redirects=False,
+        )
         assert r.headers["location"] == "/"
 
 

@@ -46,7 +46,11 @@ def test_fifty_authenticated_clients_save_and_evaluate_without_losing_versions(
             c.get("/login")
             r = c.post(
                 "/login",
-                data={"csrf_token": c.cookies["llmtco_csrf"], "name": "team-editor", "password": "a long enough password"},
+                data={
+                    "csrf_token": c.cookies["llmtco_csrf"],
+                    "name": "team-editor",
+                    "password": "a long enough password",
+                },
             )
             assert r.status_code == 303, r.text
             credentials.append({"cookie": f"llmtco_session={r.cookies['llmtco_session']}"})
@@ -58,8 +62,10 @@ def test_fifty_authenticated_clients_save_and_evaluate_without_losing_versions(
     latencies_ms = fifty_clients(live_server, credentials, author="team-editor")
     p95 = percentile(latencies_ms, 95)
     with capsys.disabled():
-        print(f"\n[{db_url.split(':')[0]}] authenticated: {len(latencies_ms)} evaluations, p50 "
-              f"{percentile(latencies_ms, 50):.0f} ms, p95 {p95:.0f} ms (bound {P95_BOUND_MS:.0f} ms)")
+        print(
+            f"\n[{db_url.split(':')[0]}] authenticated: {len(latencies_ms)} evaluations, p50 "
+            f"{percentile(latencies_ms, 50):.0f} ms, p95 {p95:.0f} ms (bound {P95_BOUND_MS:.0f} ms)"
+        )
     assert p95 < P95_BOUND_MS
 
 

@@ -27,4 +27,16 @@ from llmtco.cli.common import app
 
 actuals.register(app)
 
-__all__ = ["actuals", "analysis", "app", "calibration", "catalog", "compare", "frontier", "perf", "server", "sweep", "users"]
+__all__ = [
+    "actuals",
+    "analysis",
+    "app",
+    "calibration",
+    "catalog",
+    "compare",
+    "frontier",
+    "perf",
+    "server",
+    "sweep",
+    "users",
+]

@@ -46,14 +46,16 @@ def _read_password(from_stdin: bool) -> str:
         return password.removesuffix("\r")
     if not sys.stdin.isatty():
         raise UsageError("no terminal to prompt for the password: pipe it in with --password-stdin")
-    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    return password
+    typed: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return typed
 
 
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="Account name: letters, digits and . _ @ - (at most 64).")],
-    role: Annotated[str, typer.Option("--role", help="viewer (reads), editor (also saves), admin (also manages accounts).")],
+    role: Annotated[
+        str, typer.Option("--role", help="viewer (reads), editor (also saves), admin (also manages accounts).")
+    ],
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
     ] = False,
@@ -77,9 +79,7 @@ def users_list(database_url: DatabaseOpt = None) -> None:
 
 
 @users_app.command("disable")
-def users_disable(
-    name: Annotated[str, typer.Argument(help="Account name.")], database_url: DatabaseOpt = None
-) -> None:
+def users_disable(name: Annotated[str, typer.Argument(help="Account name.")], database_url: DatabaseOpt = None) -> None:
     """Disable an account: its sessions end and its API tokens stop working."""
     user = _accounts(database_url).disable(name)
     typer.echo(f"disabled {user.name}", err=True)

@@ -28,7 +28,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from llmtco.errors import LlmtcoError, NotFound, UsageError
+from llmtco.errors import NotFound, UsageError
 from llmtco.web.store import Base, Store
 
 
@@ -148,7 +148,9 @@ class TokenInfo:
 
 
 def _user(row: UserRow) -> User:
-    return User(row.id, row.name, Role(row.role), row.created_at.isoformat(timespec="seconds"), row.disabled_at is not None)
+    return User(
+        row.id, row.name, Role(row.role), row.created_at.isoformat(timespec="seconds"), row.disabled_at is not None
+    )
 
 
 def _iso(t: dt.datetime | None) -> str | None:
@@ -158,7 +160,8 @@ def _iso(t: dt.datetime | None) -> str | None:
 def check_name(name: str) -> str:
     if not NAME_RE.match(name):
         raise UsageError(
-            f"account name {name[:80]!r}: 1 to 64 characters, letters, digits and . _ @ - (starting with a letter or digit)"
+            f"account name {name[:80]!r}: 1 to 64 characters, letters, digits and . _ @ - "
+            "(starting with a letter or digit)"
         )
     return name
 
@@ -227,6 +230,7 @@ class Accounts:
         with self.store.session() as s:
             row = s.scalars(select(UserRow).where(UserRow.name == name[:64])).first()
             stored = row.password_hash if row is not None else _DUMMY_HASH
+            ok: bool
             try:
                 ok = _HASHER.verify(stored, password[:MAX_PASSWORD_CHARS])
             except (VerificationError, InvalidHashError):
@@ -276,7 +280,7 @@ class Accounts:
     # tokens ---------------------------------------------------------------------------------------------------
 
     def create_token(self, name: str, label: str = "token") -> tuple[TokenInfo, str]:
-        """A new personal API token of account ``name``: its info and the secret, shown once (only its SHA-256 is kept)."""
+        """A new API token of account ``name``: its info and its secret (shown once; only its SHA-256 is kept)."""
         user = self.get(name)
         if user.disabled:
             raise UsageError(f"account {name!r} is disabled")
@@ -325,4 +329,4 @@ class Accounts:
             return _user(row)
 
 
-__all__ = ["Accounts", "LlmtcoError", "Role", "SessionLimits", "TokenInfo", "User"]
+__all__ = ["Accounts", "Role", "SessionLimits", "TokenInfo", "User"]

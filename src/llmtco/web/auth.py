@@ -249,16 +249,20 @@ class Authorize:
             await self.app(scope, receive, send)
             return
         need = ROUTE_ROLES.get(key, UNDECLARED)
-        user, stale = (None, False) if need is PUBLIC and key[1] == "/static" else await run_in_threadpool(
-            self.identify, scope
+        user, stale = (
+            (None, False) if need is PUBLIC and key[1] == "/static" else await run_in_threadpool(self.identify, scope)
         )
         scope.setdefault("state", {})["user"] = user
-        if need is PUBLIC or (user is not None and user.may(need)):
+        if need is None or (user is not None and user.may(need)):
             await self.app(scope, receive, send)
             return
-        clear = [(b"set-cookie", f"{SESSION_COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax".encode())] if stale else []
+        clear = (
+            [(b"set-cookie", f"{SESSION_COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax".encode())] if stale else []
+        )
         if user is not None:
-            await _deny(send, scope, 403, f"this needs the {need.value} role; your account {user.name!r} is a {user.role.value}")
+            await _deny(
+                send, scope, 403, f"this needs the {need.value} role; your account {user.name!r} is a {user.role.value}"
+            )
         elif scope["path"].startswith("/api/"):
             await _deny(send, scope, 401, "sign in: send Authorization: Bearer <token> (see /account)", clear)
         else:

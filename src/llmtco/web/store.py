@@ -184,9 +184,7 @@ class Store:
             row = ScenarioRow(name=clean_name(name) or "scenario")
             s.add(row)
             s.flush()
-            v = VersionRow(
-                scenario_id=row.id, number=1, document=document, content_hash=_hash(document), author=author
-            )
+            v = VersionRow(scenario_id=row.id, number=1, document=document, content_hash=_hash(document), author=author)
             s.add(v)
             s.flush()
             return _version(v)

@@ -1,4 +1,7 @@
-"""Signing in and out, one's own API tokens, and (for admins) the accounts. Who may use each is in ``auth.ROUTE_ROLES``."""
+"""Signing in and out, one's own API tokens, and (for admins) the accounts.
+
+Who may use each route is declared in ``llmtco.web.auth.ROUTE_ROLES``, not here.
+"""
 
 from __future__ import annotations
 
@@ -59,8 +62,8 @@ async def login(request: Request) -> Response:
         return await run_in_threadpool(_login_page, request, next_path, WRONG, 401)
     limiter.succeeded(name)
     secret = await run_in_threadpool(accounts.start_session, user)
-    resp = RedirectResponse(next_path, status_code=303)
-    resp.set_cookie(
+    signed_in = RedirectResponse(next_path, status_code=303)
+    signed_in.set_cookie(
         SESSION_COOKIE,
         secret,
         max_age=int(accounts.limits.absolute_s),
@@ -69,7 +72,7 @@ async def login(request: Request) -> Response:
         httponly=True,
         samesite="lax",  # sent when following a link to the app from elsewhere; never on cross-site POSTs
     )
-    return resp
+    return signed_in
 
 
 @router.post("/logout")
