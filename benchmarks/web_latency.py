@@ -9,6 +9,9 @@ personal API token per client, and measures:
 
 - ``job_ms``: one evaluation in this process, no HTTP or IPC (the CPU floor);
 - ``token_lookup_us``: authenticating one request (SHA-256 and one indexed query);
+- ``auth_overhead_ms``: median extra time of a cheap authenticated request (``GET /api/v1/scenarios``
+  with a token) over the same request to a second server in single-user mode, requests alternating
+  between the two so both see the same machine load;
 - ``serial``: one client, one recompute after another (service time through HTTP and the worker pool);
 - ``load``: N clients, each recomputing, then waiting an exponentially distributed think time
   (``--think-s 0`` is a closed loop: every client asks again at once, which saturates the workers).
@@ -67,6 +70,42 @@ def job_ms(repeats: int = 20) -> float:
         run_job(Job("<bench>", MINIMAL))
         times.append((time.perf_counter() - t) * 1000)
     return statistics.median(times)
+
+
+def start_server(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "LLMTCO_WEB_WORKERS": str(workers)}
+    cmd = [sys.executable, "-c", "from llmtco.cli import entry; entry()", "serve", "--port", str(port)]
+    server = subprocess.Popen([*cmd, "--database-url", url], env=env, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(base + "/login", timeout=2).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            server.terminate()
+            raise SystemExit("the server did not start")
+        time.sleep(0.2)
+
+
+def auth_overhead_ms(with_accounts: str, token: str, single_user: str, repeats: int = 300) -> dict[str, float]:
+    """Median time of GET /api/v1/scenarios with a token, and without accounts, alternating requests [ms]."""
+    times: dict[str, list[float]] = {"token": [], "single_user": []}
+    with (
+        httpx.Client(base_url=with_accounts, headers={"authorization": f"Bearer {token}"}) as a,
+        httpx.Client(base_url=single_user) as b,
+    ):
+        for n in range(repeats + 20):
+            for key, c in (("token", a), ("single_user", b)) if n % 2 else (("single_user", b), ("token", a)):
+                t = time.perf_counter()
+                assert c.get("/api/v1/scenarios").status_code == 200
+                if n >= 20:  # warm-up
+                    times[key].append((time.perf_counter() - t) * 1000)
+    token_ms, single_ms = statistics.median(times["token"]), statistics.median(times["single_user"])
+    return {"token_ms": token_ms, "single_user_ms": single_ms, "overhead_ms": token_ms - single_ms}
 
 
 def load(url: str, tokens: list[str], seconds: float, think_s: float) -> tuple[list[float], list[str]]:
@@ -128,22 +167,8 @@ def main() -> None:
         token_lookup_us = (time.perf_counter() - t) / 500 * 1e6
     store.engine.dispose()
 
-    port = free_port()
-    env = {**os.environ, "LLMTCO_WEB_WORKERS": str(args.workers)}
-    cmd = [sys.executable, "-c", "from llmtco.cli import entry; entry()", "serve", "--port", str(port)]
-    server = subprocess.Popen([*cmd, "--database-url", url], env=env, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_server(url, args.workers)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/login", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
         out: dict[str, Any] = {
             "cpus": os.cpu_count(),
             "workers": args.workers,
@@ -154,6 +179,13 @@ def main() -> None:
             "job_ms": job_ms(),
             "token_lookup_us": token_lookup_us,
         }
+        if not args.no_accounts:
+            plain, plain_base = start_server(f"sqlite:///{Path(tmp.name) / 'single-user.db'}", 1)
+            try:
+                out["auth_overhead"] = auth_overhead_ms(base, tokens[0], plain_base)
+            finally:
+                plain.terminate()
+                plain.wait(timeout=20)
         serial, _ = load(base, tokens[:1], min(args.seconds, 5.0), 0.0)
         out["serial_ms"] = summary(serial)
         out["load"] = []
