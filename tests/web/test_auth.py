@@ -12,6 +12,7 @@ import statistics
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -427,3 +428,82 @@ def test_single_user_mode_needs_no_sign_in(client: TestClient) -> None:
     assert client.get("/api/v1/scenarios").status_code == 200
     assert client.get("/scenarios", follow_redirects=False).status_code == 200
     assert 'id="single-user"' in client.get("/login").text
+
+
+def test_upgrading_a_database_saved_before_accounts_keeps_its_versions(db_url: str) -> None:
+    """Migration 0002 on a 0001 database: versions stay, their author is empty, accounts work."""
+    from alembic import command
+    from alembic.config import Config
+
+    from llmtco.web import store as store_module
+    from llmtco.web.store import Store, migrate
+
+    url = Store(db_url, run_migrations=False).url
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(store_module.__file__).parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "0001")
+    old = Store(url, run_migrations=False)
+    with old.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO scenarios (id, name, created_at, updated_at) VALUES (1, 'old', :t, :t)"),
+            {"t": dt.datetime(2026, 1, 1)},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO scenario_versions (scenario_id, number, document, content_hash, created_at) VALUES (1, 1, :d, 'h', :t)"
+            ),
+            {"d": MINIMAL, "t": dt.datetime(2026, 1, 1)},
+        )
+    old.engine.dispose()
+    migrate(url)
+    store = Store(url)
+    assert store.version(1).document == MINIMAL and store.version(1).author is None
+    accounts = Accounts(store)
+    assert not accounts.exist()
+    accounts.add("first", PASSWORD, Role.admin)
+    assert accounts.exist() and store.save(1, MINIMAL + "# new\n", author="first").author == "first"
+    store.engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_browser_sign_in_see_who_and_sign_out(db_url: str, live_server: str) -> None:
+    import os
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("LLMTCO_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required (LLMTCO_REQUIRE_BROWSER is set) but not installed")
+        pytest.skip("Debian's chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from llmtco.web.store import Store
+
+    store = Store(db_url)
+    Accounts(store).add("dana", PASSWORD, Role.editor)
+    store.engine.dispose()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(live_server + "/scenarios")
+        page.wait_for_url("**/login?next=/scenarios")
+        page.fill("#login-name", "dana")
+        page.fill("#login-password", "not it at all")
+        page.click("#login-button")
+        assert page.locator("#login-error").inner_text() == "wrong account name or password"
+        page.fill("#login-name", "dana")
+        page.fill("#login-password", PASSWORD)
+        page.click("#login-button")
+        page.wait_for_url("**/scenarios")
+        assert "dana (editor)" in page.locator("nav").inner_text()
+        cookie = next(c for c in page.context.cookies() if c["name"] == SESSION_COOKIE)
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+        assert page.evaluate("document.cookie").find(SESSION_COOKIE) == -1  # not readable by scripts
+        page.click("#logout-button")
+        page.wait_for_url("**/login")
+        page.goto(live_server + "/scenarios")
+        page.wait_for_url("**/login?next=/scenarios")
+        browser.close()
+    assert errors == []
