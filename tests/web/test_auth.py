@@ -451,7 +451,8 @@ def test_upgrading_a_database_saved_before_accounts_keeps_its_versions(db_url: s
         )
         conn.execute(
             text(
-                "INSERT INTO scenario_versions (scenario_id, number, document, content_hash, created_at) VALUES (1, 1, :d, 'h', :t)"
+                "INSERT INTO scenario_versions (scenario_id, number, document, content_hash, created_at) "
+                "VALUES (1, 1, :d, 'h', :t)"
             ),
             {"d": MINIMAL, "t": dt.datetime(2026, 1, 1)},
         )
