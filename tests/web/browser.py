@@ -38,6 +38,9 @@ PAGES: dict[str, list[str]] = {
         "/catalog?kind=rates",
     ],
     "/docs": ["/docs"],
+    "/login": ["/login", "/login?next=/scenarios"],
+    "/account": ["/account"],
+    "/admin/users": ["/admin/users"],
 }
 """Every HTML page of the app (route -> the URLs visited), with {sid} a saved scenario and {trash} a deleted one."""
 

@@ -23,7 +23,12 @@ def _reset_postgres(url: str) -> None:
 
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS scenario_versions, scenarios, alembic_version CASCADE"))
+        conn.execute(
+            text(
+                "DROP TABLE IF EXISTS api_tokens, login_sessions, users, scenario_versions, scenarios, alembic_version "
+                "CASCADE"
+            )
+        )
     engine.dispose()
 
 

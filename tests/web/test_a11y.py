@@ -95,3 +95,51 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(live_server: str
             problems["/ (field error shown)"] = found
         context.close()
     assert problems == {}, json.dumps(problems, indent=1)
+
+
+HOSTILE_LABEL = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_account_pages_with_accounts_pass_axe_and_keep_a_hostile_token_label_inert(
+    db_url: str, live_server: str
+) -> None:
+    """The sign-in page with its error, the account page with a token and the users page, signed in as an admin."""
+    from llmtco.web.accounts import Accounts, Role
+    from llmtco.web.store import Store
+
+    password = "correct horse battery staple"
+    store = Store(db_url)
+    accounts = Accounts(store)
+    accounts.add("ada", password, Role.admin)
+    accounts.add("vic", password, Role.viewer)
+    accounts.create_token("ada", HOSTILE_LABEL)
+    store.engine.dispose()
+    problems: dict[str, list[dict[str, Any]]] = {}
+    dialogs: list[str] = []
+    with chromium() as browser:
+        context = browser.new_context(bypass_csp=True, viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(live_server + "/login")
+        page.fill("#login-name", "ada")
+        page.fill("#login-password", "wrong")
+        page.click("#login-button")
+        page.wait_for_selector("#login-error")
+        if found := _scan(page):
+            problems["/login (error shown)"] = found
+        page.fill("#login-name", "ada")
+        page.fill("#login-password", password)
+        page.click("#login-button")
+        page.wait_for_url("**/")
+        for url in ("/account", "/admin/users", "/scenarios"):
+            page.goto(live_server + url)
+            page.wait_for_load_state("networkidle")
+            if found := _scan(page):
+                problems[url] = found
+        page.goto(live_server + "/account")
+        assert HOSTILE_LABEL in page.inner_text("body")  # shown as text
+        assert page.locator("img[src=x]").count() == 0
+        context.close()
+    assert dialogs == []
+    assert problems == {}, json.dumps(problems, indent=1)

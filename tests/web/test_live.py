@@ -18,30 +18,103 @@ YAML = {"content-type": "application/yaml"}
 
 
 def test_fifty_clients_save_and_evaluate_without_losing_versions(live_server: str) -> None:
-    with httpx.Client(base_url=live_server, timeout=60) as c:
+    fifty_clients(live_server, [{} for _ in range(50)])
+
+
+P95_BOUND_MS = float(os.environ.get("LLMTCO_P95_EVALUATE_BOUND_MS", "15000"))
+"""Generous bound on p95 recompute latency under this test's saturating load [ms]; the measured figure is in
+README (benchmarks/web_latency.py); the issue's target of 300 ms is for a team's load, not this closed loop."""
+
+
+def test_fifty_authenticated_clients_save_and_evaluate_without_losing_versions(
+    db_url: str, live_server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Half the clients use personal API tokens, half a session from signing in on the login page."""
+    from llmtco.web.accounts import Accounts, Role
+    from llmtco.web.store import Store
+
+    store = Store(db_url)
+    accounts = Accounts(store)
+    accounts.add("team-editor", "a long enough password", Role.editor)
+    accounts.add("team-viewer", "a long enough password", Role.viewer)
+    credentials: list[dict[str, str]] = []
+    for n in range(50):
+        if n % 2:
+            credentials.append({"authorization": f"Bearer {accounts.create_token('team-editor', f'client {n}')[1]}"})
+            continue
+        with httpx.Client(base_url=live_server) as c:
+            c.get("/login")
+            r = c.post(
+                "/login",
+                data={
+                    "csrf_token": c.cookies["llmtco_csrf"],
+                    "name": "team-editor",
+                    "password": "a long enough password",
+                },
+            )
+            assert r.status_code == 303, r.text
+            credentials.append({"cookie": f"llmtco_session={r.cookies['llmtco_session']}"})
+    with httpx.Client(base_url=live_server) as c:  # the accounts are enforced: anonymous and viewer are refused
+        assert c.post("/api/v1/evaluate", content=MINIMAL, headers=YAML).status_code == 401
+        viewer = {"authorization": f"Bearer {accounts.create_token('team-viewer')[1]}"}
+        assert c.post("/api/v1/scenarios", content=MINIMAL, headers={**YAML, **viewer}).status_code == 403
+    store.engine.dispose()
+    # evaluating second (not fourth) gets every client to measure at least once on a slow database
+    latencies_ms = fifty_clients(live_server, credentials, author="team-editor", evaluate_at=1)
+    p95 = percentile(latencies_ms, 95)
+    with capsys.disabled():
+        print(
+            f"\n[{db_url.split(':')[0]}] authenticated: {len(latencies_ms)} evaluations, p50 "
+            f"{percentile(latencies_ms, 50):.0f} ms, p95 {p95:.0f} ms (bound {P95_BOUND_MS:.0f} ms)"
+        )
+    assert p95 < P95_BOUND_MS
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
+
+
+def fifty_clients(
+    url: str, credentials: list[dict[str, str]], author: str | None = None, evaluate_at: int = 3
+) -> list[float]:
+    """50 concurrent clients (headers from ``credentials``) save versions and evaluate for up to 4 s.
+
+    Each client's requests k = 0, 1, 2, ... evaluate when ``k % 4 == evaluate_at`` and save otherwise.
+
+    Asserts no errors and no lost or overwritten version; returns the evaluate latencies [ms].
+    """
+    with httpx.Client(base_url=url, timeout=60, headers=credentials[0]) as c:
         ids = [c.post("/api/v1/scenarios", content=MINIMAL, headers=YAML).json()["id"] for _ in range(5)]
     saved: dict[int, list[tuple[int, str]]] = {sid: [] for sid in ids}
     errors: list[str] = []
+    latencies_ms: list[float] = []
     lock = threading.Lock()
     stop_at = time.monotonic() + 4.0
 
     def client(n: int) -> None:
-        with httpx.Client(base_url=live_server, timeout=60) as c:
+        with httpx.Client(base_url=url, timeout=60, headers=credentials[n]) as c:
             for k in range(40):  # bounded: at most 40 requests per client, and 4 seconds
                 if time.monotonic() > stop_at:
                     return
                 sid = ids[(n + k) % len(ids)]
-                if k % 4 == 3:
+                if k % 4 == evaluate_at:
+                    started = time.perf_counter()
                     r = c.post("/api/v1/evaluate", content=MINIMAL, headers=YAML)
-                    if r.status_code != 200:
-                        with lock:
+                    elapsed_ms = (time.perf_counter() - started) * 1000
+                    with lock:
+                        if r.status_code != 200:
                             errors.append(f"evaluate {r.status_code}")
+                        else:
+                            latencies_ms.append(elapsed_ms)
                     continue
                 doc = MINIMAL + f"# client {n} save {k}\n"
                 r = c.post(f"/api/v1/scenarios/{sid}/versions", content=doc, headers=YAML)
                 with lock:
                     if r.status_code == 201:
                         saved[sid].append((r.json()["number"], doc))
+                        if r.json()["author"] != author:
+                            errors.append(f"author {r.json()['author']!r}, expected {author!r}")
                     else:
                         errors.append(f"save {r.status_code} {r.text[:100]}")
 
@@ -51,8 +124,8 @@ def test_fifty_clients_save_and_evaluate_without_losing_versions(live_server: st
     for t in threads:
         t.join()
     assert errors == []
-    assert sum(len(v) for v in saved.values()) > 50
-    with httpx.Client(base_url=live_server, timeout=60) as c:
+    assert sum(len(v) for v in saved.values()) > 50, f"{sum(len(v) for v in saved.values())} saves in 4 s"
+    with httpx.Client(base_url=url, timeout=60, headers=credentials[0]) as c:
         for sid, saves in saved.items():
             versions = c.get(f"/api/v1/scenarios/{sid}/versions").json()
             numbers = [v["number"] for v in versions]
@@ -60,6 +133,7 @@ def test_fifty_clients_save_and_evaluate_without_losing_versions(live_server: st
             stored = {v["number"]: v["document"] for v in versions}
             for number, doc in saves:
                 assert stored[number] == doc  # nothing overwritten or corrupted
+    return latencies_ms
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

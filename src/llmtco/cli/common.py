@@ -26,7 +26,9 @@ catalog_app = typer.Typer(
 )
 perf_app = typer.Typer(no_args_is_help=True, help="Probe the performance model for one step.")
 app.add_typer(catalog_app, name="catalog")
+users_app = typer.Typer(no_args_is_help=True, help="Accounts of the web app: add, list, disable, API tokens.")
 app.add_typer(perf_app, name="perf")
+app.add_typer(users_app, name="users")
 
 
 class Format(StrEnum):

@@ -10,11 +10,17 @@ from llmtco.cli.common import (
     CatalogOpt,
     app,
 )
+from llmtco.errors import UsageError
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback by default).")] = "127.0.0.1",
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", help="Address to bind (loopback by default; another address needs accounts: llmtco users add)."
+        ),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
     database_url: Annotated[
         str | None,
@@ -41,9 +47,45 @@ def serve(
     from llmtco.web.store import default_url
 
     url = database_url or default_url()
+    refuse_open_bind(host, url)
     typer.echo(f"llmtco web app on http://{host}:{port}  (database: {url.split('@')[-1]})", err=True)
     app = create_app(url, [str(c) for c in catalog or []], hosts=served_hosts(host, allowed_host or []))
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+LOOPBACK_BINDS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server reachable from this machine only."""
+    import ipaddress
+
+    if host.lower() in LOOPBACK_BINDS:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_open_bind(host: str, url: str) -> None:
+    """UsageError (exit 2) for a non-loopback bind while no account exists: everyone there would be an admin."""
+    if is_loopback(host):
+        return
+    from llmtco.web.accounts import Accounts
+    from llmtco.web.store import Store
+
+    store = Store(url)
+    try:
+        configured = Accounts(store).exist()
+    finally:
+        store.engine.dispose()
+    if not configured:
+        raise UsageError(
+            f"refusing to serve on {host}: no accounts exist, so anyone who can reach it could read and change "
+            "every scenario. Add one first with `llmtco users add NAME --role admin` (same --database-url), "
+            "or serve on 127.0.0.1."
+        )
 
 
 def served_hosts(bind: str, extra: list[str]) -> list[str]:

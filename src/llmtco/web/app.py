@@ -4,8 +4,10 @@ Errors become HTTP statuses only here, in ``STATUS``: invalid scenarios and
 every other user error (``LlmtcoError``: catalog, infeasible, calibration) are
 422 with field paths, unknown ids 404, work over its time limit 503; the
 middleware answers oversized bodies 413 and unknown Host headers 400; missing
-CSRF proof is 403. The routes live in ``llmtco.web.routes`` (pages, api,
-catalog, results); what they share is in ``llmtco.web.deps``; CPU work runs in
+CSRF proof is 403. Who may use which route is declared in one table,
+``llmtco.web.auth.ROUTE_ROLES``, checked by the ``Authorize`` middleware
+(401/403, or a redirect to the sign-in page). The routes live in ``llmtco.web.routes`` (pages, api,
+catalog, results, account); what they share is in ``llmtco.web.deps``; CPU work runs in
 ``llmtco.web.worker``.
 """
 
@@ -21,10 +23,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from llmtco.errors import Busy, GateFailed, InternalError, LlmtcoError, NotFound, ScenarioError
+from llmtco.web.accounts import Accounts
+from llmtco.web.auth import Authorize, FailedLogins
 from llmtco.web.deps import STATIC, TEMPLATES, WebState, issues_json
 from llmtco.web.jobs import JobManager
 from llmtco.web.middleware import MAX_BODY_BYTES, BodyLimit, TrustedHosts, allowed_hosts
-from llmtco.web.routes import api, catalog, pages, results
+from llmtco.web.routes import account, api, catalog, pages, results
 from llmtco.web.store import Store
 from llmtco.web.worker import WorkerPool
 
@@ -99,11 +103,15 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    accounts = Accounts(store)
+    app.add_middleware(Authorize, accounts=accounts)  # inside BodyLimit: its answers get the security headers
     app.add_middleware(BodyLimit)
     app.add_middleware(TrustedHosts, hosts=allowed_hosts(hosts))  # outermost: checked before anything else
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.state.store = store
     app.state.jobs = jobs
+    app.state.accounts = accounts
+    app.state.failed_logins = FailedLogins()
     app.state.web = WebState(store, list(catalog_files or []), Jinja2Templates(directory=str(TEMPLATES)), workers)
 
     @app.exception_handler(PermissionError)
@@ -122,4 +130,5 @@ def create_app(
     app.include_router(api.router)
     app.include_router(catalog.router)
     app.include_router(results.router)
+    app.include_router(account.router)
     return app

@@ -5,7 +5,9 @@ validated YAML document with its content hash. Saving appends a version in one
 transaction; two concurrent saves get different version numbers (a unique
 constraint and a retry), so no save overwrites another and the previous
 version is never lost. Deleting is soft (``deleted_at``), so it can be undone.
-The schema is created and upgraded by Alembic migrations.
+The schema is created and upgraded by Alembic migrations. Each version
+records its author (the account that saved it); the accounts themselves are
+in ``llmtco.web.accounts``.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ class VersionRow(Base):
     document: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    author: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Name of the account that saved it; None in single-user mode (no accounts) and before accounts existed."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ class Version:
     document: str
     content_hash: str
     created_at: str
+    author: str | None = None
+    """Account that saved this version (None: single-user mode)."""
 
 
 def default_url() -> str:
@@ -173,17 +179,17 @@ class Store:
                 raise NotFound(f"scenario {scenario_id} not found")
             return self._info(s, row)
 
-    def create(self, name: str, document: str) -> Version:
+    def create(self, name: str, document: str, author: str | None = None) -> Version:
         with self.session() as s:
             row = ScenarioRow(name=clean_name(name) or "scenario")
             s.add(row)
             s.flush()
-            v = VersionRow(scenario_id=row.id, number=1, document=document, content_hash=_hash(document))
+            v = VersionRow(scenario_id=row.id, number=1, document=document, content_hash=_hash(document), author=author)
             s.add(v)
             s.flush()
             return _version(v)
 
-    def save(self, scenario_id: int, document: str, attempts: int = 20) -> Version:
+    def save(self, scenario_id: int, document: str, attempts: int = 20, author: str | None = None) -> Version:
         """Append a new version (an unchanged document returns the latest version)."""
         _known(scenario_id)
         for _ in range(attempts):
@@ -202,7 +208,11 @@ class Store:
                         return _version(latest)
                     number = (latest.number if latest else 0) + 1
                     v = VersionRow(
-                        scenario_id=scenario_id, number=number, document=document, content_hash=_hash(document)
+                        scenario_id=scenario_id,
+                        number=number,
+                        document=document,
+                        content_hash=_hash(document),
+                        author=author,
                     )
                     s.add(v)
                     row.updated_at = _now()
@@ -241,9 +251,9 @@ class Store:
             row.updated_at = _now()
         return self.get(scenario_id)
 
-    def duplicate(self, scenario_id: int, name: str | None = None) -> Version:
+    def duplicate(self, scenario_id: int, name: str | None = None, author: str | None = None) -> Version:
         info = self.get(scenario_id)
-        return self.create(name or f"{info.name} (copy)", self.version(scenario_id).document)
+        return self.create(name or f"{info.name} (copy)", self.version(scenario_id).document, author)
 
     def delete(self, scenario_id: int) -> None:
         _known(scenario_id)
@@ -268,4 +278,6 @@ def _hash(document: str) -> str:
 
 
 def _version(v: VersionRow) -> Version:
-    return Version(v.scenario_id, v.number, v.document, v.content_hash, v.created_at.isoformat(timespec="seconds"))
+    return Version(
+        v.scenario_id, v.number, v.document, v.content_hash, v.created_at.isoformat(timespec="seconds"), v.author
+    )

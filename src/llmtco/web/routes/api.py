@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from llmtco.errors import Issue, ScenarioError
+from llmtco.web.auth import author_of
 from llmtco.web.deps import State, dump_document, load_json, read_scenario_body, require_proof
 
 router = APIRouter(prefix="/api/v1")
@@ -50,7 +51,7 @@ def api_list(state: State) -> list[dict[str, Any]]:
 @router.post("/scenarios", status_code=201, dependencies=PROOF)
 async def api_create(request: Request, state: State) -> dict[str, Any]:
     text, name = await _doc_from_request(request, state)
-    v = state.store.create((name or "scenario")[:200], text)
+    v = state.store.create((name or "scenario")[:200], text, author_of(request))
     return {**info_json(state.store.get(v.scenario_id)), "version": v.number}
 
 
@@ -84,8 +85,8 @@ def api_restore(state: State, scenario_id: int) -> dict[str, Any]:
 
 
 @router.post("/scenarios/{scenario_id}/duplicate", status_code=201, dependencies=PROOF)
-def api_duplicate(state: State, scenario_id: int) -> dict[str, Any]:
-    v = state.store.duplicate(scenario_id)
+def api_duplicate(request: Request, state: State, scenario_id: int) -> dict[str, Any]:
+    v = state.store.duplicate(scenario_id, author=author_of(request))
     return info_json(state.store.get(v.scenario_id))
 
 
@@ -97,7 +98,7 @@ def api_versions(state: State, scenario_id: int) -> list[dict[str, Any]]:
 @router.post("/scenarios/{scenario_id}/versions", status_code=201, dependencies=PROOF)
 async def api_save(scenario_id: int, request: Request, state: State) -> dict[str, Any]:
     text, _ = await _doc_from_request(request, state)
-    return dict(vars(state.store.save(scenario_id, text)))
+    return dict(vars(state.store.save(scenario_id, text, author=author_of(request))))
 
 
 @router.get("/scenarios/{scenario_id}/versions/{number}")

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from llmtco.report.diff import diff_results
+from llmtco.web.auth import author_of
 from llmtco.web.charts import cumulative_svg
 from llmtco.web.deps import State, check_csrf, editor_ctx, examples, page, to_int
 from llmtco.web.form_apply import apply_form
@@ -72,7 +73,7 @@ async def create_page(request: Request, state: State) -> Response:
             form_error="fix the scenario before saving",
         )
     name = (form.get("name") or (result.scenario if result else "scenario"))[:200]
-    v = state.store.create(name, text)
+    v = state.store.create(name, text, author_of(request))
     return RedirectResponse(f"/scenarios/{v.scenario_id}", status_code=303)
 
 
@@ -99,7 +100,7 @@ async def save_page(request: Request, state: State, scenario_id: int) -> Respons
             **await editor_ctx(state, text, scenario_id),
             form_error="not saved: fix the scenario first",
         )
-    state.store.save(scenario_id, text)
+    state.store.save(scenario_id, text, author=author_of(request))
     return RedirectResponse(f"/scenarios/{scenario_id}", status_code=303)
 
 
@@ -115,7 +116,7 @@ async def rename_page(request: Request, state: State, scenario_id: int) -> Respo
 @router.post("/scenarios/{scenario_id}/duplicate")
 async def duplicate_page(request: Request, state: State, scenario_id: int) -> Response:
     await check_csrf(request)
-    v = state.store.duplicate(scenario_id)
+    v = state.store.duplicate(scenario_id, author=author_of(request))
     return RedirectResponse(f"/scenarios/{v.scenario_id}", status_code=303)
 
 
