@@ -87,3 +87,14 @@ def test_hostile_strings_stay_escaped_in_the_fragments() -> None:
     fragments = facts_html(build_facts(compare(sc, cat)))
     joined = "".join(fragments.values())
     assert "<img" not in joined and "&lt;img src=x onerror=alert(1)&gt;" in joined
+
+
+def test_largest_cost_items_tell_items_of_the_same_name_apart(result: Result) -> None:
+    # an API option bills input, cached input and output tokens as three api_tokens items: each says which
+    reasons = " ".join(build_facts(result).recommendation.reasons)
+    found = re.search(r"Largest cost items: (.*?)\.(?: |$)", reasons)
+    assert found, reasons
+    drivers = found.group(1)
+    assert "api_tokens (M output tokens) $" in drivers and "api_tokens (M input tokens) $" in drivers, drivers
+    names = [part.rsplit(" ", 1)[0] for part in drivers.split(", ")]
+    assert len(names) == len(set(names)), drivers

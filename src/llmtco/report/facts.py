@@ -18,7 +18,7 @@ from typing import Any
 from llmtco.costing.ledger import ITEMS
 from llmtco.report.table import currency_symbol
 from llmtco.report.table import money as _money
-from llmtco.result import OptionResult, Result
+from llmtco.result import LineItemResult, OptionResult, Result
 
 _DATE = re.compile(r"\((\d{4}-\d{2}-\d{2})\)\s*$")
 _RATE_NAMES = re.compile(r"[a-z][a-z0-9_]+")
@@ -163,6 +163,13 @@ def breakeven_text(o: OptionResult, other: str) -> str:
     return "never" if month is None else "from start" if month == 0 else f"month {month:.0f}"
 
 
+def _driver_label(li: LineItemResult, option: OptionResult) -> str:
+    """A line item's name, with its unit where the option has several items of that name (``api_tokens (M output
+    tokens)``, not ``api_tokens`` twice)."""
+    repeated = sum(1 for other in option.line_items if other.item == li.item) > 1
+    return f"{li.item} ({li.unit})" if repeated and li.unit else li.item
+
+
 def recommendation(result: Result) -> Recommendation:
     """The cheapest option and the reasons a reader needs."""
     included = sorted((o for o in result.options if not o.excluded), key=lambda o: o.total_cost_usd or 0.0)
@@ -182,9 +189,8 @@ def recommendation(result: Result) -> Recommendation:
         if month:
             reasons.append(f"It breaks even with {second.name} in month {month:.0f}.")
     drivers = sorted(best.line_items, key=lambda li: -abs(li.total_usd))[:3]
-    reasons.append(
-        "Largest cost items: " + ", ".join(f"{li.item} {money(li.total_usd, result)}" for li in drivers) + "."
-    )
+    named = [f"{_driver_label(li, best)} {money(li.total_usd, result)}" for li in drivers]
+    reasons.append("Largest cost items: " + ", ".join(named) + ".")
     for o in result.options:
         if o.excluded:
             reasons.append(f"{o.name} is excluded: {o.reason}.")
