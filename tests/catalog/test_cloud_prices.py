@@ -76,3 +76,26 @@ def test_history_entries_are_dated_before_the_change(name: str, price: CloudPric
     assert price.on(day_before).usd_per_gpu_h == last.usd_per_gpu_h
     assert price.on(day_before).source == last.source
     assert price.on(price.since) is price
+
+
+def test_hyperscaler_rack_scale_blackwell(catalog: Catalog) -> None:
+    """Azure ND GB200 v6 is priced per GPU of its 4-GPU VM, from the Azure Retail Prices API list rate.
+
+    Google Cloud A4 / A4X and Azure ND GB300 v6 have no sourced public price, so the catalog
+    holds no record for them rather than a guessed one (issue 13).
+    """
+    gb200 = catalog.cloud_instances.get("azure-nd128isr-gb200-v6-westus3")
+    assert (gb200.provider, gb200.instance, gb200.accelerator, gb200.gpus) == (
+        "Azure",
+        "Standard_ND128isr_NDR_GB200_v6",
+        "gb200",
+        4,
+    )
+    od = gb200.price("on_demand")
+    assert od is not None and od.usd_per_gpu_h * gb200.gpus == pytest.approx(108.16)
+    assert od.as_of == dt.date(2026, 9, 6) and "Retail Prices API" in od.source
+    # a published price only: no spot or reserved figure is invented for it
+    assert [p.model for p in gb200.prices] == ["on_demand"]
+    assert "spot" in gb200.notes.lower() and "reserved" in gb200.notes.lower()
+    instances = {c.instance for c in catalog.cloud_instances}
+    assert not instances & {"a4-highgpu-8g", "a4x-highgpu-4g", "Standard_ND128isr_GB300_v6"}
