@@ -78,7 +78,6 @@ def test_history_entries_are_dated_before_the_change(name: str, price: CloudPric
     assert price.on(price.since) is price
 
 
-
 def test_hyperscaler_blackwell_2026(catalog: Catalog) -> None:
     """The 2026 hyperscaler Blackwell instances carry only the prices a dated public source gives (issue 13).
 
