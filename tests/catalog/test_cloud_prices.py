@@ -76,3 +76,37 @@ def test_history_entries_are_dated_before_the_change(name: str, price: CloudPric
     assert price.on(day_before).usd_per_gpu_h == last.usd_per_gpu_h
     assert price.on(day_before).source == last.source
     assert price.on(price.since) is price
+
+
+def test_hyperscaler_blackwell_2026(catalog: Catalog) -> None:
+    """The 2026 hyperscaler Blackwell instances carry only the prices a dated public source gives (issue 13).
+
+    Azure ND GB200 v6: the Retail Prices API list rate of its 4-GPU VM. Google Cloud A4: no regular
+    on-demand rate exists, so only the 1- and 3-year commitment rates. A4X and ND GB300 v6 have no
+    sourced price, so the catalog holds no record for them rather than a guessed one.
+    """
+    gb200 = catalog.cloud_instances.get("azure-nd128isr-gb200-v6-westus3")
+    assert (gb200.provider, gb200.instance, gb200.accelerator, gb200.gpus) == (
+        "Azure",
+        "Standard_ND128isr_NDR_GB200_v6",
+        "gb200",
+        4,
+    )
+    od = gb200.price("on_demand")
+    assert od is not None and od.usd_per_gpu_h * gb200.gpus == pytest.approx(108.16)
+    assert od.as_of == dt.date(2026, 9, 6) and "Retail Prices API" in od.source
+    assert [p.model for p in gb200.prices] == ["on_demand"]
+    assert "spot" in gb200.notes.lower() and "reserved" in gb200.notes.lower()
+
+    a4 = catalog.cloud_instances.get("gcp-a4-highgpu-8g-us")
+    assert (a4.provider, a4.instance, a4.accelerator, a4.gpus) == ("Google Cloud", "a4-highgpu-8g", "b200", 8)
+    assert a4.price("on_demand") is None and a4.price("spot") is None
+    one, three = a4.price("reserved_1y"), a4.price("reserved_3y")
+    assert one is not None and three is not None
+    assert one.usd_per_gpu_h * 8 == pytest.approx(88.68, abs=0.01)
+    assert three.usd_per_gpu_h * 8 == pytest.approx(56.55, abs=0.01)
+    assert three.usd_per_gpu_h < one.usd_per_gpu_h
+    assert all(p.as_of == dt.date(2025, 12, 23) and "lenovopress" in p.source for p in a4.prices)
+
+    instances = {c.instance for c in catalog.cloud_instances}
+    assert not instances & {"a4x-highgpu-4g", "Standard_ND128isr_GB300_v6"}
