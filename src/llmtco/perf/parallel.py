@@ -38,8 +38,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from llmtco.perf.memory import GB, kv_bytes_per_token, kv_shards, kv_tokens_effective, reservation_gb, weights_bytes
-from llmtco.perf.memory import engine_usable_gb
+from llmtco.perf.memory import (
+    GB,
+    engine_usable_gb,
+    kv_bytes_per_token,
+    kv_shards,
+    kv_tokens_effective,
+    reservation_gb,
+    weights_bytes,
+)
 from llmtco.perf.shapes import HardwareShape, ModelShape, Num
 from llmtco.perf.timing import (
     ACTIVATION_BYTES,
