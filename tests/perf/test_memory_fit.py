@@ -143,7 +143,7 @@ DISAGREES: dict[tuple[str, str, str, int], str] = {
     ("mistral-7b", "bf16", "rtx-5080", 1): (
         "a 16 GB card meets Mistral's 16 GB minimum, but the check needs 16.2 GB (14.5 GB of weights, 0.5 GB of KV "
         "at 4,096 tokens, 1.2 GB engine reservation) of 15.3 GB usable (16 GiB, 99 % visible to CUDA, 90 % for "
-        "vLLM): Mistral's minimum counts the weights, vLLM at its default 0.9 does not start"
+        "vLLM); whether vLLM starts there at its default 0.9 is not measured here"
     ),
     ("kimi-k2", "fp8", "h200", 8): (
         "Moonshot names 16 H200 as the smallest FP8 unit, but 8 hold it in the check: 131.7 of 134.9 GB per GPU "
