@@ -52,7 +52,9 @@ HELD_PCT = {
     "decode_step_ms": (10.0, 10.0),  # target met, on one measured profile (weak evidence)
     "output_tok_s_per_gpu": (21.5, 21.0),
     "tpot_ms": (20.5, 19.0),
-    "ttft_ms": (40.0, 39.0),
+    # memory as engines account it (binary GiB, vLLM's reservation, 16-bit embeddings) moved TTFT from
+    # 38.4 / 37.3 to 43.1 / 31.5: the held pair follows the shipped model, LOAO tightened with it
+    "ttft_ms": (44.0, 33.0),
     "power_w_per_gpu": (15.0, 15.0),  # target met
     "energy_j_per_token": (35.5, 22.5),
     "train_tok_s_per_gpu": (15.0, 15.0),  # target met (11.4 % / 8.5 % when set)

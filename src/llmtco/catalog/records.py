@@ -135,6 +135,7 @@ class Accelerator(Record):
     vendor: str
     form_factor: Literal["sxm", "pcie", "oam"]
     vram_gb: Positive
+    """Memory per GPU as the vendor quotes it: binary, so "80 GB" is 80 GiB [GiB]."""
     hbm_bandwidth_tb_s: Positive
     """Peak memory bandwidth [TB/s, decimal]."""
     tflops_dense: dict[str, Positive]
@@ -145,6 +146,15 @@ class Accelerator(Record):
     """Scale-up bandwidth per GPU, one direction [GB/s]."""
     idle_w: Sourced
     unit_price_usd: Sourced
+
+    @property
+    def memory_gb(self) -> float:
+        """Memory per GPU in decimal GB, the unit of every memory formula: ``vram_gb`` x 2^30 / 1e9 [GB].
+
+        Vendors quote HBM capacity in binary units (an H100 SXM's "80 GB" is 80 GiB; ``llmtco measure``
+        read 85.52 GB from NVML on one: ``examples/calibration/h100-sxm-measured.json``).
+        """
+        return float(self.vram_gb) * 2**30 / 1e9
 
     @model_validator(mode="after")
     def _needs_bf16(self) -> Accelerator:
@@ -307,6 +317,8 @@ class Model(Record):
     sliding_window_layers: int = 0
     context_max: int = Field(ge=1, le=1_000_000_000)
     default_precision: str = "bf16"
+    tie_word_embeddings: bool = False
+    """The LM head shares the input embedding matrix (config.json ``tie_word_embeddings``)."""
 
     @property
     def active_b(self) -> float:

@@ -46,6 +46,9 @@ def model_shape(m: Model) -> ModelShape:
         sliding_window=m.sliding_window,
         sliding_window_layers=m.sliding_window_layers,
         mla_latent_dim=m.kv_lora_rank if m.attention == "mla" and m.kv_lora_rank else 0,
+        vocab=m.vocab,
+        ffn=m.ffn,
+        tied_embeddings=m.tie_word_embeddings,
     )
 
 
@@ -139,7 +142,7 @@ def hardware_shape(
         return ctx.draw(f"efficiency:{acc.id}:{name}", value) if ctx is not None else a(value)
 
     return HardwareShape(
-        vram_gb=a(acc.vram_gb),
+        vram_gb=a(acc.memory_gb),
         hbm_bandwidth_tb_s=a(acc.hbm_bandwidth_tb_s),
         peak_tflops=a(acc.tflops_dense[compute]),
         tdp_w=a(acc.tdp_w),

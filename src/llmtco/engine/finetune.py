@@ -75,7 +75,7 @@ def plan(
     w: FinetuneWorkload, model: Model, acc: Accelerator, eff: Efficiency, gpus: int | None = None, max_gpus: int = 64
 ) -> TrainPlan:
     """The run on ``gpus`` GPUs, or on the fewest GPUs (1, 2, 4, ... max_gpus) where it fits in memory."""
-    usable = USABLE_FRACTION * acc.vram_gb
+    usable = USABLE_FRACTION * acc.memory_gb
     counts = [gpus] if gpus else [n for n in GPU_COUNTS if n <= max_gpus]
     chosen, mem = counts[-1], memory_for(w, model, counts[-1])
     for n in counts:

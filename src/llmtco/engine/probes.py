@@ -218,7 +218,7 @@ def probe_train(
         "mfu": eff.train_compute_efficiency,
         "gpu_hours_per_run": p.gpu_hours_per_run if tokens_per_run else None,
         "wall_hours_per_run": p.wall_hours_per_run if tokens_per_run else None,
-        "memory_gb_per_gpu": {**p.memory_gb, "usable": finetune.USABLE_FRACTION * acc.vram_gb},
+        "memory_gb_per_gpu": {**p.memory_gb, "usable": finetune.USABLE_FRACTION * acc.memory_gb},
         "min_gpus": min_gpus.gpus if min_gpus.fits else None,
         "smallest_accelerator_at_these_gpus": smallest,
         "efficiency": {

@@ -138,8 +138,8 @@ def serve(
                 f"{field_path}: workload {w.name!r}: {model.id} ({precision}) does not fit on {acc.id}: "
                 f"{weights:.1f} GB of weights per GPU at tensor parallel {last.tp} plus KV cache for one "
                 f"{int(w.input_tokens + w.output_tokens)}-token sequence exceed {usable:.1f} GB usable "
-                f"({acc.vram_gb:g} GB x {first(hw.usable_vram_fraction):g}, less "
-                f"{first(hw.runtime_overhead_gb):g} GB runtime). "
+                f"({acc.vram_gb:g} GiB = {acc.memory_gb:.1f} GB x {first(hw.usable_vram_fraction):g}, less "
+                "the engine's activation and communication reserve). "
                 "Use more GPUs per replica, a lower precision, or a larger GPU."
             )
         best = min(points, key=lambda p: float(p.tpot_ms[0]))

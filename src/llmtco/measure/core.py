@@ -85,7 +85,7 @@ def fit_decode(acc: Accelerator, stack: StackShape, decode_ms: dict[int, float])
     def predict(x: np.ndarray) -> np.ndarray:
         mbu, mcu, ovh = np.exp(x)
         hw = HardwareShape(
-            vram_gb=acc.vram_gb,
+            vram_gb=acc.memory_gb,
             hbm_bandwidth_tb_s=acc.hbm_bandwidth_tb_s,
             peak_tflops=acc.tflops_dense["bf16"],
             tdp_w=acc.tdp_w,

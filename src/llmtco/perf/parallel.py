@@ -38,7 +38,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from llmtco.perf.memory import GB, kv_bytes_per_token, kv_shards, kv_tokens_effective
+from llmtco.perf.memory import (
+    GB,
+    engine_usable_gb,
+    kv_bytes_per_token,
+    kv_shards,
+    kv_tokens_effective,
+    reservation_gb,
+    weights_bytes,
+)
 from llmtco.perf.shapes import HardwareShape, ModelShape, Num
 from llmtco.perf.timing import (
     ACTIVATION_BYTES,
@@ -185,10 +193,12 @@ class LayoutMemory:
 def weights_gb_per_gpu(model: ModelShape, bytes_per_weight: float, layout: Layout) -> float:
     """Weights on each GPU [GB]: all / (tp x pp) without EP; shared / tp + E / ep experts with EP (per stage)."""
     m = stage_model(model, layout.pp)
+    # the 16-bit embeddings and LM head, pro rata over stages as the parameters are (perf.memory.weights_bytes)
+    embed = model.embedding_params * m.params / model.params if model.params else 0.0
     if layout.ep <= 1 or model.experts <= 1:
-        return m.params * bytes_per_weight / layout.stage_gpus / GB
+        return weights_bytes(m.params, embed, bytes_per_weight) / layout.stage_gpus / GB
     experts_b = model.experts * m.expert_params / layout.ep
-    return (m.shared_params / layout.tp + experts_b) * bytes_per_weight / GB
+    return (weights_bytes(m.shared_params, embed, bytes_per_weight) / layout.tp + experts_b * bytes_per_weight) / GB
 
 
 def layout_memory(
@@ -198,15 +208,16 @@ def layout_memory(
     m = stage_model(model, layout.pp)
     weights = weights_gb_per_gpu(model, bytes_per_weight, layout)
     per_seq = kv_tokens_effective(m, context) * kv_bytes_per_token(m, kv_bytes) / kv_shards(m, layout.tp) / GB
-    usable = hw.usable_vram_fraction * hw.vram_gb
-    room = np.maximum(usable - weights - hw.runtime_overhead_gb, 0.0)
+    usable = engine_usable_gb(hw)
+    reserve = reservation_gb(model, hw, layout.tp)
+    room = np.maximum(usable - weights - reserve, 0.0)
     # each DP rank (or the one TP group) holds its own sequences
     max_batch: Num = np.floor(room / np.maximum(per_seq, 1e-12)) * layout.dp
     return LayoutMemory(
         weights_gb=weights,
         kv_gb_per_sequence=per_seq,
         usable_gb=usable,
-        runtime_overhead_gb=hw.runtime_overhead_gb,
+        runtime_overhead_gb=reserve,
         max_batch=max_batch,
     )
 

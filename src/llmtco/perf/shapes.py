@@ -32,6 +32,17 @@ class ModelShape:
     sliding_window_layers: int = 0
     mla_latent_dim: int = 0
     """MLA latent rank ``kv_lora_rank`` (512 in DeepSeek-V3); 0 for GQA/MHA models."""
+    vocab: int = 0
+    """Vocabulary size [tokens]; 0: unknown (no 16-bit embedding share, no logits in the reservation)."""
+    ffn: int = 0
+    """MLP intermediate size per expert (dense: the MLP's) [values]; 0: unknown."""
+    tied_embeddings: bool = False
+    """The LM head shares the input embedding matrix."""
+
+    @property
+    def embedding_params(self) -> float:
+        """Input embedding plus LM head: vocab x hidden x (1 if tied else 2) [count]."""
+        return float(self.vocab * self.hidden * (1 if self.tied_embeddings else 2))
 
     @property
     def expert_params(self) -> float:
@@ -54,6 +65,7 @@ class HardwareShape:
     """
 
     vram_gb: Num
+    """Memory per GPU [GB, decimal]: the catalog's binary figure converted (``Accelerator.memory_gb``)."""
     hbm_bandwidth_tb_s: Num
     peak_tflops: Num
     """Dense tensor throughput at the compute precision in use [TFLOP/s]."""
@@ -72,8 +84,10 @@ class HardwareShape:
     ttft_queue_steps: Num = 1.0
     """Decode steps a new request waits before its first token (scheduling, chunked prefill)."""
     usable_vram_fraction: Num = 0.9
-    runtime_overhead_gb: Num = 2.0
-    """CUDA context, framework, activations and workspace per GPU [GB] (estimate)."""
+    """Share of the total memory the engine may use: vLLM ``gpu_memory_utilization`` (default 0.9)."""
+    runtime_overhead_gb: Num | None = None
+    """What the engine reserves inside that share besides weights and KV cache [GB]; None: derived from
+    the model's shape (``perf.memory.engine_reservation_gb``)."""
     bf16_tflops: Num | None = None
     """Dense BF16 tensor throughput [TFLOP/s], for decode attention over a 16-bit KV cache; None: ``peak_tflops``."""
     fp8_tflops: Num | None = None

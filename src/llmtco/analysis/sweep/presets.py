@@ -2,7 +2,7 @@
 
 "Fits" is a weights-only screen: every inference workload's model weights at
 its precision, split over all GPUs of one server (instance), plus the runtime
-reserve, fit in the usable 90 % of VRAM. KV cache and the SLO are the engine's
+reserve, fit in the usable 90 % of memory (decimal GB). KV cache and the SLO are the engine's
 to check: a preset value that passes here may still come out infeasible, and
 that row says why.
 """
@@ -24,19 +24,19 @@ RUNTIME_RESERVE_GB = 2.0
 Preset = Callable[[Scenario, Catalog, tuple[str | int, ...]], list[Any]]
 
 
-def _weights_fit(sc: Scenario, cat: Catalog, gpus: int, vram_gb: float) -> bool:
+def _weights_fit(sc: Scenario, cat: Catalog, gpus: int, memory_gb: float) -> bool:
     for w in sc.inference_workloads:
         model = cat.models.get(w.model)
         bpw = BYTES_PER_WEIGHT[w.precision or model.default_precision]
         per_gpu_gb = model.params_b * bpw / gpus
-        if per_gpu_gb + RUNTIME_RESERVE_GB > USABLE_VRAM_FRACTION * vram_gb:
+        if per_gpu_gb + RUNTIME_RESERVE_GB > USABLE_VRAM_FRACTION * memory_gb:
             return False
     return True
 
 
 def servers_that_fit(sc: Scenario, cat: Catalog, loc: tuple[str | int, ...]) -> list[Any]:
     """Catalog server ids whose GPUs hold every served model's weights."""
-    return [s.id for s in cat.servers if _weights_fit(sc, cat, s.gpus, cat.accelerators.get(s.accelerator).vram_gb)]
+    return [s.id for s in cat.servers if _weights_fit(sc, cat, s.gpus, cat.accelerators.get(s.accelerator).memory_gb)]
 
 
 def accelerators_that_fit(sc: Scenario, cat: Catalog, loc: tuple[str | int, ...]) -> list[Any]:
@@ -53,7 +53,7 @@ def instances_that_fit(sc: Scenario, cat: Catalog, loc: tuple[str | int, ...]) -
     return [
         i.id
         for i in cat.cloud_instances
-        if i.price(pricing) is not None and _weights_fit(sc, cat, i.gpus, cat.accelerators.get(i.accelerator).vram_gb)
+        if i.price(pricing) is not None and _weights_fit(sc, cat, i.gpus, cat.accelerators.get(i.accelerator).memory_gb)
     ]
 
 
