@@ -240,6 +240,28 @@ def test_a_viewer_cannot_save_rename_or_delete(team: Team) -> None:
     assert got["name"] != "taken" and got["versions"] == 1 and not got["deleted"]
 
 
+def test_a_viewer_cancels_only_the_jobs_it_started(team: Team) -> None:
+    c = team.client
+
+    def caller(token: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {token}", "x-csrf-token": team.csrf}
+
+    viewer, victim = caller(team.tokens["viewer"]), caller(team.accounts.create_token("victim", "t")[1])
+    editor = caller(team.tokens["editor"])
+    r = c.post("/api/v1/jobs?samples=100", content=MINIMAL, headers={**YAML, **viewer})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["owner"] == "viewer"
+    refused = c.post(f"/api/v1/jobs/{job['id']}/cancel", headers=victim)
+    assert refused.status_code == 403 and "only the jobs it started" in refused.text
+    assert c.get(f"/api/v1/jobs/{job['id']}", headers=victim).status_code == 200  # reading is not cancelling
+    assert c.post(f"/api/v1/jobs/{job['id']}/cancel", headers=viewer).json()["state"] in ("cancelled", "done")
+    r = c.post("/api/v1/jobs?samples=100", content=MINIMAL, headers={**YAML, **victim})
+    assert r.status_code == 202 and r.json()["owner"] == "victim"
+    # an editor may stop anyone's job
+    assert c.post(f"/api/v1/jobs/{r.json()['id']}/cancel", headers=editor).json()["state"] in ("cancelled", "done")
+
+
 def test_csrf_is_still_enforced_with_a_session(team: Team) -> None:
     c, sid = team.client, team.scenario_id
     c.cookies.set(SESSION_COOKIE, team.accounts.start_session(team.accounts.get("editor")))

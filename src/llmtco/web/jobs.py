@@ -83,6 +83,8 @@ class UncertaintyJob:
     result: dict[str, Any] | None = None
     """When done: ``simulation`` and ``tornado`` (JSON documents), ``currency``, ``fx``, ``charts`` (SVG)."""
     error: str | None = None
+    owner: str | None = None
+    """Account that started it (None in single-user mode): it, an editor or an admin may cancel it."""
     process: Any = None
     cancel: threading.Event = field(default_factory=threading.Event)
 
@@ -108,6 +110,7 @@ class UncertaintyJob:
             "progress": self.progress,
             "elapsed_s": round(end - self.started_at, 2),
             "error": self.error,
+            "owner": self.owner,
         }
         if self.result is not None:
             doc["simulation"] = self.result["simulation"]
@@ -212,7 +215,13 @@ class JobManager:
             del self._jobs[finished.pop(0).id]
 
     def start(
-        self, key: str, text: str, overlay: tuple[str, ...] = (), samples: int = DEFAULT_SAMPLES, seed: int = 0
+        self,
+        key: str,
+        text: str,
+        overlay: tuple[str, ...] = (),
+        samples: int = DEFAULT_SAMPLES,
+        seed: int = 0,
+        owner: str | None = None,
     ) -> tuple[UncertaintyJob, bool]:
         """(job, created): the running job of ``key`` if there is one, else a new one; Busy when all slots run."""
         with self._lock:
@@ -222,7 +231,9 @@ class JobManager:
                     return job, False
             if sum(not j.final for j in self._jobs.values()) >= self.slots:
                 raise Busy(f"{self.slots} uncertainty jobs are already running; try again when one has finished")
-            job = UncertaintyJob(id=secrets.token_urlsafe(12), key=key, samples=samples, text_sha256=text_hash(text))
+            job = UncertaintyJob(
+                id=secrets.token_urlsafe(12), key=key, samples=samples, text_sha256=text_hash(text), owner=owner
+            )
             self._jobs[job.id] = job
         threading.Thread(
             target=self._run, args=(job, text, overlay, seed), daemon=True, name=f"llmtco-job-{job.id}"
@@ -245,9 +256,15 @@ class JobManager:
             jobs = [j for j in self._jobs.values() if j.key == key and j.state == "done" and j.text_sha256 == digest]
         return max(jobs, key=lambda j: j.started_at) if jobs else None
 
-    def cancel(self, job_id: str) -> UncertaintyJob:
-        """Stop a job (its process is killed); a finished job is left as it is."""
+    def cancel(self, job_id: str, by: str | None = None, any_job: bool = True) -> UncertaintyJob:
+        """Stop a job (its process is killed); a finished job is left as it is.
+
+        ``by`` is the caller's account and ``any_job`` whether its role may cancel anyone's job (editors and
+        admins); a viewer may cancel only the jobs it started (PermissionError, answered 403).
+        """
         job = self.get(job_id)
+        if not any_job and job.owner != by:
+            raise PermissionError("a viewer may cancel only the jobs it started; this one is another account's")
         if not job.final:
             job.cancel.set()
             deadline = time.monotonic() + 10

@@ -18,6 +18,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from llmtco.errors import Issue, LlmtcoError, ScenarioError
 from llmtco.report import render_html, render_markdown, render_xlsx
 from llmtco.result import Result
+from llmtco.web.accounts import Role
+from llmtco.web.auth import author_of, current_user
 from llmtco.web.deps import State, WebState, check_csrf, dump_document, page, read_scenario_body, to_int
 from llmtco.web.jobs import DEFAULT_SAMPLES, MAX_SAMPLES, MIN_SAMPLES, JobManager, UncertaintyJob, scenario_key
 from llmtco.web.results import job_view
@@ -58,7 +60,13 @@ async def _start(
     request: Request, state: WebState, text: str, scenario_id: int | None, samples: int
 ) -> tuple[UncertaintyJob, bool]:
     await state.check(state.job("<request>", text, evaluate=False))  # 422 with field paths before any process starts
-    return jobs_of(request).start(scenario_key(scenario_id, text), text, tuple(state.overlay), samples)
+    key = scenario_key(scenario_id, text)
+    return jobs_of(request).start(key, text, tuple(state.overlay), samples, owner=author_of(request))
+
+
+def _cancel(request: Request, job_id: str) -> UncertaintyJob:
+    """Cancel as the caller: its own job, or anyone's for an editor or admin (single-user mode: the local admin)."""
+    return jobs_of(request).cancel(job_id, by=author_of(request), any_job=current_user(request).may(Role.editor))
 
 
 # ---- JSON API -------------------------------------------------------------------------------------------------
@@ -97,7 +105,7 @@ def api_job(request: Request, job_id: str) -> dict[str, Any]:
 
 @router.post("/api/v1/jobs/{job_id}/cancel", dependencies=PROOF)
 async def api_cancel_job(request: Request, job_id: str) -> dict[str, Any]:
-    job = await run_in_threadpool(jobs_of(request).cancel, job_id)
+    job = await run_in_threadpool(_cancel, request, job_id)
     return job.to_dict()
 
 
@@ -129,7 +137,7 @@ def job_page(request: Request, job_id: str) -> HTMLResponse:
 @router.post("/results/jobs/{job_id}/cancel", response_class=HTMLResponse)
 async def cancel_page(request: Request, job_id: str) -> HTMLResponse:
     await check_csrf(request)
-    return _job_fragment(request, await run_in_threadpool(jobs_of(request).cancel, job_id))
+    return _job_fragment(request, await run_in_threadpool(_cancel, request, job_id))
 
 
 # ---- exports ----------------------------------------------------------------------------------------------------
