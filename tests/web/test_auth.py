@@ -24,6 +24,7 @@ from llmtco.web.app import create_app
 from llmtco.web.auth import ROUTE_ROLES, SESSION_COOKIE, declared_routes
 from llmtco.web.worker import WorkerPool
 from tests.conftest import MINIMAL
+from tests.web.browser import chromium
 
 YAML = {"content-type": "application/yaml"}
 PASSWORD = "a long enough password"
@@ -502,22 +503,12 @@ def test_upgrading_a_database_saved_before_accounts_keeps_its_versions(db_url: s
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_browser_sign_in_see_who_and_sign_out(db_url: str, live_server: str) -> None:
-    import os
-    import shutil
-
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        if os.environ.get("LLMTCO_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required (LLMTCO_REQUIRE_BROWSER is set) but not installed")
-        pytest.skip("Debian's chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
     from llmtco.web.store import Store
 
     store = Store(db_url)
     Accounts(store).add("dana", PASSWORD, Role.editor)
     store.engine.dispose()
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+    with chromium() as browser:
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -539,5 +530,4 @@ def test_browser_sign_in_see_who_and_sign_out(db_url: str, live_server: str) -> 
         page.wait_for_url("**/login")
         page.goto(live_server + "/scenarios")
         page.wait_for_url("**/login?next=/scenarios")
-        browser.close()
     assert errors == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import MINIMAL
+from tests.web.browser import chromium
 from tests.web.conftest import ROOT
 
 YAML = {"content-type": "application/yaml"}
@@ -136,20 +136,11 @@ def fifty_clients(
     return latencies_ms
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_browser_edit_save_reload_history(live_server: str) -> None:
-    if CHROMIUM is None:
-        if os.environ.get("LLMTCO_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required (LLMTCO_REQUIRE_BROWSER is set) but not installed")
-        pytest.skip("Debian's chromium is not installed (make test installs it when run as root)")
-    sync_api = pytest.importorskip("playwright.sync_api")
     artifacts = ROOT / "artifacts"
     artifacts.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -182,20 +173,13 @@ def test_browser_edit_save_reload_history(live_server: str) -> None:
         row.locator("a").nth(1).click()
         page.wait_for_url("**/history")
         assert page.locator("#versions tbody tr").count() == 1
-        browser.close()
     assert errors == []
     assert Path(artifacts / "web-editor.png").stat().st_size > 10_000
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_browser_api_docs_render_offline_under_the_csp(live_server: str) -> None:
-    if CHROMIUM is None:
-        if os.environ.get("LLMTCO_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required (LLMTCO_REQUIRE_BROWSER is set) but not installed")
-        pytest.skip("Debian's chromium is not installed (make test installs it when run as root)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as browser:
         page = browser.new_page()
         errors: list[str] = []
         outside: list[str] = []
@@ -204,5 +188,4 @@ def test_browser_api_docs_render_offline_under_the_csp(live_server: str) -> None
         page.on("request", lambda r: None if r.url.startswith(live_server) else outside.append(r.url))
         page.goto(live_server + "/docs")
         page.wait_for_selector('.opblock-summary-path[data-path="/api/v1/evaluate"]', timeout=15_000)
-        browser.close()
     assert errors == [] and outside == []

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from tests.web.browser import chromium
 from tests.web.conftest import ROOT
-from tests.web.test_live import CHROMIUM
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_browser_results_how_sure_and_export(live_server: str) -> None:
-    if CHROMIUM is None:
-        if os.environ.get("LLMTCO_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required (LLMTCO_REQUIRE_BROWSER is set) but not installed")
-        pytest.skip("Debian's chromium is not installed (make test installs it when run as root)")
-    sync_api = pytest.importorskip("playwright.sync_api")
     artifacts = ROOT / "artifacts"
     artifacts.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
         page = context.new_page()
         errors: list[str] = []
@@ -79,7 +72,6 @@ def test_browser_results_how_sure_and_export(live_server: str) -> None:
         report_page.goto(target.as_uri())
         assert "Recommendation:" in report_page.inner_text("#recommendation")
         report_page.screenshot(path=str(artifacts / "web-export.png"))
-        browser.close()
     assert errors == [] and outside == []
     for name in ("web-results.png", "web-how-sure.png", "web-how-sure-panel.png", "web-export.png"):
         assert Path(artifacts / name).stat().st_size > 10_000
