@@ -35,6 +35,7 @@ queueing wait; lambda -> X_max gives B -> B_max; B, TPOT and TTFT rise with lamb
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -96,6 +97,46 @@ def _bound(mem: MemoryBreakdown | LayoutMemory, load: Load, samples: int, ranks:
     return np.asarray(np.maximum(np.minimum(memory, top), 1.0), dtype=float)
 
 
+class _Replica(NamedTuple):
+    """What both loads start from: the engine, the load, the lengths and the memory bound, on one sample axis."""
+
+    eng: EngineShape
+    load: Load
+    tp: int
+    offered: FloatArray
+    """The rate [requests/s] or the clients [1], broadcast to the samples."""
+    lin: FloatArray
+    lout: FloatArray
+    mem: MemoryBreakdown | LayoutMemory
+    bound: FloatArray
+    """Largest batch the memory and ``max_num_seqs`` allow [sequences]."""
+
+
+def _replica(
+    model: ModelShape,
+    hw: HardwareShape,
+    bytes_per_weight: float,
+    kv_bytes: float,
+    tp: int,
+    input_tokens: float | FloatArray,
+    output_tokens: float | FloatArray,
+    offered: FloatArray,
+    eng: EngineShape | None,
+    load: Load | None,
+    replica: LayoutReplica | None,
+) -> _Replica:
+    eng = eng or _default_engine(hw)
+    load = load or Load()
+    tp = replica.gpus if replica is not None else tp
+    offered = np.atleast_1d(offered)
+    samples = max(offered.size, np.size(input_tokens), np.size(output_tokens))
+    offered = np.broadcast_to(offered.reshape(-1), (samples,))
+    lin, lout = _lengths(input_tokens, output_tokens, samples)
+    mem = _memory(model, hw, load, bytes_per_weight, kv_bytes, tp, lin, lout, replica)
+    bound = _bound(mem, load, samples, replica.ranks if replica is not None else 1)
+    return _Replica(eng, load, tp, offered, lin, lout, mem, bound)
+
+
 def at_rate(
     model: ModelShape,
     hw: HardwareShape,
@@ -110,15 +151,11 @@ def at_rate(
     replica: LayoutReplica | None = None,
 ) -> OperatingPoint:
     """One replica fed requests at ``rate_rps`` [requests/s] (open loop; the module docstring)."""
-    eng = eng or _default_engine(hw)
-    load = load or Load()
-    tp = replica.gpus if replica is not None else tp
-    rate = np.atleast_1d(np.asarray(rate_rps, dtype=float))
-    samples = max(rate.size, np.size(input_tokens), np.size(output_tokens))
-    rate = np.broadcast_to(rate.reshape(-1), (samples,))
-    lin, lout = _lengths(input_tokens, output_tokens, samples)
-    mem = _memory(model, hw, load, bytes_per_weight, kv_bytes, tp, lin, lout, replica)
-    bound = _bound(mem, load, samples, replica.ranks if replica is not None else 1)
+    rate_in = np.asarray(rate_rps, dtype=float)
+    eng, load, tp, rate, lin, lout, mem, bound = _replica(
+        model, hw, bytes_per_weight, kv_bytes, tp, input_tokens, output_tokens, rate_in, eng, load, replica
+    )
+    samples = rate.size
     grid = bound[:, None] ** np.linspace(0.0, 1.0, GRID_POINTS)[None, :]
     # one pass over the grid with the prompts arriving at the offered rate; the point between two grid
     # points is interpolated linearly (exact at the grid points: batch 1 and the batch bound)
@@ -178,15 +215,11 @@ def at_concurrency(
     replica: LayoutReplica | None = None,
 ) -> OperatingPoint:
     """One replica serving ``concurrency`` clients in a closed loop (the module docstring)."""
-    eng = eng or _default_engine(hw)
-    load = load or Load()
-    tp = replica.gpus if replica is not None else tp
-    clients = np.atleast_1d(np.maximum(np.asarray(concurrency, dtype=float), 1.0))
-    samples = max(clients.size, np.size(input_tokens), np.size(output_tokens))
-    clients = np.broadcast_to(clients.reshape(-1), (samples,))
-    lin, lout = _lengths(input_tokens, output_tokens, samples)
-    mem = _memory(model, hw, load, bytes_per_weight, kv_bytes, tp, lin, lout, replica)
-    bound = _bound(mem, load, samples, replica.ranks if replica is not None else 1)
+    clients_in = np.maximum(np.asarray(concurrency, dtype=float), 1.0)
+    eng, load, tp, clients, lin, lout, mem, bound = _replica(
+        model, hw, bytes_per_weight, kv_bytes, tp, input_tokens, output_tokens, clients_in, eng, load, replica
+    )
+    samples = clients.size
     running = np.minimum(clients, bound)
     zero = np.zeros(samples)
     # column 0: the clients' batch; column 1: the batch bound, for the capacity
