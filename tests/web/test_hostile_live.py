@@ -73,7 +73,8 @@ def test_alias_bomb_is_refused_within_a_second_everywhere(db_url: str) -> None:
             sid = c.post("/api/v1/scenarios", content=EXAMPLE, headers=YAML).json()["id"]
             c.get("/scenarios")
             token = c.cookies["llmtco_csrf"]
-            for url in ("/api/v1/evaluate", "/api/v1/scenarios", f"/api/v1/scenarios/{sid}/versions"):
+            api = ("/api/v1/evaluate", "/api/v1/scenarios", f"/api/v1/scenarios/{sid}/versions", "/api/v1/jobs")
+            for url in api:
                 started = time.monotonic()
                 r = c.post(url, content=BOMB, headers=YAML)
                 assert r.status_code in (413, 422) and time.monotonic() - started < 1, (url, r.status_code)
@@ -82,6 +83,11 @@ def test_alias_bomb_is_refused_within_a_second_everywhere(db_url: str) -> None:
                 r = c.post(url, data={"csrf_token": token, "yaml": BOMB})
                 assert r.status_code in (200, 413, 422) and time.monotonic() - started < 1, (url, r.status_code)
                 assert 'class="issues"' in r.text and "longer than the server" not in r.text
+            for url in ("/results/how-sure", "/editor/export.html"):  # answered with their own error fragment
+                started = time.monotonic()
+                r = c.post(url, data={"csrf_token": token, "yaml": BOMB})
+                assert r.status_code in (200, 413, 422) and time.monotonic() - started < 1, (url, r.status_code)
+                assert "longer than the server" not in r.text and "Traceback" not in r.text
     finally:
         pool.close()
 
@@ -160,12 +166,13 @@ def test_no_response_carries_a_server_file(server: str, tmp_path: Path) -> None:
         token = c.cookies["llmtco_csrf"]
         for field in _path_fields(secret):
             text = f"{EXAMPLE}\n{field}\n"
-            for url in ("/api/v1/evaluate", "/api/v1/scenarios", f"/api/v1/scenarios/{sid}/versions"):
+            for url in ("/api/v1/evaluate", "/api/v1/scenarios", f"/api/v1/scenarios/{sid}/versions", "/api/v1/jobs"):
                 for body, headers in ((text, YAML), (_json(text), JSON)):
                     r = c.post(url, content=body, headers=headers)
                     seen.append((url, r.status_code))
                     assert SECRET not in r.text and "root:" not in r.text
-            for url in ("/editor/yaml", "/editor/form", "/scenarios", f"/scenarios/{sid}/save"):
+            pages = ("/editor/yaml", "/editor/form", "/scenarios", f"/scenarios/{sid}/save", "/results/how-sure")
+            for url in (*pages, "/editor/export.html", "/editor/export.md"):
                 r = c.post(url, data={"csrf_token": token, "yaml": text})
                 seen.append((url, r.status_code))
                 assert SECRET not in r.text and "root:" not in r.text
@@ -209,9 +216,21 @@ def test_web_attacks_get_a_2xx_or_4xx(server: str) -> None:
             ("GET", "/api/v1/scenarios/abc", {}, b""),
             ("GET", "/api/v1/catalog/servers/%00", {}, b""),
             ("GET", "/docs", {}, b""),
+            ("GET", "/catalog/search?kind=accelerators&q=%00%3Cscript%3E" + "a" * 4000, {}, b""),
+            ("GET", "/catalog/search?kind=..%2F..%2Fetc%2Fpasswd&q=x", {}, b""),
+            ("POST", "/api/v1/jobs", JSON, '{"scenario_id": "1; drop table scenarios"}'),
+            ("POST", "/api/v1/jobs", JSON, '{"scenario_id": 99999999999999999999}'),
+            ("POST", "/api/v1/jobs", JSON, '{"document": "workloads: [1]", "samples": 1e400}'),
+            ("POST", "/api/v1/jobs?samples=-5", YAML, EXAMPLE),
+            ("GET", "/api/v1/jobs/%00", {}, b""),
+            ("POST", "/api/v1/jobs/" + "x" * 2000 + "/cancel", {}, b""),
+            ("GET", f"/scenarios/{sid}/versions/99/export.html", {}, b""),
+            ("GET", f"/scenarios/{sid}/versions/1/export.pdf", {}, b""),
+            ("POST", "/login", {"content-type": "application/x-www-form-urlencoded"}, b"name=%ff%fe&password="),
         ]
         for text in ("workloads: [1, 2]\n", "workloads: abc\n", "assumptions: [1]\n", "options: [[]]\n"):
             requests.append(("POST", "/editor/yaml", {}, text))
+            requests.append(("POST", "/editor/export.xlsx", {}, text))
         for method, url, headers, body in requests:
             if url.startswith("/editor/"):
                 r = c.post(url, data={"csrf_token": token, "yaml": str(body), "f:workloads": "x"})
