@@ -39,7 +39,7 @@ from llmtco.engine.adapters import (
 from llmtco.engine.context import Ctx
 from llmtco.engine.demand import Demand
 from llmtco.errors import InfeasibleError
-from llmtco.perf.memory import BYTES_PER_WEIGHT
+from llmtco.perf.memory import BYTES_PER_WEIGHT, CUDA_TOTAL_FRACTION, reservation_gb
 from llmtco.perf.parallel import Fabric, Layout, layout_decode_step, layout_memory, layout_prefill_step
 from llmtco.perf.power import gpu_power_w
 from llmtco.perf.replica import LayoutReplica
@@ -133,13 +133,15 @@ def serve(
         last = points[-1]
         weights = float(last.weights_gb[0])
         usable = float(last.usable_gb[0])
+        reserve = float(np.asarray(reservation_gb(shape, hw0, last.tp)).reshape(-1)[0])
         if float(last.max_batch_memory[0]) < 1:
             raise InfeasibleError(
                 f"{field_path}: workload {w.name!r}: {model.id} ({precision}) does not fit on {acc.id}: "
                 f"{weights:.1f} GB of weights per GPU at tensor parallel {last.tp} plus KV cache for one "
-                f"{int(w.input_tokens + w.output_tokens)}-token sequence exceed {usable:.1f} GB usable "
-                f"({acc.vram_gb:g} GiB = {acc.memory_gb:.1f} GB x {first(hw.usable_vram_fraction):g}, less "
-                "the engine's activation and communication reserve). "
+                f"{int(w.input_tokens + w.output_tokens)}-token sequence and the engine's reserve of "
+                f"{reserve:.1f} GB exceed {usable:.1f} GB usable ({acc.vram_gb:g} GiB = {acc.memory_gb:.1f} GB, "
+                f"{CUDA_TOTAL_FRACTION:.0%} of it visible to CUDA, x {first(hw.usable_vram_fraction):g} "
+                "for the engine). "
                 "Use more GPUs per replica, a lower precision, or a larger GPU."
             )
         best = min(points, key=lambda p: float(p.tpot_ms[0]))
