@@ -61,7 +61,7 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
     model = catalog.models.get(case.model)
     compute = compute_precision(case.precision, acc)
     shape = model_shape(model)
-    hw = hardware_shape(acc, eff, compute, 1)
+    hw = hardware_shape(acc, eff, compute, 1, engine=case.engine)
     eng = engine_shape(eff, case.engine, 1)
     bpw, kvb = BYTES_PER_WEIGHT[case.precision], kv_bytes_for(compute, case.kv_cache)
     lin, lout = case.input_tokens, case.output_tokens

@@ -131,9 +131,21 @@ def spread_of(spec: LengthSpreadSpec | None) -> LengthSpread:
     return from_percentiles(spec.p50, spec.p90)
 
 
+KV_OF_FREE_MEMORY_ENGINES = frozenset({"trtllm"})
+"""Engines whose memory fraction is a share of the memory free after the weights (``perf.memory.engine_share_gb``)."""
+
+
 def hardware_shape(
-    acc: Accelerator, eff: Efficiency, compute: str, samples: int, ctx: Ctx | None = None
+    acc: Accelerator,
+    eff: Efficiency,
+    compute: str,
+    samples: int,
+    ctx: Ctx | None = None,
+    engine: str | None = None,
 ) -> HardwareShape:
+    """The accelerator with its efficiency factors as the perf functions take it; ``engine`` sets how the
+    engine budgets memory (TensorRT-LLM: a share of the free memory; others: of the total)."""
+
     def a(x: float) -> FloatArray:
         return np.full(samples, float(x))
 
@@ -159,12 +171,13 @@ def hardware_shape(
         per_sequence_overhead_us=a(0.0),
         bf16_tflops=a(acc.tflops_dense["bf16"]) if "bf16" in acc.tflops_dense else None,
         fp8_tflops=a(acc.tflops_dense["fp8"]) if "fp8" in acc.tflops_dense else None,
+        kv_of_free_memory=engine in KV_OF_FREE_MEMORY_ENGINES,
     )
 
 
 def first_sample(hw: HardwareShape) -> HardwareShape:
     """The hardware of sample 0 only (fields as one-element arrays)."""
-    changes = {
+    changes: dict[str, Any] = {
         f.name: np.asarray(getattr(hw, f.name)).reshape(-1)[:1]
         for f in fields(hw)
         if isinstance(getattr(hw, f.name), np.ndarray)

@@ -64,7 +64,7 @@ def layout_inputs(
     if precision not in BYTES_PER_WEIGHT:
         raise UsageError(f"--precision: {precision!r} is not one of {', '.join(BYTES_PER_WEIGHT)}")
     compute = compute_precision(precision, acc)
-    hw = first_sample(hardware_shape(acc, efficiency_for(cat, acc.id, engine, precision), compute, 1))
+    hw = first_sample(hardware_shape(acc, efficiency_for(cat, acc.id, engine, precision), compute, 1, engine=engine))
     if extra_step_ms:
         hw = replace(hw, step_overhead_ms=hw.step_overhead_ms + extra_step_ms)
     return LayoutInputs(

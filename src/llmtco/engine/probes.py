@@ -31,7 +31,7 @@ def _probe_setup(
     if prec not in BYTES_PER_WEIGHT:
         raise InfeasibleError(f"--precision: unknown precision {prec!r}. Allowed: {', '.join(BYTES_PER_WEIGHT)}.")
     compute = compute_precision(prec, acc)
-    return model, acc, eff, prec, compute, model_shape(model), hardware_shape(acc, eff, compute, 1)
+    return model, acc, eff, prec, compute, model_shape(model), hardware_shape(acc, eff, compute, 1, engine=engine)
 
 
 def _efficiency_used(eff: Efficiency) -> dict[str, object]:

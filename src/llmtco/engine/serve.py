@@ -107,7 +107,7 @@ def serve(
     eff = efficiency_for(cat, acc.id, engine, precision)
     compute = compute_precision(precision, acc)
     shape = model_shape(model)
-    hw = hardware_shape(acc, eff, compute, samples, ctx)
+    hw = hardware_shape(acc, eff, compute, samples, ctx, engine=engine)
     eng = engine_shape(eff, engine, samples, ctx)
     load = load_shape(w, utilisation)
     bpw, kvb = BYTES_PER_WEIGHT[precision], kv_bytes_for(compute, w.kv_cache)

@@ -104,6 +104,23 @@ def engine_usable_gb(hw: HardwareShape) -> Num:
     return out
 
 
+def engine_share_gb(hw: HardwareShape, weights_gb: Num, reserve_gb: Num) -> Num:
+    """Memory the engine may fill with weights, its reservation and KV cache, per GPU [GB].
+
+    vLLM and SGLang take their fraction of the total (``engine_usable_gb``). TensorRT-LLM loads the
+    weights and sizes its activations first, then gives the KV cache ``free_gpu_memory_fraction`` (0.9)
+    of what is free (https://nvidia.github.io/TensorRT-LLM/examples/kvcacheconfig.html: "allocate 90% of
+    free GPU memory for KV cache"); NVIDIA's aiconfigurator models the two budgets the same way. On a
+    70B FP8 model on one 80 GB H100 that is the difference between 1.5 and 9 GB of KV cache.
+    """
+    if not hw.kv_of_free_memory:
+        return engine_usable_gb(hw)
+    total = CUDA_TOTAL_FRACTION * np.asarray(hw.vram_gb, dtype=float)
+    fixed = np.asarray(weights_gb, dtype=float) + np.asarray(reserve_gb, dtype=float)
+    out: Num = fixed + hw.usable_vram_fraction * np.maximum(total - fixed, 0.0)
+    return out
+
+
 def reservation_gb(model: ModelShape, hw: HardwareShape, tp: int) -> Num:
     """The hardware's fixed reservation where one is given, else ``engine_reservation_gb`` [GB]."""
     return hw.runtime_overhead_gb if hw.runtime_overhead_gb is not None else engine_reservation_gb(model, tp)
@@ -141,7 +158,7 @@ class MemoryBreakdown:
     runtime_overhead_gb: Num
     """The engine's reservation besides weights and KV: profiling activations and non-torch memory."""
     usable_gb: Num
-    """usable_vram_fraction x the total CUDA reports (``engine_usable_gb``)."""
+    """The engine's share of the memory (``engine_share_gb``)."""
     max_batch: Num
     """Largest batch whose KV cache fits at this context (0 if weights alone do not fit)."""
 
@@ -165,7 +182,7 @@ def memory_breakdown(
     per_token_gb = kv_bytes_per_token(model, kv_bytes) / kv_shards(model, tp) / GB
     tokens = kv_tokens_effective(model, context)
     kv_gb = np.asarray(batch, dtype=float) * tokens * per_token_gb
-    usable = engine_usable_gb(hw)
+    usable = engine_share_gb(hw, weights_gb, reserve)
     room = usable - weights_gb - reserve
     max_batch = np.floor(np.maximum(room, 0.0) / np.maximum(tokens * per_token_gb, 1e-12))
     return MemoryBreakdown(

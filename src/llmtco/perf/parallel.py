@@ -40,7 +40,7 @@ import numpy as np
 
 from llmtco.perf.memory import (
     GB,
-    engine_usable_gb,
+    engine_share_gb,
     kv_bytes_per_token,
     kv_shards,
     kv_tokens_effective,
@@ -208,8 +208,8 @@ def layout_memory(
     m = stage_model(model, layout.pp)
     weights = weights_gb_per_gpu(model, bytes_per_weight, layout)
     per_seq = kv_tokens_effective(m, context) * kv_bytes_per_token(m, kv_bytes) / kv_shards(m, layout.tp) / GB
-    usable = engine_usable_gb(hw)
     reserve = reservation_gb(model, hw, layout.tp)
+    usable = engine_share_gb(hw, weights, reserve)
     room = np.maximum(usable - weights - reserve, 0.0)
     # each DP rank (or the one TP group) holds its own sequences
     max_batch: Num = np.floor(room / np.maximum(per_seq, 1e-12)) * layout.dp

@@ -85,6 +85,10 @@ class HardwareShape:
     """Decode steps a new request waits before its first token (scheduling, chunked prefill)."""
     usable_vram_fraction: Num = 0.9
     """Share of the total memory the engine may use: vLLM ``gpu_memory_utilization`` (default 0.9)."""
+    kv_of_free_memory: bool = False
+    """True: ``usable_vram_fraction`` is a share of the memory left after the weights and the reservation,
+    as TensorRT-LLM's ``free_gpu_memory_fraction`` (default 0.9) is; False: a share of the total, as vLLM's
+    ``gpu_memory_utilization`` and SGLang's ``mem_fraction_static`` are."""
     runtime_overhead_gb: Num | None = None
     """What the engine reserves inside that share besides weights and KV cache [GB]; None: derived from
     the model's shape (``perf.memory.engine_reservation_gb``)."""

@@ -169,7 +169,7 @@ def mixed_step(
         prefill
         * attn_per_token
         * np.asarray(prefill_context, dtype=float)
-        / (peak * hw.prefill_compute_efficiency)
+        / (attn_peak * hw.prefill_compute_efficiency)
         * 1e3
     )
     comm = allreduce_ms(model, hw, tp, tokens)
@@ -192,22 +192,41 @@ def decode_step(
     return mixed_step(model, hw, bytes_per_weight, kv_bytes, tp, batch, context)
 
 
-def prefill_flops(model: ModelShape, seq: Num) -> Num:
-    """FLOPs to prefill one sequence of ``seq`` tokens (causal attention) [FLOP]."""
+def prefill_attention_flops(model: ModelShape, seq: Num) -> Num:
+    """Attention FLOPs (QK^T and PV, causal) to prefill one sequence of ``seq`` tokens [FLOP]."""
     seq = np.asarray(seq, dtype=float)
-    attn_tokens = kv_tokens_effective(model, seq)
-    out: Num = 2.0 * model.active_params * seq + 2.0 * model.layers * model.heads * model.head_dim * seq * attn_tokens
+    out: Num = 2.0 * model.layers * model.heads * model.head_dim * seq * kv_tokens_effective(model, seq)
+    return out
+
+
+def prefill_flops(model: ModelShape, seq: Num) -> Num:
+    """FLOPs to prefill one sequence of ``seq`` tokens (linear layers + causal attention) [FLOP]."""
+    out: Num = 2.0 * model.active_params * np.asarray(seq, dtype=float) + prefill_attention_flops(model, seq)
     return out
 
 
 def prefill_step(
-    model: ModelShape, hw: HardwareShape, bytes_per_weight: float, tp: int, batch: Num, seq: Num
+    model: ModelShape,
+    hw: HardwareShape,
+    bytes_per_weight: float,
+    tp: int,
+    batch: Num,
+    seq: Num,
+    kv_bytes: float = 1.0,
 ) -> StepTime:
-    """Prefill ``batch`` sequences of ``seq`` tokens in one step."""
+    """Prefill ``batch`` sequences of ``seq`` tokens in one step.
+
+    The linear layers run at the weights' compute peak; attention runs at the peak of its own operands
+    (``attention_peak_tflops``: FP8 over an FP8 KV cache, BF16 over a 16-bit one; NVFP4 weights do not
+    make attention FP4, since the engines' attention kernels (TensorRT-LLM context FMHA, FlashAttention,
+    FlashInfer) compute in FP8 at best). ``kv_bytes`` defaults to FP8, the fastest of them.
+    """
     batch = np.asarray(batch, dtype=float)
     tokens = batch * np.asarray(seq, dtype=float)
-    flops = batch * prefill_flops(model, seq) / tp
-    compute_ms = flops / (hw.peak_tflops * 1e12 * hw.prefill_compute_efficiency) * 1e3
+    eff = hw.prefill_compute_efficiency
+    linear_ms = batch * 2.0 * model.active_params * np.asarray(seq, dtype=float) / tp / (hw.peak_tflops * 1e12 * eff)
+    attn_ms = batch * prefill_attention_flops(model, seq) / tp / (attention_peak_tflops(hw, kv_bytes) * 1e12 * eff)
+    compute_ms = (linear_ms + attn_ms) * 1e3
     bytes_per_gpu = weights_read_bytes(model, bytes_per_weight, tokens) / tp
     memory_ms = bytes_per_gpu / (hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency) * 1e3
     comm = allreduce_ms(model, hw, tp, tokens)

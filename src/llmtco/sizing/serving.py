@@ -37,6 +37,7 @@ and TTFT targets.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -128,7 +129,7 @@ class ServingPoint:
 
 def _column(hw: HardwareShape) -> HardwareShape:
     """Add a trailing axis to array fields so they broadcast against a batch grid."""
-    changes = {}
+    changes: dict[str, Any] = {}
     for f in fields(hw):
         v = getattr(hw, f.name)
         if isinstance(v, np.ndarray):
