@@ -17,7 +17,7 @@ from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.sizing.operating import at_concurrency, at_rate
 from llmtco.sizing.serving import EngineShape, Load
 
-HOLDOUT = Path(__file__).resolve().parents[2] / "src/llmtco/calibration/holdout/measurements-2026.csv"
+HOLDOUT = Path(__file__).resolve().parents[2] / "src/llmtco/calibration/data/measurements-2026.csv"
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Published MoE serving benchmarks predicted with the parallel layouts, and the ratios between accelerators.
 
-Rows of ``calibration/holdout/measurements-2026.csv`` (families ``inferencemax``,
+Rows of ``calibration/data/measurements-2026.csv`` (families ``inferencemax``,
 ``trtllm-dsr1-blog``, ``sglang-blog``; DeepSeek-R1/V3) are predicted with the
 layout each publication states (the serving layer, ``sizing.serving.point_at_batch``
 on a ``perf.replica.LayoutReplica``, at the published concurrency, or the
@@ -42,7 +42,7 @@ from llmtco.perf.replica import LayoutReplica
 from llmtco.sizing.disaggregated import prefill_pool
 from llmtco.sizing.serving import Load, point_at_batch
 
-CORPUS = Path(__file__).resolve().parents[1] / "calibration" / "holdout" / "measurements-2026.csv"
+CORPUS = Path(__file__).resolve().parents[1] / "calibration" / "data" / "measurements-2026.csv"
 FAMILIES = ("inferencemax", "trtllm-dsr1-blog", "sglang-blog")
 RATIO_BASE = "mi300x"
 """Accelerator the ratios are taken against (the issue's question: B200 vs MI300X)."""

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from llmtco.calibration.corpus import Case, load_corpus
-from llmtco.calibration.fit import fit_all, leave_one_accelerator_out, leave_one_source_out, predictions
+from llmtco.calibration.fit import (
+    fit_all,
+    held_out_collection,
+    leave_one_accelerator_out,
+    leave_one_source_out,
+    predictions,
+    publisher,
+)
 from llmtco.calibration.imports import read_result_file
 from llmtco.calibration.profile import write_profile
 from llmtco.calibration.report import accuracy_document
@@ -15,22 +23,38 @@ from llmtco.catalog.records import Efficiency
 from llmtco.errors import CalibrationError
 
 
-def accuracy(catalog: Catalog, corpus: str | Path | None = None, loso: bool = True) -> dict[str, Any]:
-    """Predict every corpus row with the catalog's efficiency factors; optionally refit leave-one-source-out."""
+def accuracy(
+    catalog: Catalog,
+    corpus: str | Path | None = None,
+    loso: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Predict every corpus row with the catalog's efficiency factors; optionally refit out of sample:
+    leave one source out, leave one accelerator out, and the held-out 2026 collection.
+
+    ``progress`` is called with the number of refits before the first one, then with 1 after each.
+    """
     cases, unmapped = load_corpus(catalog, corpus)
     if not cases:
         raise CalibrationError("no corpus row could be mapped onto the catalog")
     effs = {e.id: e for e in catalog.efficiency}
     in_sample = predictions(cases, catalog, effs)
-    loso_preds = loao_preds = None
+    loso_preds = loao_preds = held = None
     if loso:
         from llmtco.calibration.priors import prior
 
         priors = {a.id: prior(a) for a in catalog.accelerators}
-        loso_preds = leave_one_source_out(cases, catalog, priors, str(corpus or "published corpus"))
-        loao_preds = leave_one_accelerator_out(cases, catalog, priors, str(corpus or "published corpus"))
+        name = str(corpus or "published corpus")
+        if progress is not None:
+            progress(len({publisher(c.family) for c in cases}) + len({c.accelerator for c in cases}) + 1)
+        step = (lambda: progress(1)) if progress is not None else None
+        loso_preds = leave_one_source_out(cases, catalog, priors, name, step)
+        loao_preds = leave_one_accelerator_out(cases, catalog, priors, name, step)
+        held = held_out_collection(cases, catalog, priors, name)
+        if step is not None:
+            step()
     name = str(corpus) if corpus else "the committed published corpus (llmtco/calibration/data)"
-    return accuracy_document(in_sample, loso_preds, loao_preds, unmapped, name)
+    return accuracy_document(in_sample, loso_preds, loao_preds, unmapped, name, held)
 
 
 def calibrate(

@@ -25,7 +25,7 @@ import csv
 import io
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -155,6 +155,9 @@ class Case:
     """The TTFT statistic of ``ttft_ms``: ``mean`` or ``p50`` (median)."""
     kv_cache: str | None = None
     """KV-cache precision where the row states it apart from BF16 weights; None: follows the compute."""
+    collection: str = ""
+    """The corpus file the row came from (its stem): the ``held-out collection`` split predicts one
+    collection with factors fitted on the others."""
 
 
 @dataclass(frozen=True)
@@ -425,20 +428,26 @@ def _read_csv(text: str, name: str) -> list[dict[str, str]]:
     return [dict(r) for r in reader]
 
 
+COLLECTION_KEY = "_collection"
+"""Key ``read_rows`` adds to each row: the stem of the file it came from."""
+
+
 def read_rows(path: str | Path | None = None) -> list[dict[str, str]]:
-    """Rows of a corpus CSV (default: every ``*.csv`` of the committed corpus folder)."""
+    """Rows of a corpus CSV (default: every ``*.csv`` of the committed corpus folder), each with its
+    file's stem under ``COLLECTION_KEY``."""
     if path is None:
         folder = resources.files("llmtco.calibration").joinpath("data")
         rows: list[dict[str, str]] = []
         for item in sorted(folder.iterdir(), key=lambda f: f.name):
             if item.name.endswith(".csv"):
-                rows.extend(_read_csv(item.read_text(encoding="utf-8"), item.name))
+                stem = item.name[: -len(".csv")]
+                rows.extend({**r, COLLECTION_KEY: stem} for r in _read_csv(item.read_text(encoding="utf-8"), item.name))
         return rows
     try:
         text = read_text_limited(path)
     except OSError as exc:
         raise CalibrationError(f"--corpus: cannot read {path}: {exc}") from None
-    return _read_csv(text, str(path))
+    return [{**r, COLLECTION_KEY: Path(path).stem} for r in _read_csv(text, str(path))]
 
 
 def profile_cases(doc: dict[str, object], name: str, catalog: Catalog) -> list[Case]:
@@ -488,5 +497,8 @@ def load_corpus(catalog: Catalog, path: str | Path | None = None) -> tuple[list[
     unmapped: list[Unmapped] = []
     for row in read_rows(path):
         result = map_row(row, catalog)
-        (cases if isinstance(result, Case) else unmapped).append(result)  # type: ignore[arg-type]
+        if isinstance(result, Case):
+            cases.append(replace(result, collection=row.get(COLLECTION_KEY, "")))
+        else:
+            unmapped.append(result)
     return cases, unmapped

@@ -39,6 +39,7 @@ GROUPS = (
 SPLITS = (
     ("leave_one_source_out", "leave-one-source-out"),
     ("leave_one_accelerator_out", "leave-one-accelerator-out"),
+    ("held_out_collection", "held-out 2026 collection"),
     ("in_sample", "in-sample"),
 )
 
@@ -82,13 +83,21 @@ def accuracy_document(
     loao: list[Prediction] | None,
     unmapped: list[Unmapped],
     corpus: str,
+    held_out: list[Prediction] | None = None,
 ) -> dict[str, Any]:
+    """The report: summaries per split, and every row with its in-sample and out-of-sample predictions."""
+    out_of_sample = {
+        key: {(p.case.id, p.metric): p for p in preds}
+        for key, preds in (("leave_one_source_out", loso), ("leave_one_accelerator_out", loao))
+        if preds is not None
+    }
     return {
         "corpus": corpus,
         "metrics": METRICS,
         "targets_median_ape_pct": TARGETS_PCT,
         "leave_one_source_out": summarise(loso) if loso is not None else None,
         "leave_one_accelerator_out": summarise(loao) if loao is not None else None,
+        "held_out_collection": summarise(held_out) if held_out is not None else None,
         "in_sample": summarise(in_sample),
         "rows": [
             {
@@ -104,6 +113,12 @@ def accuracy_document(
                 "answered_by": p.answered_by,
                 "evaluated_at": p.evaluated_at,
                 "assumptions": list(p.case.assumptions),
+                "collection": p.case.collection,
+                **{
+                    f"{key}_predicted": o.predicted
+                    for key, preds in out_of_sample.items()
+                    if (o := preds.get((p.case.id, p.metric))) is not None
+                },
             }
             for p in in_sample
         ],
@@ -126,12 +141,14 @@ def render_table(doc: dict[str, Any]) -> str:
     buf = io.StringIO()
     w = buf.write
     w(f"Accuracy of the performance model on {doc['corpus']}\n\n")
-    w(f"{'id':40} {'metric':22} {'measured':>11} {'predicted':>11} {'error':>7}  answered by (in-sample)\n")
+    w(f"{'id':40} {'metric':22} {'measured':>11} {'predicted':>11} {'error':>7} {'LOSO':>7}  answered by (in-sample)\n")
     for r in doc["rows"]:
         at = r.get("evaluated_at", "")
+        loso = r.get("leave_one_source_out_predicted")
+        loso_cell = f"{(loso - r['measured']) / r['measured'] * 100:+6.0f}%" if loso is not None else f"{'-':>7}"
         w(
             f"{r['id'][:40]:40} {r['metric']:22} {r['measured']:11.4g} {r['predicted']:11.4g} "
-            f"{r['error_pct']:+6.0f}%  {r['answered_by']}"
+            f"{r['error_pct']:+6.0f}% {loso_cell}  {r['answered_by']}"
             + (f"  [at {at}]" if at and not at.startswith("saturation") else "")
             + "\n"
         )

@@ -18,7 +18,7 @@ from llmtco.calibration.profile import write_profile
 from llmtco.catalog import Catalog, load_catalog
 from llmtco.catalog.records import Efficiency
 
-CORPUS_NAME = "llmtco/calibration/data/published-measurements.csv"
+CORPUS_NAME = "llmtco/calibration/data (published-measurements.csv, measurements-2026.csv)"
 
 
 def shipped_fit(catalog: Catalog) -> dict[str, Efficiency]:

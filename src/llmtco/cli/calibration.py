@@ -39,13 +39,28 @@ def accuracy(
     catalog: CatalogOpt = None,
 ) -> None:
     """Predict every measurement in the corpus; report the error out of sample (LOSO, LOAO) and in-sample."""
+    from rich.console import Console
+    from rich.progress import Progress
+
     from llmtco.calibration.api import accuracy as run_accuracy
     from llmtco.calibration.report import render_json as acc_json
     from llmtco.calibration.report import render_table as acc_table
 
     cat = load_catalog(catalog or [])
-    with spinner("refitting leave-one-source-out and leave-one-accelerator-out" if loso else "predicting"):
-        doc = run_accuracy(cat, corpus, loso)
+    if not loso:
+        with spinner("predicting"):
+            doc = run_accuracy(cat, corpus, loso)
+    else:
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("refitting out of sample (sources, accelerators, 2026 collection)", total=None)
+
+            def advance(n: int) -> None:
+                if bar.tasks[0].total is None:
+                    bar.update(task, total=n)
+                else:
+                    bar.advance(task, n)
+
+            doc = run_accuracy(cat, corpus, loso, advance)
     emit(acc_json(doc) if format is ProbeFormat.json else acc_table(doc), output)
 
 
