@@ -8,8 +8,8 @@ generation → accelerator. Training MFU follows the same tree on training rows.
 Serving layer (engine behaviour): scheduler time per step, host time per
 sequence, mixed-step efficiency, TTFT scheduling delay and the power floor,
 fitted on end_to_end and power rows with the step layer held fixed. Tree:
-published prior → generic engine → engine → accelerator@engine →
-accelerator@engine@precision.
+published prior → generic engine → engine → vendor@engine (a CUDA and a ROCm build of one engine are
+different software stacks) → accelerator@engine → accelerator@engine@precision.
 
 Each node minimises squared log-errors of its rows plus ``PRIOR_WEIGHT`` x
 (log x - log parent)^2 per factor, so a sparse node stays near its parent. A
@@ -106,6 +106,19 @@ def predictions(cases: Iterable[Case], catalog: Catalog, effs: dict[str, Efficie
     return out
 
 
+WALL_METRICS = frozenset({"power_w_per_gpu", "energy_j_per_token"})
+"""Metrics a ``system_wall_ac`` row measures with the host inside (MLPerf power runs)."""
+
+
+def fitted_metrics(case: Case) -> list[tuple[str, float]]:
+    """The measurements of a row the fit uses: all of them, except the power and energy of rows measured
+    at the wall. Those include the host (CPUs, fans, NICs), whose share the model only estimates
+    (``perf.power.HOST_IDLE_SHARE``); fitting the GPUs' power floor to them would move the host's error
+    into every GPU's power. They are still predicted and reported."""
+    wall = case.power_basis == "system_wall_ac"
+    return [(m, v) for m, v in case.measured.items() if not (wall and m in WALL_METRICS)]
+
+
 def _fit_node(
     cases: list[Case],
     catalog: Catalog,
@@ -125,7 +138,7 @@ def _fit_node(
         r: list[float] = []
         for c, b in zip(cases, bases, strict=True):
             pred = predict(c, catalog, b.model_copy(update=update))
-            r.extend(float(np.log(max(pred[m], 1e-9) / v)) for m, v in c.measured.items() if m in pred)
+            r.extend(float(np.log(max(pred[m], 1e-9) / v)) for m, v in fitted_metrics(c) if m in pred)
         return np.concatenate([np.asarray(r, dtype=float), PRIOR_WEIGHT * (x - x0)])
 
     sol = least_squares(fn, x0, bounds=(lo, hi), diff_step=1e-3, ftol=1e-3, xtol=1e-3, max_nfev=10 * len(names))
@@ -226,12 +239,18 @@ def fit_all(
     root = _Node("prior", prior_values(accs[0], SERVING_PARAMS), 0, "prior")
     groups = [("generic", None, serve_rows)]
     engines = sorted({c.engine for c in serve_rows})
+    vendor = {a.id: a.vendor.lower() for a in catalog.accelerators}
     for engine in engines:
         e_rows = [c for c in serve_rows if c.engine == engine]
         groups.append((f"@{engine}", "generic", e_rows))
+        vendors = sorted({vendor[c.accelerator] for c in e_rows})
+        # a vendor level only where the engine's rows span vendors (else it would repeat the engine node)
+        for ven in vendors if len(vendors) > 1 else []:
+            groups.append((f"{ven}@{engine}", f"@{engine}", [c for c in e_rows if vendor[c.accelerator] == ven]))
         for acc in sorted({c.accelerator for c in e_rows}):
             a_rows = [c for c in e_rows if c.accelerator == acc]
-            groups.append((f"{acc}@{engine}", f"@{engine}", a_rows))
+            parent = f"{vendor[acc]}@{engine}" if len(vendors) > 1 else f"@{engine}"
+            groups.append((f"{acc}@{engine}", parent, a_rows))
             for prec in sorted({c.precision for c in a_rows}):
                 groups.append((f"{acc}@{engine}@{prec}", f"{acc}@{engine}", [c for c in a_rows if c.precision == prec]))
     serving = _tree(groups, catalog, lambda c: bases[c.accelerator], root, SERVING_PARAMS, SERVING_MIN_ROWS)
@@ -267,7 +286,7 @@ def fit_all(
     for acc in accs:
         out[acc] = record(acc, acc, serving["generic"])
         for engine in engines:
-            node = serving.get(f"{acc}@{engine}", serving[f"@{engine}"])
+            node = serving.get(f"{acc}@{engine}", serving.get(f"{vendor[acc]}@{engine}", serving[f"@{engine}"]))
             out[f"{acc}@{engine}"] = record(f"{acc}@{engine}", acc, node, engine)
             for key, n in serving.items():
                 if key.startswith(f"{acc}@{engine}@") and n.answered == key:
