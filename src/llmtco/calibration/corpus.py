@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from llmtco.calibration.model_names import match_model
 from llmtco.calibration.row_load import SATURATION, RowLoad, latency_statistic, row_load
 from llmtco.calibration.training_rows import training_config
 from llmtco.catalog import Catalog
@@ -70,16 +71,6 @@ METRICS = {
     "energy_j_per_token": "energy per output token [J]",
     "train_tok_s_per_gpu": "training throughput [tokens/s per GPU]",
 }
-
-_MODELS = (
-    (r"llama-3\.1-8b", "llama-3.1-8b"),
-    (r"llama-3\.3-70b", "llama-3.3-70b"),
-    (r"llama-3\.1-70b", "llama-3.1-70b"),
-    (r"llama-3\.1-405b", "llama-3.1-405b"),
-    (r"llama-2-70b", "llama-2-70b"),
-    (r"mixtral-8x7b", "mixtral-8x7b"),
-    (r"qwen3-235b-a22b", "qwen3-235b-a22b"),
-)
 
 _GPUS = (
     # (pattern, accelerator id or None, reason when None, assumption)
@@ -251,7 +242,7 @@ def _training_case(
     params_b = _num(row["params_b"])
     if tput is None or params_b is None:
         return Unmapped(rid, "training row without throughput or parameter count")
-    run = training_config(row, catalog, _MODELS, _num(row["input_len"]), tp)
+    run = training_config(row, catalog, _num(row["input_len"]), tp)
     if isinstance(run, str):
         return Unmapped(rid, run)
     per_gpu = basis_name == "train_tokens_per_gpu"
@@ -314,14 +305,10 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
     if scenario.startswith(("training", "finetune")):
         return _training_case(row, catalog, accelerator, precision, gpus, tp, tput, basis_name, assumptions)
 
-    model = None
-    name = row["model"].lower().split("/")[-1]
-    for pattern, mid in _MODELS:
-        if re.search(pattern, name):
-            model = mid
-            break
-    if model is None or model not in catalog.models:
-        return Unmapped(rid, f"model {row['model']!r} is not in the catalog")
+    match = match_model(row["model"], catalog, _num(row["params_b"]))
+    if match.model is None:
+        return Unmapped(rid, match.reason)
+    model = match.model
     lin = _length(row["input_len"], "input", assumptions)
     if lin is None:
         for pattern, value, why in DATASET_INPUT_TOKENS:
