@@ -30,6 +30,7 @@ from importlib import resources
 from pathlib import Path
 
 from llmtco.calibration.model_names import match_model
+from llmtco.calibration.row_layout import RowLayout, row_layout
 from llmtco.calibration.row_load import SATURATION, RowLoad, latency_statistic, row_load
 from llmtco.calibration.training_rows import training_config
 from llmtco.catalog import Catalog
@@ -184,12 +185,25 @@ def _engine(text: str) -> str:
     return t.split()[0] if t.split() else "unknown"
 
 
+FP16_AS_BF16 = (
+    "FP16 weights and activations: the same 2 bytes per weight and, on every catalog GPU, the same 16-bit "
+    "tensor-core peak as BF16; modelled as BF16 (as engine.adapters.efficiency_for does)"
+)
+
+
 def _precision(text: str) -> tuple[str | None, str]:
+    """The weight precision a row's text states, and any assumption; None where the text does not say."""
     t = text.lower()
+    if t.startswith(("not stated", "quantized")):  # a format the text does not name
+        return None, ""
     if t.startswith("bf16 weights"):  # BF16 weights with a KV cache of its own precision (``_kv_cache``)
         return "bf16", ""
+    if t.startswith("fp16") and "quantiz" not in t.replace("no quantization", ""):
+        return "bf16", FP16_AS_BF16
     if "nf4" in t:
         return "int4", ""
+    if "mxfp4" in t:  # OCP MX: an E8M0 scale per 32 weights, not NVFP4's FP8 scale per 16
+        return "mxfp4", ""
     if "fp4" in t:
         return "fp4", ""
     if "fp8" in t:
@@ -285,16 +299,20 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
             break
     if accelerator is None or accelerator not in catalog.accelerators:
         return Unmapped(rid, f"GPU {row['gpu']!r} is not in the catalog")
+    scenario = row["scenario"].lower()
+    notes = row["notes"]
+    basis = re.search(r"tput_basis=(\w+)", notes) or re.search(r"(x)", "x")
+    basis_name = basis.group(1) if basis and basis.group(1) != "x" else ""
+    training = scenario.startswith(("training", "finetune"))
+    layout = RowLayout() if training else row_layout(row, basis_name)
+    if layout.unmapped is not None:
+        return Unmapped(rid, layout.unmapped)
     precision, assume = _precision(row["precision"])
     if precision is None:
         return Unmapped(rid, f"precision {row['precision']!r} not stated precisely enough to model")
     if assume:
         assumptions.append(assume)
     gpus = int(_num(row["gpu_count"]) or 1)
-    scenario = row["scenario"].lower()
-    notes = row["notes"]
-    basis = re.search(r"tput_basis=(\w+)", notes) or re.search(r"(x)", "x")
-    basis_name = basis.group(1) if basis and basis.group(1) != "x" else ""
     tp_match = re.search(r"\bTP(\d+)", row["concurrency_or_batch"] + " " + notes)
     tp = int(tp_match.group(1)) if tp_match else None
     tput = _num(row["throughput_tok_s"])
@@ -302,13 +320,15 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
     family = _family(row)
     engine = _engine(row["engine"])
 
-    if scenario.startswith(("training", "finetune")):
+    if training:
         return _training_case(row, catalog, accelerator, precision, gpus, tp, tput, basis_name, assumptions)
 
     match = match_model(row["model"], catalog, _num(row["params_b"]))
     if match.model is None:
         return Unmapped(rid, match.reason)
     model = match.model
+    if layout.assumption:
+        assumptions.append(layout.assumption)
     lin = _length(row["input_len"], "input", assumptions)
     if lin is None:
         for pattern, value, why in DATASET_INPUT_TOKENS:
