@@ -55,9 +55,10 @@ def row_layout(row: dict[str, str], basis: str) -> RowLayout:
         return RowLayout(f"speculative decoding ({m.group(0)!r}): the corpus predicts one token per decode step")
     gpus = int(float(re.sub(r"[^0-9.]", "", row["gpu_count"]) or 1))
     if gpus > 1 and (m := _ATTENTION_DP.search(text)):
-        ep = "EP degree not listed" if re.search(r"EP degree not listed", text) else "layout as stated"
+        stated = "EP degree not listed" if re.search(r"EP degree not listed", text) else "layout as stated"
         return RowLayout(
-            f"attention data parallelism ({m.group(0)!r}; {ep}): the corpus predicts attention and KV cache split by TP"
+            f"attention data parallelism ({m.group(0)!r}; {stated}): the corpus predicts attention and KV cache "
+            "split by TP"
         )
     m = _LAYOUT.search(text)
     if m is None:
