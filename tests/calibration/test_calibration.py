@@ -32,8 +32,10 @@ def test_corpus_mapping(catalog: Catalog) -> None:
     # ML.ENERGY power is summed over GPUs
     assert by_id["mlenergy-l31-70b-h100-4g-b8"].measured["power_w_per_gpu"] == pytest.approx(1765.4 / 4)
     assert by_id["mlenergy-l31-70b-h100-4g-b8"].batch == pytest.approx(8.0)
-    # assumed lengths are recorded, not hidden
-    assert any("estimate" in a for a in by_id["mlperf41-01"].assumptions)
+    # a length read from a named dataset is recorded with its source, not hidden
+    assert any(
+        "mean input 222.3 tokens" in a and "performance-dashboard" in a for a in by_id["mlperf41-01"].assumptions
+    )
     reasons = {u.id: u.reason for u in unmapped}
     assert "not in the catalog" in reasons["tune-8b-full-a6000"]
     assert "MaxQ" in reasons["mlperf41-09"]
@@ -50,13 +52,18 @@ HELD_PCT = {
     # out-of-sample median APE the shipped model reaches (leave-one-source-out, leave-one-accelerator-out),
     # held with a small margin where the issue-12 target (TARGETS_PCT) is not met yet; see README "Accuracy"
     "decode_step_ms": (10.0, 10.0),  # target met, on one measured profile (weak evidence)
-    "output_tok_s_per_gpu": (21.5, 21.0),
-    "tpot_ms": (20.5, 19.0),
+    # MLPerf Llama 2 70B / Mixtral rows read their datasets' sourced mean inputs (222.3 / 427.4 tokens,
+    # calibration.dataset_lengths) instead of the 600 / 400 estimates: throughput 21.0 / 19.5 -> 14.8 / 16.9,
+    # energy 34.1 / 21.0 -> 21.3 / 17.1, TTFT 43.1 / 31.5 -> 39.4 / 37.4 and TPOT 19.2 / 17.7 -> 27.4 / 27.7.
+    # The TPOT loss is the ML.ENERGY rows' when their family is left out: factors fitted on MLPerf rows with
+    # the too-long prompts had made ML.ENERGY's decode steps look right (a compensating error, not accuracy)
+    "output_tok_s_per_gpu": (15.0, 17.5),
+    "tpot_ms": (28.0, 28.0),
     # memory as engines account it (binary GiB, vLLM's reservation, 16-bit embeddings) moved TTFT from
-    # 38.4 / 37.3 to 43.1 / 31.5: the held pair follows the shipped model, LOAO tightened with it
-    "ttft_ms": (44.0, 33.0),
+    # 38.4 / 37.3 to 43.1 / 31.5: the held pair follows the shipped model
+    "ttft_ms": (44.0, 38.0),
     "power_w_per_gpu": (15.0, 15.0),  # target met
-    "energy_j_per_token": (35.5, 22.5),
+    "energy_j_per_token": (22.0, 20.0),
     "train_tok_s_per_gpu": (15.0, 15.0),  # target met (11.4 % / 8.5 % when set)
 }
 

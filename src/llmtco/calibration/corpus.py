@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from llmtco.calibration.dataset_lengths import dataset_input_tokens
 from llmtco.calibration.model_names import match_model
 from llmtco.calibration.row_layout import RowLayout, row_layout
 from llmtco.calibration.row_load import SATURATION, RowLoad, latency_statistic, row_load
@@ -97,14 +98,6 @@ _GPUS = (
     (r"^a100$", "a100-80gb", "", "A100 memory size not stated: the 80 GB part assumed"),
     (r"rtx 4090", "rtx-4090", "", ""),
 )
-
-DATASET_INPUT_TOKENS = (
-    # (pattern in input_len, mean input tokens, why) — estimates where sources give no mean
-    (r"openorca prompts", 600.0, "estimate: OpenOrca prompts truncated at 1,024 tokens, mean not stated; 600 assumed"),
-    (r"openorca\+gsm8k", 400.0, "estimate: Mixtral mix (OpenOrca, GSM8K, MBXP), mean not stated; 400 assumed"),
-    (r"lm arena", 200.0, "estimate: LM Arena chat prompts, length not listed; 200 assumed"),
-)
-
 
 @dataclass(frozen=True)
 class Case:
@@ -331,11 +324,10 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
         assumptions.append(layout.assumption)
     lin = _length(row["input_len"], "input", assumptions)
     if lin is None:
-        for pattern, value, why in DATASET_INPUT_TOKENS:
-            if re.search(pattern, row["input_len"].lower()):
-                lin = value
-                assumptions.append(why)
-                break
+        dataset = dataset_input_tokens(row["input_len"], model)
+        if dataset is not None:
+            lin = dataset.mean_input_tokens
+            assumptions.append(dataset.why)
     lout = _length(row["output_len"], "output", assumptions)
     level = _level(row, "end_to_end")
     if level == "kernel_step" and lout is None:
