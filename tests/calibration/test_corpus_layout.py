@@ -89,3 +89,10 @@ def test_mxfp4_is_kept_apart_from_nvfp4(catalog: Catalog) -> None:
     nv = map_row(HOLDOUT["imx-deepseek-r1-b200-sglang-fp4-tp4-1k1k-c4"], catalog)
     assert isinstance(mx, Case) and mx.precision == "mxfp4"
     assert isinstance(nv, Case) and nv.precision == "fp4"
+
+
+def test_rtx_pro_6000_maps_only_as_the_server_edition(catalog: Catalog) -> None:
+    case = map_row(PUBLISHED["trtllm-24"], catalog)
+    assert isinstance(case, Case) and case.accelerator == "rtx-pro-6000-server"
+    workstation = map_row({**PUBLISHED["trtllm-24"], "gpu": "RTX PRO 6000 Blackwell Workstation Edition"}, catalog)
+    assert isinstance(workstation, Unmapped) and "not stated as the Server Edition" in workstation.reason

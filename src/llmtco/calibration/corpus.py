@@ -79,7 +79,14 @@ _GPUS = (
     (r"maxq|power-capped", None, "power-capped MaxQ variant: no catalog accelerator for a capped H200", ""),
     (r"cts|custom thermal", None, "custom-thermal H200 with higher TGP: not in the catalog", ""),
     (r"gh200", None, "GH200 superchip is not in the catalog", ""),
-    (r"rtx pro 6000", None, "RTX PRO 6000 Blackwell is not in the catalog", ""),
+    (r"rtx pro 6000 blackwell server", "rtx-pro-6000-server", "", ""),
+    (
+        r"rtx pro 6000",
+        None,
+        "RTX PRO 6000 Blackwell not stated as the Server Edition: the Workstation and Max-Q editions are not in "
+        "the catalog",
+        "",
+    ),
     (r"rtx a6000", None, "RTX A6000 is not in the catalog", ""),
     (r"h100-96gb|h100.*hbm2e", "h100-96gb", "", "Meta's custom 96 GB HBM2e H100 at 500 W: peak TFLOP/s an estimate"),
     (r"gb300", "gb300", "", ""),
@@ -98,6 +105,7 @@ _GPUS = (
     (r"^a100$", "a100-80gb", "", "A100 memory size not stated: the 80 GB part assumed"),
     (r"rtx 4090", "rtx-4090", "", ""),
 )
+
 
 @dataclass(frozen=True)
 class Case:
