@@ -14,6 +14,11 @@ profile whose decode steps become kernel_step cases.
 End-to-end rows carry the load their text states (``row_load``: an offered rate or a fixed
 concurrency; else saturation), and are predicted at it.
 
+The model is any catalog model the row's name denotes (``model_names``: the most specific alias wins); a
+serving row measured under a layout the prediction cannot express (PD disaggregation, speculative decoding,
+attention data parallelism, an unstated EP layout) stays unmapped (``row_layout``); a dataset named instead
+of an input length reads its sourced mean (``dataset_lengths``).
+
 Normalisation: ``notes`` starts with ``tput_basis=``: ``output_total`` is the
 output tokens/s of all ``gpu_count`` GPUs, ``train_tokens_per_gpu`` is per GPU,
 ``train_tokens_per_s`` is for the whole job. Everything is stored per GPU.
