@@ -96,3 +96,9 @@ def test_rtx_pro_6000_maps_only_as_the_server_edition(catalog: Catalog) -> None:
     assert isinstance(case, Case) and case.accelerator == "rtx-pro-6000-server"
     workstation = map_row({**PUBLISHED["trtllm-24"], "gpu": "RTX PRO 6000 Blackwell Workstation Edition"}, catalog)
     assert isinstance(workstation, Unmapped) and "not stated as the Server Edition" in workstation.reason
+
+
+def test_an_h100_whose_form_factor_the_source_does_not_state_says_what_is_assumed(catalog: Catalog) -> None:
+    case = map_row(HOLDOUT["imx-gpt-oss-120b-h100-vllm-fp4-tp2-1k1k-c4"], catalog)
+    assert isinstance(case, Case) and case.accelerator == "h100-sxm"
+    assert "H100 form factor not stated in the source: SXM assumed" in case.assumptions

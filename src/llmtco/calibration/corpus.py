@@ -99,6 +99,7 @@ _GPUS = (
     (r"b300", "b300", "", ""),
     (r"mi325x", "mi325x", "", ""),
     (r"mi355x", "mi355x", "", ""),
+    (r"h100.*form factor not stated", "h100-sxm", "", "H100 form factor not stated in the source: SXM assumed"),
     (r"h100-nvl", "h100-nvl", "", ""),
     (r"h100-pcie", "h100-pcie", "", ""),
     (r"h100", "h100-sxm", "", ""),
