@@ -14,6 +14,11 @@ profile whose decode steps become kernel_step cases.
 End-to-end rows carry the load their text states (``row_load``: an offered rate or a fixed
 concurrency; else saturation), and are predicted at it.
 
+The model is any catalog model the row's name denotes (``model_names``: the most specific alias wins); a
+serving row measured under a layout the prediction cannot express (PD disaggregation, speculative decoding,
+attention data parallelism, an unstated EP layout) stays unmapped (``row_layout``); a dataset named instead
+of an input length reads its sourced mean (``dataset_lengths``).
+
 Normalisation: ``notes`` starts with ``tput_basis=``: ``output_total`` is the
 output tokens/s of all ``gpu_count`` GPUs, ``train_tokens_per_gpu`` is per GPU,
 ``train_tokens_per_s`` is for the whole job. Everything is stored per GPU.
@@ -29,6 +34,9 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
+from llmtco.calibration.dataset_lengths import dataset_input_tokens
+from llmtco.calibration.model_names import match_model
+from llmtco.calibration.row_layout import RowLayout, row_layout
 from llmtco.calibration.row_load import SATURATION, RowLoad, latency_statistic, row_load
 from llmtco.calibration.training_rows import training_config
 from llmtco.catalog import Catalog
@@ -71,22 +79,19 @@ METRICS = {
     "train_tok_s_per_gpu": "training throughput [tokens/s per GPU]",
 }
 
-_MODELS = (
-    (r"llama-3\.1-8b", "llama-3.1-8b"),
-    (r"llama-3\.3-70b", "llama-3.3-70b"),
-    (r"llama-3\.1-70b", "llama-3.1-70b"),
-    (r"llama-3\.1-405b", "llama-3.1-405b"),
-    (r"llama-2-70b", "llama-2-70b"),
-    (r"mixtral-8x7b", "mixtral-8x7b"),
-    (r"qwen3-235b-a22b", "qwen3-235b-a22b"),
-)
-
 _GPUS = (
     # (pattern, accelerator id or None, reason when None, assumption)
     (r"maxq|power-capped", None, "power-capped MaxQ variant: no catalog accelerator for a capped H200", ""),
     (r"cts|custom thermal", None, "custom-thermal H200 with higher TGP: not in the catalog", ""),
     (r"gh200", None, "GH200 superchip is not in the catalog", ""),
-    (r"rtx pro 6000", None, "RTX PRO 6000 Blackwell is not in the catalog", ""),
+    (r"rtx pro 6000 blackwell server", "rtx-pro-6000-server", "", ""),
+    (
+        r"rtx pro 6000",
+        None,
+        "RTX PRO 6000 Blackwell not stated as the Server Edition: the Workstation and Max-Q editions are not in "
+        "the catalog",
+        "",
+    ),
     (r"rtx a6000", None, "RTX A6000 is not in the catalog", ""),
     (r"h100-96gb|h100.*hbm2e", "h100-96gb", "", "Meta's custom 96 GB HBM2e H100 at 500 W: peak TFLOP/s an estimate"),
     (r"gb300", "gb300", "", ""),
@@ -94,6 +99,7 @@ _GPUS = (
     (r"b300", "b300", "", ""),
     (r"mi325x", "mi325x", "", ""),
     (r"mi355x", "mi355x", "", ""),
+    (r"h100.*form factor not stated", "h100-sxm", "", "H100 form factor not stated in the source: SXM assumed"),
     (r"h100-nvl", "h100-nvl", "", ""),
     (r"h100-pcie", "h100-pcie", "", ""),
     (r"h100", "h100-sxm", "", ""),
@@ -104,13 +110,6 @@ _GPUS = (
     (r"a100-80gb", "a100-80gb", "", ""),
     (r"^a100$", "a100-80gb", "", "A100 memory size not stated: the 80 GB part assumed"),
     (r"rtx 4090", "rtx-4090", "", ""),
-)
-
-DATASET_INPUT_TOKENS = (
-    # (pattern in input_len, mean input tokens, why) — estimates where sources give no mean
-    (r"openorca prompts", 600.0, "estimate: OpenOrca prompts truncated at 1,024 tokens, mean not stated; 600 assumed"),
-    (r"openorca\+gsm8k", 400.0, "estimate: Mixtral mix (OpenOrca, GSM8K, MBXP), mean not stated; 400 assumed"),
-    (r"lm arena", 200.0, "estimate: LM Arena chat prompts, length not listed; 200 assumed"),
 )
 
 
@@ -196,12 +195,25 @@ def _engine(text: str) -> str:
     return t.split()[0] if t.split() else "unknown"
 
 
+FP16_AS_BF16 = (
+    "FP16 weights and activations: the same 2 bytes per weight and, on every catalog GPU, the same 16-bit "
+    "tensor-core peak as BF16; modelled as BF16 (as engine.adapters.efficiency_for does)"
+)
+
+
 def _precision(text: str) -> tuple[str | None, str]:
+    """The weight precision a row's text states, and any assumption; None where the text does not say."""
     t = text.lower()
+    if t.startswith(("not stated", "quantized")):  # a format the text does not name
+        return None, ""
     if t.startswith("bf16 weights"):  # BF16 weights with a KV cache of its own precision (``_kv_cache``)
         return "bf16", ""
+    if t.startswith("fp16") and "quantiz" not in t.replace("no quantization", ""):
+        return "bf16", FP16_AS_BF16
     if "nf4" in t:
         return "int4", ""
+    if "mxfp4" in t:  # OCP MX: an E8M0 scale per 32 weights, not NVFP4's FP8 scale per 16
+        return "mxfp4", ""
     if "fp4" in t:
         return "fp4", ""
     if "fp8" in t:
@@ -254,7 +266,7 @@ def _training_case(
     params_b = _num(row["params_b"])
     if tput is None or params_b is None:
         return Unmapped(rid, "training row without throughput or parameter count")
-    run = training_config(row, catalog, _MODELS, _num(row["input_len"]), tp)
+    run = training_config(row, catalog, _num(row["input_len"]), tp)
     if isinstance(run, str):
         return Unmapped(rid, run)
     per_gpu = basis_name == "train_tokens_per_gpu"
@@ -297,16 +309,20 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
             break
     if accelerator is None or accelerator not in catalog.accelerators:
         return Unmapped(rid, f"GPU {row['gpu']!r} is not in the catalog")
+    scenario = row["scenario"].lower()
+    notes = row["notes"]
+    basis = re.search(r"tput_basis=(\w+)", notes) or re.search(r"(x)", "x")
+    basis_name = basis.group(1) if basis and basis.group(1) != "x" else ""
+    training = scenario.startswith(("training", "finetune"))
+    layout = RowLayout() if training else row_layout(row, basis_name)
+    if layout.unmapped is not None:
+        return Unmapped(rid, layout.unmapped)
     precision, assume = _precision(row["precision"])
     if precision is None:
         return Unmapped(rid, f"precision {row['precision']!r} not stated precisely enough to model")
     if assume:
         assumptions.append(assume)
     gpus = int(_num(row["gpu_count"]) or 1)
-    scenario = row["scenario"].lower()
-    notes = row["notes"]
-    basis = re.search(r"tput_basis=(\w+)", notes) or re.search(r"(x)", "x")
-    basis_name = basis.group(1) if basis and basis.group(1) != "x" else ""
     tp_match = re.search(r"\bTP(\d+)", row["concurrency_or_batch"] + " " + notes)
     tp = int(tp_match.group(1)) if tp_match else None
     tput = _num(row["throughput_tok_s"])
@@ -314,24 +330,21 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
     family = _family(row)
     engine = _engine(row["engine"])
 
-    if scenario.startswith(("training", "finetune")):
+    if training:
         return _training_case(row, catalog, accelerator, precision, gpus, tp, tput, basis_name, assumptions)
 
-    model = None
-    name = row["model"].lower().split("/")[-1]
-    for pattern, mid in _MODELS:
-        if re.search(pattern, name):
-            model = mid
-            break
-    if model is None or model not in catalog.models:
-        return Unmapped(rid, f"model {row['model']!r} is not in the catalog")
+    match = match_model(row["model"], catalog, _num(row["params_b"]))
+    if match.model is None:
+        return Unmapped(rid, match.reason)
+    model = match.model
+    if layout.assumption:
+        assumptions.append(layout.assumption)
     lin = _length(row["input_len"], "input", assumptions)
     if lin is None:
-        for pattern, value, why in DATASET_INPUT_TOKENS:
-            if re.search(pattern, row["input_len"].lower()):
-                lin = value
-                assumptions.append(why)
-                break
+        dataset = dataset_input_tokens(row["input_len"], model)
+        if dataset is not None:
+            lin = dataset.mean_input_tokens
+            assumptions.append(dataset.why)
     lout = _length(row["output_len"], "output", assumptions)
     level = _level(row, "end_to_end")
     if level == "kernel_step" and lout is None:

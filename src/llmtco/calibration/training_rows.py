@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from llmtco.calibration.model_names import match_model
 from llmtco.catalog import Catalog
 from llmtco.perf.training import pipeline_bubble
 
@@ -20,9 +21,6 @@ RECOMPUTE_PATTERNS = (
     (r"activation checkpointing false", "none"),
 )
 """How sources state activation recomputation (llm-foundry tables, torchtitan docs)."""
-
-EXTRA_MODELS = ((r"llama-3\.2-3b", "llama-3.2-3b"), (r"llama-3\.2-1b", "llama-3.2-1b"))
-"""Model-name patterns of training rows beyond the serving ones (a catalog id in ``model`` maps as it is)."""
 
 
 @dataclass(frozen=True)
@@ -45,9 +43,9 @@ class TrainingConfig:
 
 
 def training_config(
-    row: dict[str, str], catalog: Catalog, models: tuple[tuple[str, str], ...], seq_len: float | None, tp: int | None
+    row: dict[str, str], catalog: Catalog, seq_len: float | None, tp: int | None
 ) -> TrainingConfig | str:
-    """The row's run, or why it cannot be modelled; ``models`` are the corpus's model patterns."""
+    """The row's run, or why it cannot be modelled; the model is matched as serving rows are (``model_names``)."""
     scenario = row["scenario"].lower()
     method = "qlora" if "qlora" in scenario else "lora" if "lora" in scenario else "full"
     text = " ".join((row["notes"], row["concurrency_or_batch"], row["engine"])).lower()
@@ -72,14 +70,12 @@ def training_config(
             bubble = pipeline_bubble(int(pp.group(1)), int(vp.group(1)) if vp else 1, int(ga.group(1)))
         else:
             assumptions.append("pipeline micro-batches not stated: the pipeline bubble is not counted")
-    name = row["model"].strip().lower().split("/")[-1]
-    model = name if name in catalog.models else None
-    if model is None:
-        found = (mid for pattern, mid in (*models, *EXTRA_MODELS) if re.search(pattern, name))
-        model = next((mid for mid in found if mid in catalog.models), None)
+    params = re.match(r"\s*([0-9]+\.?[0-9]*)", row["params_b"] or "")
+    match = match_model(row["model"], catalog, float(params.group(1)) if params else None)
+    model = match.model
     if model is None:
         assumptions.append(
-            "model not in the catalog: layers and width from the parameter count (d_model = 128 x layers, "
+            f"{match.reason}: layers and width from the parameter count (d_model = 128 x layers, "
             "N = 12 x layers x d_model^2)"
         )
     return TrainingConfig(
