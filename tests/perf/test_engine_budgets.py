@@ -8,6 +8,7 @@ import pytest
 from llmtco.catalog import Catalog
 from llmtco.engine.adapters import hardware_shape, model_shape
 from llmtco.perf.memory import CUDA_TOTAL_FRACTION, memory_breakdown
+from llmtco.perf.shapes import ModelShape
 from llmtco.perf.timing import prefill_attention_flops, prefill_step
 from tests.conftest import llama8b, simple_hw
 
@@ -45,3 +46,27 @@ def test_fp4_weights_do_not_make_prefill_attention_fp4() -> None:
     # a 16-bit KV cache runs attention at BF16
     c = prefill_step(model, hw, 0.5625, 1, 1.0, seq, kv_bytes=2.0)
     assert float(np.asarray(c.compute_ms)) == pytest.approx(2 * attn_ms + linear_ms)
+
+
+def test_moe_weight_reads_follow_the_chunks_not_the_mean_prompt_tokens() -> None:
+    """Four decoding sequences and an 8k prompt every other step: the decode-only steps touch few experts,
+    the chunk steps nearly all; spreading the prompt evenly would make every step read most experts."""
+    from llmtco.perf.timing import mixed_step, weights_read_bytes
+
+    moe = ModelShape(
+        params=117e9, active_params=5.1e9, layers=36, hidden=2880, heads=64, head_dim=64, kv_heads=8,
+        kv_values_per_token_layer=2 * 8 * 64, experts=128, active_experts=4,
+    )  # fmt: skip
+    hw = simple_hw(hbm_bandwidth_tb_s=8.0)
+    even = mixed_step(moe, hw, 0.53, 1.0, 1, 4.0, 9000.0, 4096.0, 4096.0)
+    chunked = mixed_step(moe, hw, 0.53, 1.0, 1, 4.0, 9000.0, 4096.0, 4096.0, prefill_chunk=8192.0)
+    expected = 0.5 * weights_read_bytes(moe, 0.53, 4.0) + 0.5 * weights_read_bytes(moe, 0.53, 4.0 + 8192.0)
+    bandwidth = 8.0e12 * hw.decode_bandwidth_efficiency
+    kv_ms = float(np.asarray(even.memory_ms)) - float(weights_read_bytes(moe, 0.53, 4.0 + 4096.0)) / bandwidth * 1e3
+    assert float(np.asarray(chunked.memory_ms)) == pytest.approx(float(expected) / bandwidth * 1e3 + kv_ms)
+    assert float(np.asarray(chunked.memory_ms)) < float(np.asarray(even.memory_ms))
+    # a dense model reads all its weights either way
+    dense = llama8b()
+    a = mixed_step(dense, hw, 2.0, 2.0, 1, 4.0, 9000.0, 4096.0, 4096.0)
+    b = mixed_step(dense, hw, 2.0, 2.0, 1, 4.0, 9000.0, 4096.0, 4096.0, prefill_chunk=8192.0)
+    assert float(np.asarray(a.step_ms)) == pytest.approx(float(np.asarray(b.step_ms)))

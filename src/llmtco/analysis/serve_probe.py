@@ -81,7 +81,7 @@ def probe_serve(
         raise InfeasibleError(f"--precision: unknown precision {prec!r}. Allowed: {', '.join(BYTES_PER_WEIGHT)}.")
     eff = efficiency_for(cat, acc.id, engine, prec)
     compute = compute_precision(prec, acc)
-    shape, eng = model_shape(model), engine_shape(eff, engine, 1)
+    shape, eng = model_shape(model), engine_shape(eff, engine, 1, accelerator=acc)
     hw = hardware_shape(acc, eff, compute, 1, engine=engine)
     bpw, kvb = BYTES_PER_WEIGHT[prec], kv_bytes_for(compute, kv_cache)
     load = Load(input_spread, output_spread, utilisation, percentile, prefix_cache_hit, batch)

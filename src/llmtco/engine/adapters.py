@@ -89,8 +89,27 @@ KV_CACHE_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
 """Bytes per cached K or V value by KV-cache precision (an FP8 cache keeps per-tensor scales: negligible)."""
 
 
-def engine_shape(eff: Efficiency, engine: str | None, samples: int, ctx: Ctx | None = None) -> EngineShape:
-    """The serving layer's view of an engine's fitted factors (``sizing.serving.EngineShape``)."""
+VLLM_LARGE_GPU_GIB = 70.0
+"""vLLM's ``EngineArgs.get_batch_defaults``: on a GPU of at least 70 GiB whose name is not an A100 the
+OpenAI server defaults to ``max_num_seqs`` 1024 and ``max_num_batched_tokens`` 8192, elsewhere to 256 and
+2048 (vllm/engine/arg_utils.py, V1 engine; the A100 exception is vLLM PR #17885)."""
+
+
+def engine_defaults(engine: str | None, acc: Accelerator | None) -> tuple[float | None, float]:
+    """The engine's default cap on running sequences and its token budget per step on ``acc``: vLLM's
+    by GPU memory (``VLLM_LARGE_GPU_GIB``); other engines: no cap beyond memory, ``CHUNK_TOKENS``."""
+    name = engine if engine in CHUNK_TOKENS else "generic"
+    if name == "vllm" and acc is not None:
+        large = acc.vram_gb >= VLLM_LARGE_GPU_GIB and not acc.id.startswith("a100")
+        return (1024.0, 8192.0) if large else (256.0, 2048.0)
+    return None, CHUNK_TOKENS[name]
+
+
+def engine_shape(
+    eff: Efficiency, engine: str | None, samples: int, ctx: Ctx | None = None, accelerator: Accelerator | None = None
+) -> EngineShape:
+    """The serving layer's view of an engine's fitted factors (``sizing.serving.EngineShape``); with the
+    ``accelerator``, the engine's default batch cap and token budget there (``engine_defaults``)."""
 
     def e(name: str) -> FloatArray:
         value = float(getattr(eff, name))
@@ -98,13 +117,15 @@ def engine_shape(eff: Efficiency, engine: str | None, samples: int, ctx: Ctx | N
         return ctx.draw(key, value) if ctx is not None else np.full(samples, value)
 
     name = engine if engine in CHUNK_TOKENS else "generic"
+    max_num_seqs, chunk = engine_defaults(engine, accelerator)
     return EngineShape(
         name=name,
         scheduler_ms_per_step=e("scheduler_ms_per_step"),
         per_sequence_us=e("per_sequence_overhead_us"),
         mixed_step_efficiency=e("mixed_step_efficiency"),
-        chunk_tokens=CHUNK_TOKENS[name],
+        chunk_tokens=chunk,
         ttft_queue_steps=e("ttft_queue_steps"),
+        max_num_seqs=max_num_seqs,
     )
 
 

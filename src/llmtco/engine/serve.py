@@ -108,7 +108,7 @@ def serve(
     compute = compute_precision(precision, acc)
     shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, samples, ctx, engine=engine)
-    eng = engine_shape(eff, engine, samples, ctx)
+    eng = engine_shape(eff, engine, samples, ctx, accelerator=acc)
     load = load_shape(w, utilisation)
     bpw, kvb = BYTES_PER_WEIGHT[precision], kv_bytes_for(compute, w.kv_cache)
     tps = [forced_tp] if forced_tp else [t for t in TP_CANDIDATES if t <= max_tp]

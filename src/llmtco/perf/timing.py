@@ -137,8 +137,16 @@ def mixed_step(
     context: Num,
     prefill_tokens: Num = 0.0,
     prefill_context: Num = 0.0,
+    prefill_chunk: Num = 0.0,
 ) -> StepTime:
     """One forward step of ``batch`` decoding sequences plus ``prefill_tokens`` prompt tokens (chunked prefill).
+
+    ``prefill_tokens`` is a mean over steps. Prompts are not spread evenly over steps: a step that carries
+    prefill carries a chunk of ``prefill_chunk`` prompt tokens, a fraction f = min(1, p / chunk) of the
+    steps does, the others decode only. Compute and KV reads are linear in tokens, so the mean is exact
+    for them; the weights an MoE step reads are not (a chunk touches nearly every expert, a small decode
+    batch a few), so MoE weight reads are (1 - f) W(B) + f W(B + chunk). For a dense model both terms are
+    the whole model; ``prefill_chunk`` 0 reads W(B + p) every step.
 
     The linear layers run as one GEMM over every token, so they are bound by
     either their FLOPs or one read of the weights; attention runs in its own
@@ -157,7 +165,15 @@ def mixed_step(
     bandwidth = hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency
     kv_tokens = kv_tokens_effective(model, context)
     kv_read = batch * kv_tokens * kv_bytes_per_token(model, kv_bytes) / kv_shards(model, tp)
-    weights_ms = weights_read_bytes(model, bytes_per_weight, tokens) / tp / bandwidth * 1e3
+    chunk = np.maximum(np.asarray(prefill_chunk, dtype=float), prefill)
+    if model.experts > 1 and np.any(np.asarray(prefill_chunk, dtype=float) > 0):
+        share = np.where(chunk > 0, prefill / np.maximum(chunk, 1e-12), 0.0)
+        read: Num = (1.0 - share) * weights_read_bytes(model, bytes_per_weight, batch) + share * weights_read_bytes(
+            model, bytes_per_weight, batch + chunk
+        )
+    else:
+        read = weights_read_bytes(model, bytes_per_weight, tokens)
+    weights_ms = read / tp / bandwidth * 1e3
     kv_ms = kv_read / bandwidth * 1e3
     attn_per_token = 4.0 * model.layers * model.heads * model.head_dim / tp
     attn_dec_per_token = decode_attention_flops(model) / tp

@@ -44,7 +44,16 @@ from llmtco.perf.parallel import LayoutMemory
 from llmtco.perf.power import gpu_power_w
 from llmtco.perf.replica import LayoutReplica
 from llmtco.perf.shapes import FloatArray, HardwareShape, ModelShape
-from llmtco.sizing.serving import BATCH_GRID, EngineShape, Load, _default_engine, _lengths, _memory, _rates
+from llmtco.sizing.serving import (
+    BATCH_GRID,
+    EngineShape,
+    Load,
+    _default_engine,
+    _lengths,
+    _memory,
+    _rates,
+    engine_batch_cap,
+)
 
 GRID_POINTS = 48
 """Geometric grid points between batch 1 and the batch bound on which the open-loop batch is solved."""
@@ -91,9 +100,9 @@ class OperatingPoint:
     """Sequences the KV cache holds at the time-weighted context [1]."""
 
 
-def _bound(mem: MemoryBreakdown | LayoutMemory, load: Load, samples: int, ranks: int) -> FloatArray:
+def _bound(mem: MemoryBreakdown | LayoutMemory, load: Load, samples: int, ranks: int, eng: EngineShape) -> FloatArray:
     memory = np.broadcast_to(np.asarray(mem.max_batch, dtype=float), (samples,))
-    top = BATCH_GRID[-1] * ranks if load.max_batch is None else load.max_batch
+    top = engine_batch_cap(eng, load, BATCH_GRID[-1] * ranks, ranks)
     return np.asarray(np.maximum(np.minimum(memory, top), 1.0), dtype=float)
 
 
@@ -133,7 +142,7 @@ def _replica(
     offered = np.broadcast_to(offered.reshape(-1), (samples,))
     lin, lout = _lengths(input_tokens, output_tokens, samples)
     mem = _memory(model, hw, load, bytes_per_weight, kv_bytes, tp, lin, lout, replica)
-    bound = _bound(mem, load, samples, replica.ranks if replica is not None else 1)
+    bound = _bound(mem, load, samples, replica.ranks if replica is not None else 1, eng)
     return _Replica(eng, load, tp, offered, lin, lout, mem, bound)
 
 

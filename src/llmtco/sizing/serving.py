@@ -78,6 +78,8 @@ class EngineShape:
     """Token budget per step (vLLM max_num_batched_tokens, SGLang chunked_prefill_size, TRT-LLM max_num_tokens)."""
     ttft_queue_steps: Num = 1.0
     """Steps between a prompt's last prefill chunk and its first token reaching the client [steps]."""
+    max_num_seqs: float | None = None
+    """The engine's default cap on running sequences per scheduler (vLLM ``max_num_seqs``); None: memory only."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,19 @@ def _rates(
     step: StepTime = (
         replica.mixed_step(model, hw_step, bytes_per_weight, kv_bytes, batch, context, prompt_tokens, pf_context)
         if replica is not None
-        else mixed_step(model, hw_step, bytes_per_weight, kv_bytes, tp, batch, context, prompt_tokens, pf_context)
+        else mixed_step(
+            model,
+            hw_step,
+            bytes_per_weight,
+            kv_bytes,
+            tp,
+            batch,
+            context,
+            prompt_tokens,
+            pf_context,
+            # a prefill step carries one prompt, up to the budget the decoding sequences leave
+            prefill_chunk=np.minimum(np.maximum(chunk - batch, 1.0), lin_c * (1.0 - hit)),
+        )
     )
     kernel_ms = np.broadcast_to(np.asarray(step.step_ms, dtype=float), batches.shape)
     eta = _col(eng.mixed_step_efficiency, samples)
@@ -305,6 +319,17 @@ def _point(
     )
 
 
+def engine_batch_cap(eng: EngineShape, load: Load, grid_top: float, ranks: int = 1) -> float:
+    """Most running sequences a replica schedules: a fixed ``max_batch`` (the workload's ``max_num_seqs``)
+    where given, else the engine's default cap per scheduler (``ranks`` DP-attention schedulers), else the
+    batch grid's top."""
+    if load.max_batch is not None:
+        return float(load.max_batch)
+    if eng.max_num_seqs is not None:
+        return float(min(eng.max_num_seqs * ranks, grid_top))
+    return float(grid_top)
+
+
 def _default_engine(hw: HardwareShape) -> EngineShape:
     """The generic engine with the host factors a HardwareShape carries (callers without an EngineShape)."""
     return EngineShape(per_sequence_us=hw.per_sequence_overhead_us, ttft_queue_steps=hw.ttft_queue_steps)
@@ -335,14 +360,13 @@ def serving_point(
     max_batch = np.broadcast_to(np.asarray(mem.max_batch, dtype=float), (samples,))
     # the grid is per scheduler: a replica of several DP-attention ranks runs each rank's batch
     base = BATCH_GRID * (replica.ranks if replica is not None else 1)
-    cap = np.minimum(max_batch, base[-1] if load.max_batch is None else load.max_batch)
+    top = engine_batch_cap(eng, load, base[-1], replica.ranks if replica is not None else 1)
+    cap = np.minimum(max_batch, top)
     grid = np.broadcast_to(base, (samples, base.size))
     grid = np.maximum(np.concatenate([grid, cap[:, None]], axis=1), 1.0)
     r = _rates(model, hw, eng, load, bytes_per_weight, kv_bytes, tp, lin, lout, grid, replica)
 
-    ok = grid <= max_batch[:, None]
-    if load.max_batch is not None:
-        ok &= grid <= load.max_batch
+    ok = (grid <= max_batch[:, None]) & (grid <= top)
     if tpot_target_ms is not None:
         ok &= r.tpot_ms <= tpot_target_ms
     if ttft_target_ms is not None:
