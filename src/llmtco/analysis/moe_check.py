@@ -20,7 +20,10 @@ stack (``calibration.fit.fit_stack_step_ms``: the serving layer's
 ``stack_step_ms`` per accelerator@engine@precision, shrunk toward @engine and a
 generic node). ``MoeCheck.fitted`` fits it four ways (``FITS``); the headline is
 leave one source out: a row's publication family is absent from the fit, so
-its stack is answered by what the other families say about it.
+its stack is answered by what the other families say about it. The in-sample
+fit is what the shipped efficiency records carry (``calibration.stack_step``);
+the rows here are always predicted without it (the layout physics alone), so
+the check measures what the stack time has to explain.
 """
 
 from __future__ import annotations
@@ -305,7 +308,12 @@ def render_moe_check(c: MoeCheck) -> str:
         rmed = float(np.median([abs(r.error) for r in rr])) if rr else float("nan")
         ok = sum(abs(r.error) <= 0.25 for r in rr)
         out.append(f"| {fit} | {len(fr)} | {med:.0%} | {ok} of {len(rr)} | {rmed:.0%} |")
-    out += ["", "stack step time per node (in sample, all decode rows; `perf frontier --extra-step-ms`):", ""]
+    out += [
+        "",
+        "stack step time per node (in sample, all decode rows: what `python -m llmtco.calibration.ship` "
+        "ships as each efficiency record's stack_step_ms):",
+        "",
+    ]
     out += [f"- {n.key}: {n.stack_step_ms:.1f} ms ({n.rows} rows)" if n.rows else
             f"- {n.key}: {n.stack_step_ms:.1f} ms (from {n.answered})" for n in c.stack_step_ms().values()]  # fmt: skip
     out += ["", "leave one source out, per row (fitted without the row's family):", "",

@@ -62,7 +62,7 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
     compute = compute_precision(case.precision, acc)
     shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, 1)
-    eng = engine_shape(eff, case.engine, 1)
+    eng = engine_shape(eff, case.engine, 1, moe=shape.experts > 1)
     bpw, kvb = BYTES_PER_WEIGHT[case.precision], kv_bytes_for(compute, case.kv_cache)
     lin, lout = case.input_tokens, case.output_tokens
     tps = [case.tp] if case.tp else [t for t in TP_CANDIDATES if t <= case.gpus]

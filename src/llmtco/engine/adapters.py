@@ -89,8 +89,11 @@ KV_CACHE_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
 """Bytes per cached K or V value by KV-cache precision (an FP8 cache keeps per-tensor scales: negligible)."""
 
 
-def engine_shape(eff: Efficiency, engine: str | None, samples: int, ctx: Ctx | None = None) -> EngineShape:
-    """The serving layer's view of an engine's fitted factors (``sizing.serving.EngineShape``)."""
+def engine_shape(
+    eff: Efficiency, engine: str | None, samples: int, ctx: Ctx | None = None, moe: bool = False
+) -> EngineShape:
+    """The serving layer's view of an engine's fitted factors (``sizing.serving.EngineShape``); for an MoE
+    model (``moe``) the stack's own ``stack_step_ms`` adds to the scheduler's time of every step."""
 
     def e(name: str) -> FloatArray:
         value = float(getattr(eff, name))
@@ -100,7 +103,7 @@ def engine_shape(eff: Efficiency, engine: str | None, samples: int, ctx: Ctx | N
     name = engine if engine in CHUNK_TOKENS else "generic"
     return EngineShape(
         name=name,
-        scheduler_ms_per_step=e("scheduler_ms_per_step"),
+        scheduler_ms_per_step=e("scheduler_ms_per_step") + (float(eff.stack_step_ms) if moe else 0.0),
         per_sequence_us=e("per_sequence_overhead_us"),
         mixed_step_efficiency=e("mixed_step_efficiency"),
         chunk_tokens=CHUNK_TOKENS[name],
