@@ -42,8 +42,8 @@ def layout_mixed_step(
     ``prefill_tokens`` prompt tokens of chunked prefill in one step [ms].
 
     Plain TP is ``mixed_step`` itself (over the scale-out network when the group leaves the domain); EP
-    is ``ep_mixed_step``, each prompt prefilled on one DP rank; with PP the step runs as m = min(pp, B) micro-batches, each carrying 1/m of the
-    decode and prompt tokens: max(m x t_stage, pp x (t_stage + t_send)).
+    is ``ep_mixed_step``, each prompt prefilled on one DP rank; with PP the step runs as m = min(pp, B)
+    micro-batches, each carrying 1/m of the decode and prompt tokens: max(m x t_stage, pp x (t_stage + t_send)).
     """
     if layout.pp > 1:
         b = np.asarray(batch, dtype=float)
