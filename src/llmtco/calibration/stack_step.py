@@ -1,7 +1,8 @@
 """The serving layer's ``stack_step_ms`` of MoE stacks, fitted for the shipped efficiency records.
 
-The published MoE decode rows (``analysis.moe_check``: DeepSeek-R1/V3 on InferenceMAX, the
-TensorRT-LLM and SGLang blogs) are predicted with the layout physics alone (each record's
+The published MoE decode rows (``calibration.moe_rows``, reported by ``perf moe-check``:
+DeepSeek-R1/V3 on InferenceMAX, the TensorRT-LLM and SGLang blogs) are predicted with the layout
+physics alone (each record's
 ``stack_step_ms`` left out), and the residual time per step is fitted over the tree generic →
 @engine → accelerator@engine → accelerator@engine@precision (``calibration.fit.fit_stack_step_ms``).
 Each efficiency record then carries the value of its most specific node (a record without an engine:
@@ -19,6 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from llmtco.calibration.fit import StackStep, StepRow, fit_stack_step_ms, stack_step_for
+from llmtco.calibration.moe_rows import moe_rows, step_row
 from llmtco.catalog import Catalog
 from llmtco.catalog.loader import Table
 from llmtco.catalog.records import Efficiency
@@ -29,11 +31,9 @@ STACK_NOTE = "; stack: "
 
 def moe_step_rows(cat: Catalog, effs: dict[str, Efficiency]) -> list[StepRow]:
     """The published MoE decode rows predicted with ``effs`` and the layout physics alone."""
-    from llmtco.analysis.moe_check import moe_check, step_row  # the check predicts with the catalog's layouts
-
     physics = {k: e.model_copy(update={"stack_step_ms": 0.0}) for k, e in effs.items()}
-    check = moe_check(replace(cat, efficiency=Table("efficiency", physics)))
-    return [sr for r in check.rows if (sr := step_row(r)) is not None]
+    rows, _ = moe_rows(replace(cat, efficiency=Table("efficiency", physics)))
+    return [sr for r in rows if (sr := step_row(r)) is not None]
 
 
 def _split(key: str) -> tuple[str, str, str]:
