@@ -30,10 +30,27 @@ def test_wide_ep_decode_on_72_h100_within_30_percent(check) -> None:  # type: ig
     assert abs(row.error) <= 0.30
 
 
+def test_large_scale_ep_prefill_within_10_percent(check) -> None:  # type: ignore[no-untyped-def]
+    """Out of sample (nothing is fitted to these rows): EP32 prefill on 32 H100 over InfiniBand, -39 % to -33 %
+    while every prompt token crossed the network once per remote expert, -2 % to +6 % with DeepEP's
+    forwarding once per remote node."""
+    rows = [r for r in check.rows if "prefill" in r.id]
+    assert len(rows) == 3
+    assert all(abs(r.error) <= 0.10 for r in rows)
+
+
+def test_dp_attention_prompt_imbalance_lowers_the_trtllm_max_throughput_rows(check) -> None:  # type: ignore[no-untyped-def]
+    """TensorRT-LLM's EP8 DP8 max-throughput rows, in-flight batching: +95 % to +122 % with prompts spread
+    evenly over the DP ranks, +35 % to +82 % with each prompt on one rank (the rest is not modelled)."""
+    rows = [r for r in check.rows if r.family == "trtllm-dsr1-blog"]
+    assert len(rows) == 3
+    assert all(0.0 < r.error < 0.9 for r in rows)
+
+
 def test_errors_and_ratios_are_reported(check) -> None:  # type: ignore[no-untyped-def]
     text = render_moe_check(check)
     assert "median |error|" in text and "within 25 %" in text
-    assert check.median_abs_error < 0.6  # 44 % on the serving layer (128 % with the older formula): reported
+    assert check.median_abs_error < 0.6  # 42 % on the serving layer (128 % with the older formula): reported
     assert len(check.ratios) >= 12
     # the model ranks B200 above MI300X on every shared workload, as published
     assert all(r.predicted_ratio > 1 for r in check.ratios if r.accelerator == "b200")

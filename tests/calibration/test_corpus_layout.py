@@ -11,7 +11,7 @@ from llmtco.calibration.row_layout import row_layout
 from llmtco.catalog import Catalog
 
 ROOT = Path(__file__).resolve().parents[2] / "src/llmtco/calibration"
-HOLDOUT = {r["id"]: r for r in csv.DictReader((ROOT / "holdout/measurements-2026.csv").read_text("utf-8").splitlines())}
+HOLDOUT = {r["id"]: r for r in csv.DictReader((ROOT / "data/measurements-2026.csv").read_text("utf-8").splitlines())}
 PUBLISHED = {
     r["id"]: r for r in csv.DictReader((ROOT / "data/published-measurements.csv").read_text("utf-8").splitlines())
 }

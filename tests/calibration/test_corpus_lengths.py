@@ -9,7 +9,7 @@ from llmtco.calibration.dataset_lengths import DATASET_LENGTHS, dataset_input_to
 from llmtco.catalog import Catalog
 
 ROOT = Path(__file__).resolve().parents[2] / "src/llmtco/calibration"
-HOLDOUT = {r["id"]: r for r in csv.DictReader((ROOT / "holdout/measurements-2026.csv").read_text("utf-8").splitlines())}
+HOLDOUT = {r["id"]: r for r in csv.DictReader((ROOT / "data/measurements-2026.csv").read_text("utf-8").splitlines())}
 PUBLISHED = {
     r["id"]: r for r in csv.DictReader((ROOT / "data/published-measurements.csv").read_text("utf-8").splitlines())
 }

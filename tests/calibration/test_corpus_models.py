@@ -10,7 +10,7 @@ from llmtco.calibration.model_names import match_model, normalise
 from llmtco.catalog import Catalog
 
 ROOT = Path(__file__).resolve().parents[2] / "src/llmtco/calibration"
-CORPORA = (ROOT / "data/published-measurements.csv", ROOT / "holdout/measurements-2026.csv")
+CORPORA = (ROOT / "data/published-measurements.csv", ROOT / "data/measurements-2026.csv")
 
 EXPECTED = {
     # every model name of both corpus files, and the catalog model it is

@@ -43,3 +43,43 @@ def test_sparse_stack_inherits_its_parent() -> None:
 def test_no_rows_means_pure_physics() -> None:
     nodes = fit_stack_step_ms([])
     assert nodes["generic"].stack_step_ms == 0.0 and nodes["generic"].answered == "prior"
+
+
+def test_records_get_their_nodes_stack_step_and_say_which_node_answered() -> None:
+    from llmtco.calibration.stack_step import with_stack_steps
+    from llmtco.catalog import load_catalog
+
+    cat = load_catalog()
+    effs = {k: cat.efficiency.get(k) for k in ("b200", "b200@trtllm", "mi300x")}
+    rows = [_row("b200", "sglang", "fp8", t, 5.0) for t in (4.0, 15.0, 25.0)]
+    rows += [_row("mi300x", "sglang", "fp8", t, 25.0) for t in (5.0, 20.0, 30.0)]
+    out = with_stack_steps(effs, rows, "six test rows")
+    # a record without an engine, or with an engine that has no rows, gets the generic node
+    generic = fit_stack_step_ms(rows)["generic"].stack_step_ms
+    assert out["b200"].stack_step_ms == out["b200@trtllm"].stack_step_ms == generic
+    assert "stack: " in out["b200"].notes and "from generic (6 MoE decode rows)" in out["b200"].notes
+    assert "stack_step_ms fitted on six test rows" in out["b200"].source
+    # the tree's accelerator@engine nodes get records: MI300X SGLang's own step time, on MI300X physics
+    mi = out["mi300x@sglang"]
+    assert mi.stack_step_ms == pytest.approx(25.0, abs=1.5) and "from mi300x@sglang (3 MoE decode rows)" in mi.notes
+    assert mi.decode_bandwidth_efficiency == effs["mi300x"].decode_bandwidth_efficiency
+    # restamping replaces the stack part instead of appending a second one
+    again = with_stack_steps(out, rows, "six test rows")
+    assert again["mi300x@sglang"].notes.count("stack: ") == 1
+    assert again["mi300x@sglang"].source.count("stack_step_ms fitted") == 1
+
+
+def test_the_shipped_records_are_the_fit_of_the_shipped_physics() -> None:
+    """The bundled efficiency.yaml carries what ``calibration.ship`` fits: the stack step time of each record
+    is the fit on the published MoE decode rows predicted with the bundled factors' physics."""
+    from llmtco.calibration.stack_step import moe_step_rows, with_stack_steps
+    from llmtco.catalog import load_catalog
+
+    cat = load_catalog()
+    effs = dict(cat.efficiency.records)
+    rows = moe_step_rows(cat, effs)
+    assert len(rows) >= 30
+    refit = with_stack_steps(effs, rows, "x")
+    for key in ("b200", "b200@sglang@fp8", "mi300x@sglang", "h200@trtllm", "mi355x@atom"):
+        assert cat.efficiency.get(key).stack_step_ms == pytest.approx(refit[key].stack_step_ms, abs=0.01), key
+    assert "measurements-2026.csv" in cat.efficiency.get("mi300x@sglang").source

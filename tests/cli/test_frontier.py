@@ -80,15 +80,21 @@ def test_frontier_of_a_model_read_from_its_config_json(capsys: pytest.CaptureFix
     assert doc["model"] == str(config) and doc["points"]
 
 
-def test_fitted_stack_step_slows_the_rocm_frontier(capsys: pytest.CaptureFixture[str]) -> None:
-    """--fitted-stack-step adds moe-check's in-sample stack_step_ms (MI300X SGLang: about 20 ms per step)."""
+def test_the_shipped_stack_step_slows_the_rocm_frontier(capsys: pytest.CaptureFixture[str]) -> None:
+    """An MoE model's frontier carries the shipped stack_step_ms of its accelerator@engine@precision (MI300X
+    SGLang: about 20 ms per step); --no-stack-step gives the layout physics alone."""
     args = ("perf", "frontier", "--model", "deepseek-r1", "--accelerator", "mi300x", "--precision", "fp8", "-f", "json")
-    code, out, err = run(capsys, *args)
+    code, out, err = run(capsys, *args, "--engine", "sglang", "--no-stack-step")
     assert code == 0, err
     plain = json.loads(out)
-    code, out, err = run(capsys, *args, "--fitted-stack-step")
+    code, out, err = run(capsys, *args, "--engine", "sglang")
     assert code == 0, err
-    fitted = json.loads(out)
-    assert plain["stack_step"] == {} and "mi300x@sglang" in fitted["stack_step"]["fp8"]
+    shipped = json.loads(out)
+    assert plain["stack_step"] == {} and shipped["stack_step"]["fp8"].startswith("mi300x@sglang: ")
+    assert "MoE decode rows" in shipped["stack_step"]["fp8"]
     fastest = max(p["tokens_per_s_per_user"] for p in plain["points"])
-    assert max(p["tokens_per_s_per_user"] for p in fitted["points"]) < 0.5 * fastest
+    assert max(p["tokens_per_s_per_user"] for p in shipped["points"]) < 0.5 * fastest
+    # a dense model's frontier has no stack step time
+    code, out, err = run(capsys, "perf", "frontier", "--model", "llama-3.1-8b", "--accelerator", "mi300x", "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["stack_step"] == {}

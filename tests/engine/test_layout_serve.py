@@ -105,8 +105,9 @@ def test_disaggregated_serving_is_chosen_when_the_plan_needs_fewer_gpus() -> Non
     assert m is not None, note
     dis_gpus, colo_gpus = (int(g.replace(",", "")) for g in m.groups())
     assert dis_gpus < colo_gpus
-    # the comparison counts one spare replica for both; this option plans none
-    assert o.sizing.gpus == dis_gpus - w.tensor_parallel
+    # the comparison and the plan count one spare replica (n+1) on the same replica throughput, engine time
+    # included (the plan's point used to drop the engine time and so planned one replica fewer)
+    assert o.sizing.gpus == dis_gpus
     doc = r.to_dict()
     assert doc["schema_version"] == "2.1"
     pools = doc["options"][0]["sizing"]["workloads"][0]["layout"]["pools"]

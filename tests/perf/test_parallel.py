@@ -7,10 +7,13 @@ from llmtco.perf.parallel import (
     Fabric,
     Layout,
     alltoall_ms,
+    busiest_rank_tokens,
+    ep_mixed_step,
     layout_decode_step,
     layout_memory,
     layout_prefill_step,
     moe_alltoall_ms,
+    remote_nodes_per_token,
     weights_gb_per_gpu,
 )
 from llmtco.perf.shapes import ModelShape
@@ -86,6 +89,48 @@ def test_moe_alltoall_is_k_hidden_dispatch_plus_combine_per_layer() -> None:
     # 100 tokens x k 2 x hidden 1000 = 2e5 values; dispatch 1 B + combine 2 B; 3/4 cross the links of an EP4 group
     per_layer_ms = (2e5 * 3 * 3 / 4 / 100e9) * 1e3
     assert float(moe_alltoall_ms(m, hw, HGX, 4, 100.0)) == pytest.approx(10 * per_layer_ms)
+
+
+def test_remote_nodes_a_token_reaches() -> None:
+    m = toy_moe()  # k = 2
+    # EP32 over 4 domains of 8: 3 x (1 - (3/4)^2) = 1.3125 remote nodes (k (g - d)/g = 1.5 remote copies)
+    assert remote_nodes_per_token(m, HGX, 32) == pytest.approx(1.3125)
+    assert remote_nodes_per_token(m, HGX, 8) == 0.0
+
+
+def test_prompt_tokens_cross_the_network_once_per_node() -> None:
+    hw = simple_hw(interconnect_gb_s=1e6, allreduce_latency_us=0.0)  # the network decides
+    m = toy_moe()
+    # 100 tokens x hidden 1000 x 3 B per layer: per expert copy 1.5 remote copies, per node 1.3125
+    per_copy = float(moe_alltoall_ms(m, hw, HGX, 32, 100.0))
+    forwarded = float(moe_alltoall_ms(m, hw, HGX, 32, 100.0, 100.0))
+    network_ms = 10 * 100 * 1000 * 3 / 50e9 * 1e3
+    assert per_copy == pytest.approx(10 * 2e-2 + 1.5 * network_ms)  # + 2 x 10 us network latency per layer
+    assert forwarded == pytest.approx(10 * 2e-2 + 1.3125 * network_ms)
+    # inside one domain forwarding changes nothing
+    assert float(moe_alltoall_ms(m, hw, HGX, 8, 100.0, 100.0)) == float(moe_alltoall_ms(m, hw, HGX, 8, 100.0))
+
+
+def test_the_busiest_dp_rank_holds_a_whole_prompt() -> None:
+    # 8 ranks, prompts of 1,000 tokens: half a prompt per step -> all on one rank; 3.5 prompts -> one whole
+    # prompt on the busiest rank; 16 prompts -> an even share
+    assert busiest_rank_tokens(500.0, 8, 1000.0) == pytest.approx(500.0)
+    assert busiest_rank_tokens(3500.0, 8, 1000.0) == pytest.approx(1000.0)
+    assert busiest_rank_tokens(16000.0, 8, 1000.0) == pytest.approx(2000.0)
+    assert busiest_rank_tokens(3500.0, 8, None) == pytest.approx(437.5)
+    assert busiest_rank_tokens(3500.0, 1, 1000.0) == pytest.approx(3500.0)
+
+
+def test_a_prompt_on_one_rank_slows_the_mixed_step() -> None:
+    m, hw, lay = toy_moe(), simple_hw(), Layout(tp=1, ep=8)
+    even = ep_mixed_step(m, hw, HGX, 1.0, 1.0, lay, 512.0, 1000.0, 2000.0, 500.0)
+    one_rank = ep_mixed_step(m, hw, HGX, 1.0, 1.0, lay, 512.0, 1000.0, 2000.0, 500.0, 1000.0)
+    assert float(one_rank.step_ms) > float(even.step_ms)
+    assert float(one_rank.comm_ms) > float(even.comm_ms)
+    # enough prompts to give every rank its own: the even spread
+    many = ep_mixed_step(m, hw, HGX, 1.0, 1.0, lay, 512.0, 1000.0, 16000.0, 500.0, 1000.0)
+    assert float(many.step_ms) == pytest.approx(float(ep_mixed_step(m, hw, HGX, 1.0, 1.0, lay, 512.0, 1000.0,
+                                                                     16000.0, 500.0).step_ms))  # fmt: skip
 
 
 def test_wide_ep_reads_fewer_expert_bytes_per_gpu() -> None:

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from llmtco.analysis.moe_check import moe_check
-from llmtco.calibration.fit import stack_step_for
 from llmtco.catalog import Catalog
 from llmtco.engine.adapters import efficiency_for, engine_shape
 from llmtco.engine.layouts import HourPrice, fabric_for, hour_price, layout_inputs, server_for
@@ -75,8 +73,8 @@ class Frontier:
     extra_step_ms: float = 0.0
     """Time added to every step beyond the fitted overhead [ms] (0: the catalog's factors as they are)."""
     stack_step: dict[str, str] = field(default_factory=dict)
-    """Per precision, the fitted ``stack_step_ms`` added to every step and the fit node that gave it
-    (``fitted_stack_step``; empty otherwise)."""
+    """Per precision, the shipped ``stack_step_ms`` of an MoE model's serving stack added to every step and
+    the efficiency record (and fit node) it comes from (empty for a dense model or ``stack_step=False``)."""
     points: list[FrontierPoint] = field(default_factory=list)
     """Pareto points, by tokens/s per user ascending."""
 
@@ -113,10 +111,12 @@ def _points(
     price: HourPrice,
     engine: str | None,
     extra_step_ms: float,
+    stack_step: bool,
 ) -> list[FrontierPoint]:
     acc = cat.accelerators.get(accelerator)
     li = layout_inputs(cat, model_id, acc, precision, engine)
-    eng = engine_shape(efficiency_for(cat, accelerator, engine, precision), engine, 1)
+    eff = efficiency_for(cat, accelerator, engine, precision)
+    eng = engine_shape(eff, engine, 1, moe=stack_step and li.model.experts > 1)
     # a serving stack's own time per step is engine time: it adds to every step as the scheduler's does
     eng = replace(eng, scheduler_ms_per_step=np.asarray(eng.scheduler_ms_per_step) + extra_step_ms)
     layouts = candidate_layouts(li.model, fabric.domain_gpus, max_gpus)
@@ -185,15 +185,15 @@ def frontier(
     engine: str | None = None,
     ttft_limit_ms: float | None = None,
     extra_step_ms: float = 0.0,
-    fitted_stack_step: bool = False,
+    stack_step: bool = True,
 ) -> Frontier:
     """The Pareto frontier of ``model_id`` on ``accelerator`` (see the module docstring).
 
     ``max_gpus`` bounds one instance (default: 9 servers of 8, the SGLang wide-EP
     deployment, or one 72-GPU rack); ``ttft_limit_ms`` drops points slower to the first token;
-    ``extra_step_ms`` adds a serving stack's own time to every step; ``fitted_stack_step`` adds the
-    ``stack_step_ms`` that ``analysis.moe_check`` fits in sample for accelerator@engine@precision (engine
-    default ``sglang``, the stack of most rows), on top of ``extra_step_ms``.
+    ``extra_step_ms`` adds a serving stack's own time to every step; for an MoE model the shipped
+    ``stack_step_ms`` of the efficiency record for accelerator@engine@precision is on every step as in the
+    sizing (``stack_step=False``: the layout physics alone), on top of ``extra_step_ms``.
     """
     if accelerator not in cat.accelerators:
         raise UsageError(f"--accelerator: {accelerator!r} is not in the catalog")
@@ -204,15 +204,16 @@ def frontier(
     price = hour_price(cat, cat.accelerators.get(accelerator), server, price_basis, on or dt.date.today())
     limit = max_gpus or max(72, server.gpus)
     pts: list[FrontierPoint] = []
-    nodes = moe_check(cat).stack_step_ms() if fitted_stack_step else {}
     stack: dict[str, str] = {}
+    moe = cat.models.get(model_id).experts > 1
     for p in _precisions(cat, model_id, accelerator, precisions):
-        extra = extra_step_ms
-        if fitted_stack_step:
-            n = stack_step_for(nodes, accelerator, engine or "sglang", p)
-            extra += n.stack_step_ms
-            stack[p] = f"{n.stack_step_ms:g} ms from {n.answered} (in sample, moe-check)"
-        pts += _points(cat, model_id, accelerator, p, fabric, input_tokens, output_tokens, limit, price, engine, extra)
+        if stack_step and moe:
+            eff = efficiency_for(cat, accelerator, engine, p)
+            stack[p] = f"{eff.id}: {eff.notes.partition('stack: ')[2] or f'{eff.stack_step_ms:g} ms'}"
+        pts += _points(
+            cat, model_id, accelerator, p, fabric, input_tokens, output_tokens, limit, price, engine, extra_step_ms,
+            stack_step,
+        )  # fmt: skip
     if not pts:
         raise UsageError(
             f"--model: {model_id} fits no layout of at most {limit} GPUs on {accelerator} ({server.id}) at "

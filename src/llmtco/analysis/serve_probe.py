@@ -81,8 +81,9 @@ def probe_serve(
         raise InfeasibleError(f"--precision: unknown precision {prec!r}. Allowed: {', '.join(BYTES_PER_WEIGHT)}.")
     eff = efficiency_for(cat, acc.id, engine, prec)
     compute = compute_precision(prec, acc)
-    shape, eng = model_shape(model), engine_shape(eff, engine, 1, accelerator=acc)
+    shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, 1, engine=engine)
+    eng = engine_shape(eff, engine, 1, accelerator=acc, moe=model.experts > 1)
     bpw, kvb = BYTES_PER_WEIGHT[prec], kv_bytes_for(compute, kv_cache)
     load = Load(input_spread, output_spread, utilisation, percentile, prefix_cache_hit, batch)
     tps = [tp] if tp else [t for t in TP_CANDIDATES if t <= max_tp]

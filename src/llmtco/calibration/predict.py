@@ -20,7 +20,7 @@ from llmtco.engine.adapters import (
 )
 from llmtco.engine.serve import TP_CANDIDATES, pick_tensor_parallel
 from llmtco.measure.core import StackShape
-from llmtco.perf.memory import BYTES_PER_WEIGHT
+from llmtco.perf.memory import BYTES_PER_WEIGHT, memory_breakdown
 from llmtco.perf.power import host_max_w, host_power_w, wall_power_w
 from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.perf.timing import decode_step, prefill_step
@@ -62,15 +62,18 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
     compute = compute_precision(case.precision, acc)
     shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, 1, engine=case.engine)
-    eng = engine_shape(eff, case.engine, 1, accelerator=acc)
+    eng = engine_shape(eff, case.engine, 1, accelerator=acc, moe=shape.experts > 1)
     bpw, kvb = BYTES_PER_WEIGHT[case.precision], kv_bytes_for(compute, case.kv_cache)
     lin, lout = case.input_tokens, case.output_tokens
-    tps = [case.tp] if case.tp else [t for t in TP_CANDIDATES if t <= case.gpus]
+    stated = replica_gpus(case, shape, hw, bpw, kvb)
+    tps = [stated] if stated else [t for t in TP_CANDIDATES if t <= case.gpus]
     out: dict[str, float] = {}
     if case.load.kind != "saturation":
         return _at_load(case, catalog, eff, shape, hw, eng, bpw, kvb, tps)
     if case.kind == "batch":
-        at = point_at_batch(shape, hw, bpw, kvb, tps[0], lin, lout, case.batch or 1.0, eng)
+        # the row's batch runs on one replica: the stated one, else the smallest degree that holds it
+        tp = tps[0] if stated else _smallest_fitting(shape, hw, bpw, kvb, tps, case.batch or 1.0, lin + lout)
+        at = point_at_batch(shape, hw, bpw, kvb, tp, lin, lout, case.batch or 1.0, eng)
         tput = first(at.output_tokens_per_s) / at.tp
         return {
             "tpot_ms": first(at.tpot_ms),
@@ -108,6 +111,32 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
     return out
 
 
+def replica_gpus(case: Case, shape: ModelShape, hw: HardwareShape, bpw: float, kvb: float) -> int | None:
+    """GPUs of one replica of a row that states its tensor-parallel degree (None: not stated).
+
+    The stated degree, unless the weights do not fit that many GPUs of the row: then one replica spans all
+    the row's GPUs. An MoE row run with expert parallelism states the experts' TP (vLLM's
+    ``FusedMoEParallelConfig``: "TP1 EP4 DP1" on 4 GPUs is one TP4 replica whose experts are EP4-sharded);
+    read as four one-GPU replicas, a 235B model's batch ran on one GPU's bandwidth and its throughput was
+    divided by one GPU instead of four, so throughput and TPOT disagreed with the batch.
+    """
+    if case.tp is None or case.tp >= case.gpus or case.input_tokens is None or case.output_tokens is None:
+        return case.tp
+    mem = memory_breakdown(shape, hw, bpw, kvb, case.tp, 1.0, case.input_tokens + case.output_tokens)
+    return case.tp if first(mem.max_batch) >= 1 else case.gpus
+
+
+def _smallest_fitting(
+    shape: ModelShape, hw: HardwareShape, bpw: float, kvb: float, tps: list[int], batch: float, context: float
+) -> int:
+    """The smallest degree of ``tps`` whose memory holds ``batch`` sequences of ``context`` tokens (else the
+    largest)."""
+    for tp in tps:
+        if first(memory_breakdown(shape, hw, bpw, kvb, tp, batch, context).max_batch) >= batch:
+            return tp
+    return tps[-1]
+
+
 def _at_load(
     case: Case,
     catalog: Catalog,
@@ -128,8 +157,8 @@ def _at_load(
     assert case.input_tokens is not None and case.output_tokens is not None and case.load.value is not None
     lin, lout = case.input_tokens, case.output_tokens
     load = Load(percentile=case.latency_stat)
-    if case.tp:
-        tp = case.tp
+    if len(tps) == 1:  # the replica the row states (``replica_gpus``), or one GPU
+        tp = tps[0]
     else:  # the smallest degree whose saturated point the serving layer picks
         points = [serving_point(shape, hw, bpw, kvb, t, lin, lout, None, None, 1, eng, load) for t in tps]
         tp = pick_tensor_parallel(points).tp

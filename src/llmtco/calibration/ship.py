@@ -3,8 +3,9 @@
     python -m llmtco.calibration.ship          # rewrites catalog/data/efficiency.yaml
 
 Priors for every accelerator (``priors.py``), fitted per accelerator and per
-engine where the corpus has rows (``fit.py``). The shipped defaults are this
-fit, and the file says so record by record.
+engine where the corpus has rows (``fit.py``), then the MoE stacks' step time
+(``stack_step.py``). The shipped defaults are this fit, and the file says so
+record by record.
 """
 
 from __future__ import annotations
@@ -15,16 +16,23 @@ from llmtco.calibration.corpus import load_corpus
 from llmtco.calibration.fit import fit_all
 from llmtco.calibration.priors import prior
 from llmtco.calibration.profile import write_profile
+from llmtco.calibration.stack_step import moe_step_rows, with_stack_steps
 from llmtco.catalog import Catalog, load_catalog
 from llmtco.catalog.records import Efficiency
 
 CORPUS_NAME = "llmtco/calibration/data (published-measurements.csv, measurements-2026.csv)"
+MOE_CORPUS_NAME = (
+    "the DeepSeek-R1/V3 decode rows of llmtco/calibration/data/measurements-2026.csv "
+    "(inferencemax, trtllm-dsr1-blog, sglang-blog; `llmtco perf moe-check`)"
+)
 
 
 def shipped_fit(catalog: Catalog) -> dict[str, Efficiency]:
     cases, _ = load_corpus(catalog)
     priors = {a.id: prior(a) for a in catalog.accelerators}
-    return fit_all(cases, catalog, priors, CORPUS_NAME)
+    effs = fit_all(cases, catalog, priors, CORPUS_NAME)
+    # the serving stack's own step time of MoE models, on the layout physics of the fit just made
+    return with_stack_steps(effs, moe_step_rows(catalog, effs), MOE_CORPUS_NAME)
 
 
 def main() -> None:

@@ -391,5 +391,9 @@ class Efficiency(Record):
     """Serving layer: host time per engine step outside the GPU kernels (scheduling, sampling) [ms]."""
     mixed_step_efficiency: Annotated[float, Field(gt=0, le=1)] = 1.0
     """Serving layer: kernel-level step time / achieved step time with prefill chunks mixed into decode."""
+    stack_step_ms: NonNeg = 0.0
+    """Serving layer of MoE models only: time per engine step a serving stack adds beyond the layout
+    physics (MoE and MLA kernel launches, DP-attention balancing) [ms]; fitted on published MoE decode rows
+    (``calibration.stack_step``), 0 where no MoE row says otherwise."""
     fitted_on: int = 0
     """Number of measurements the factors were fitted on (0 = prior only)."""

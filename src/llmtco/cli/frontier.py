@@ -49,13 +49,14 @@ def perf_frontier(
             "--extra-step-ms", min=0, help="Add a serving stack's own time to every step [ms] (see docs/model.md)."
         ),
     ] = 0.0,
-    fitted_stack_step: Annotated[
+    stack_step: Annotated[
         bool,
         typer.Option(
-            "--fitted-stack-step",
-            help="Add the per-step time moe-check fits for this accelerator@engine@precision (in sample).",
+            "--stack-step/--no-stack-step",
+            help="MoE models: the serving stack's own time per step shipped in the efficiency record "
+            "(calibration.stack_step); --no-stack-step: the layout physics alone.",
         ),
-    ] = False,
+    ] = True,
     engine: EngineOpt = None,
     format: FormatOpt = ProbeFormat.table,
     output: OutputOpt = None,
@@ -80,7 +81,7 @@ def perf_frontier(
         engine,
         ttft_ms,
         extra_step_ms,
-        fitted_stack_step,
+        stack_step,
     )
     emit(render_frontier_json(f) if format is ProbeFormat.json else render_frontier_table(f), output)
 

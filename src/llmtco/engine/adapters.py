@@ -106,9 +106,15 @@ def engine_defaults(engine: str | None, acc: Accelerator | None) -> tuple[float 
 
 
 def engine_shape(
-    eff: Efficiency, engine: str | None, samples: int, ctx: Ctx | None = None, accelerator: Accelerator | None = None
+    eff: Efficiency,
+    engine: str | None,
+    samples: int,
+    ctx: Ctx | None = None,
+    moe: bool = False,
+    accelerator: Accelerator | None = None,
 ) -> EngineShape:
-    """The serving layer's view of an engine's fitted factors (``sizing.serving.EngineShape``); with the
+    """The serving layer's view of an engine's fitted factors (``sizing.serving.EngineShape``); for an MoE
+    model (``moe``) the stack's own ``stack_step_ms`` adds to the scheduler's time of every step; with the
     ``accelerator``, the engine's default batch cap and token budget there (``engine_defaults``)."""
 
     def e(name: str) -> FloatArray:
@@ -120,7 +126,7 @@ def engine_shape(
     max_num_seqs, chunk = engine_defaults(engine, accelerator)
     return EngineShape(
         name=name,
-        scheduler_ms_per_step=e("scheduler_ms_per_step"),
+        scheduler_ms_per_step=e("scheduler_ms_per_step") + (float(eff.stack_step_ms) if moe else 0.0),
         per_sequence_us=e("per_sequence_overhead_us"),
         mixed_step_efficiency=e("mixed_step_efficiency"),
         chunk_tokens=chunk,

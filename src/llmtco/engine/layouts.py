@@ -13,7 +13,7 @@ staff or facility; ``llmtco breakdown`` itemises those).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from llmtco.catalog import Catalog
 from llmtco.catalog.records import Accelerator, Server
@@ -55,18 +55,13 @@ class HourPrice:
     """``cloud on-demand: <instance>`` or ``on-prem: <server> amortised over N years (hardware only)``."""
 
 
-def layout_inputs(
-    cat: Catalog, model_id: str, acc: Accelerator, precision: str, engine: str | None, extra_step_ms: float = 0.0
-) -> LayoutInputs:
-    """The model and accelerator shapes for the layout search (efficiency factors of the catalog);
-    ``extra_step_ms`` is added to the fitted per-step overhead (a serving stack's own step time, e.g.
-    what ``analysis.moe_check`` finds for MoE models on an accelerator@engine)."""
+def layout_inputs(cat: Catalog, model_id: str, acc: Accelerator, precision: str, engine: str | None) -> LayoutInputs:
+    """The model and accelerator shapes for the layout search (efficiency factors of the catalog; a serving
+    stack's own time per step is the serving layer's, ``engine_shape(..., moe=...)``)."""
     if precision not in BYTES_PER_WEIGHT:
         raise UsageError(f"--precision: {precision!r} is not one of {', '.join(BYTES_PER_WEIGHT)}")
     compute = compute_precision(precision, acc)
     hw = first_sample(hardware_shape(acc, efficiency_for(cat, acc.id, engine, precision), compute, 1, engine=engine))
-    if extra_step_ms:
-        hw = replace(hw, step_overhead_ms=hw.step_overhead_ms + extra_step_ms)
     return LayoutInputs(
         model=model_shape(cat.models.get(model_id, "--model")),
         hw=hw,

@@ -108,7 +108,7 @@ def serve(
     compute = compute_precision(precision, acc)
     shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, samples, ctx, engine=engine)
-    eng = engine_shape(eff, engine, samples, ctx, accelerator=acc)
+    eng = engine_shape(eff, engine, samples, ctx, moe=model.experts > 1, accelerator=acc)
     load = load_shape(w, utilisation)
     bpw, kvb = BYTES_PER_WEIGHT[precision], kv_bytes_for(compute, w.kv_cache)
     tps = [forced_tp] if forced_tp else [t for t in TP_CANDIDATES if t <= max_tp]
@@ -183,14 +183,18 @@ def disaggregated_point(
     """``ServingPoint`` of one disaggregated replica (both pools, ``tp`` = their GPUs), per sample.
 
     The pool ratio and decode batch are chosen on the first sample; each sample's throughput scales as
-    1 / its decode step at that batch (decode-bound pools), TTFT = prefill + KV transfer + decode step.
+    1 / its decode step at that batch (decode-bound pools; the step physics per sample plus the engine time
+    of the chosen point), TTFT = prefill + KV transfer + decode step.
     """
     samples = int(np.asarray(hw.hbm_bandwidth_tb_s).size)
     lin = float(d.input_len()[0])
     lout = np.maximum(np.broadcast_to(np.asarray(d.output_len(), dtype=float).reshape(-1), (samples,)), 1.0)
     dec = dis.decode_layout
     st = layout_decode_step(shape, hw, fabric, bpw, kvb, dec, dis.decode_batch, lin + float(lout[0]) / 2.0)
-    step = np.broadcast_to(np.asarray(st.step_ms, dtype=float).reshape(-1), (samples,))
+    physics = np.broadcast_to(np.asarray(st.step_ms, dtype=float).reshape(-1), (samples,))
+    # dis.tpot_ms is the serving layer's step (engine time included, ``decode_curve``): the samples keep that
+    # engine time and vary in their physics, so sample 0 is the chosen point itself
+    step = physics + (dis.tpot_ms - float(physics[0]))
     scale = dis.tpot_ms / step
     out_tps = dis.output_tokens_per_s_per_gpu * dis.gpus * scale
     pf = layout_prefill_step(shape, hw, fabric, bpw, dis.prefill.layout, dis.prefill.prompts_per_step, lin)

@@ -26,6 +26,26 @@ rate ``scaleout_gb_s_per_gpu``). An all-to-all over g GPUs whose domains hold d
 sends (d - 1)/g of its bytes over the scale-up links and (g - d)/g over the
 network; the slower of the two decides (they run at once).
 
+Two effects of EP with DP attention at scale (``ep_mixed_step``):
+
+- **Prompt tokens cross the network once per node.** DeepEP's normal
+  (prefill) kernels send a token over RDMA once to each remote node that holds
+  one of its experts and forward it to those experts over NVLink there
+  (DeepSeek-V3 report §3.2.2, arXiv:2412.19437; https://github.com/deepseek-ai/DeepEP:
+  "asymmetric-domain bandwidth forwarding ... for training and inference
+  prefilling"); its low-latency (decode) kernels send each expert copy by pure
+  RDMA. A token's k experts, uniform over N = g/d nodes, touch
+  (N - 1)(1 - (1 - 1/N)^k) remote nodes on average (≤ k (g - d)/g copies).
+- **A prompt is prefilled on one DP rank.** Under in-flight batching each rank
+  schedules its own requests; a step in which one rank prefills a prompt while
+  the others decode takes the time of that rank (TensorRT-LLM, "ADP Balance
+  Strategy", https://github.com/NVIDIA/TensorRT-LLM/blob/main/docs/source/blogs/tech_blog/blog10_ADP_Balance_Strategy.md:
+  round-robin scheduling measured a 54 % average balance ratio on 8 GB200 with
+  DP8 EP8). With P prompt tokens per step over R ranks in prompts of L tokens,
+  the busiest rank carries min(P, max(P / R, L)): all of them when a step
+  holds less than one prompt, one whole prompt while a step holds fewer than R,
+  an even share beyond.
+
 A plain TP layout inside one domain (ep = pp = 1) is exactly
 ``perf.timing.decode_step`` / ``prefill_step``; the other layouts reuse their
 formulas term by term. Bandwidth is decimal (1 GB/s = 1e9 B/s).
@@ -165,15 +185,46 @@ def alltoall_ms(hw: HardwareShape, fabric: Fabric, group: int, bytes_per_gpu: Nu
     return out
 
 
-def moe_alltoall_ms(model: ModelShape, hw: HardwareShape, fabric: Fabric, ep: int, tokens_per_gpu: Num) -> Num:
+def remote_nodes_per_token(model: ModelShape, fabric: Fabric, group: int) -> float:
+    """Remote nodes a token's k experts land on, uniform over the group's N = g / d nodes:
+    (N - 1)(1 - (1 - 1/N)^k) [count] (0 inside one domain)."""
+    nodes = group / min(group, fabric.domain_gpus)
+    if nodes <= 1.0:
+        return 0.0
+    return (nodes - 1.0) * (1.0 - (1.0 - 1.0 / nodes) ** model.active_experts)
+
+
+def moe_alltoall_ms(
+    model: ModelShape, hw: HardwareShape, fabric: Fabric, ep: int, tokens_per_gpu: Num, forwarded_per_gpu: Num = 0.0
+) -> Num:
     """Dispatch + combine of every MoE layer for ``tokens_per_gpu`` tokens on each of ``ep`` GPUs [ms].
 
-    Each token goes to its k experts: k x hidden x (dispatch + combine bytes) per token per layer.
+    Each token goes to its k experts: k x hidden x (dispatch + combine bytes) per token per layer, (d - 1)/g
+    of them over the scale-up links and (g - d)/g over the network. ``forwarded_per_gpu`` of the tokens
+    (prompt tokens: DeepEP's normal kernels) cross the network once per remote node they reach
+    (``remote_nodes_per_token``) and are forwarded inside it; the others once per remote expert.
     """
-    per_layer_b = np.asarray(tokens_per_gpu, dtype=float) * model.active_experts * model.hidden
-    dispatch = alltoall_ms(hw, fabric, ep, per_layer_b * DISPATCH_BYTES)
-    combine = alltoall_ms(hw, fabric, ep, per_layer_b * COMBINE_BYTES)
-    out: Num = model.layers * (dispatch + combine)
+    if ep <= 1:
+        return 0.0 * np.asarray(tokens_per_gpu, dtype=float)
+    t = np.asarray(tokens_per_gpu, dtype=float)
+    fwd = np.minimum(np.asarray(forwarded_per_gpu, dtype=float), t)
+    k, h = model.active_experts, model.hidden
+    d = min(ep, fabric.domain_gpus)
+    local_b = t * k * h * (d - 1) / ep
+    remote_b = (t - fwd) * k * h * (ep - d) / ep + fwd * h * remote_nodes_per_token(model, fabric, ep)
+    latency_ms = (hw.allreduce_latency_us + (SCALEOUT_LATENCY_US if ep > d else 0.0)) * 1e-3
+    per_byte_ms = np.maximum(local_b / (hw.interconnect_gb_s * 1e9), remote_b / (fabric.scaleout_gb_s * 1e9)) * 1e3
+    out: Num = model.layers * (2.0 * latency_ms + per_byte_ms * (DISPATCH_BYTES + COMBINE_BYTES))
+    return out
+
+
+def busiest_rank_tokens(prompt_tokens: Num, ranks: int, prompt_len: Num | None) -> Num:
+    """Prompt tokens of the busiest of ``ranks`` DP-attention ranks in a step: min(P, max(P / R, L)) for P
+    prompt tokens in prompts of ``prompt_len`` L each prefilled on one rank (None: spread evenly, P / R)."""
+    p = np.asarray(prompt_tokens, dtype=float)
+    if prompt_len is None or ranks <= 1:
+        return p / ranks
+    out: Num = np.minimum(p, np.maximum(p / ranks, np.asarray(prompt_len, dtype=float)))
     return out
 
 
@@ -233,20 +284,23 @@ def ep_mixed_step(
     context: Num,
     prefill_tokens: Num,
     prefill_context: Num,
+    prompt_len: Num | None = None,
 ) -> StepTime:
-    """One step of one stage under EP with DP attention: ``batch`` decoding sequences and ``prefill_tokens``
-    prompt tokens over the whole stage, spread evenly over its DP ranks.
+    """One step of one stage under EP with DP attention: ``batch`` decoding sequences spread evenly over its
+    DP ranks and ``prefill_tokens`` prompt tokens in prompts of ``prompt_len`` tokens, each prompt on one
+    rank (None: spread evenly); the step is the busiest rank's (``busiest_rank_tokens``).
 
     ``perf.timing.mixed_step`` term by term, per GPU: weight bytes = shared / tp + the touched local
     experts; linear FLOPs = its rank's shared part / tp + its 1/ep of the routed-expert work (decode
     tokens at the decode, prompt tokens at the prefill efficiency); decode attention at the KV cache's
     precision against the KV read of its rank's sequences; prompt attention at ``prefill_context``;
-    comm = the MoE all-to-all of every token (+ the attention all-reduce if tp > 1).
+    comm = the MoE all-to-all of every token, as large as the busiest rank's (prompt tokens forwarded per
+    node), + the attention all-reduce if tp > 1.
     """
     b = np.asarray(batch, dtype=float)
     pf = np.asarray(prefill_tokens, dtype=float)
     tokens = b + pf
-    rank_b, rank_pf = b / layout.dp, pf / layout.dp
+    rank_b, rank_pf = b / layout.dp, busiest_rank_tokens(pf, layout.dp, prompt_len)
     k, e = model.active_experts, model.experts
     touched_frac = 1.0 - (1.0 - k / e) ** tokens
     weight_b = model.shared_params * bytes_per_weight / layout.tp
@@ -265,7 +319,7 @@ def ep_mixed_step(
         rank_pf * 4.0 * model.layers * model.heads * model.head_dim * np.asarray(prefill_context) / layout.tp
     )
     attn_pf_ms = attn_pf_flops / (peak * eff_p) * 1e3
-    comm = moe_alltoall_ms(model, hw, fabric, layout.ep, tokens / layout.ep)
+    comm = moe_alltoall_ms(model, hw, fabric, layout.ep, (rank_b + rank_pf) / layout.tp, rank_pf / layout.tp)
     if layout.tp > 1:
         comm = comm + allreduce_ms(model, with_fabric(hw, fabric, layout.tp), layout.tp, rank_b + rank_pf)
     overhead = launch_ms(model, hw) + rank_b * hw.per_sequence_overhead_us * 1e-3
@@ -366,7 +420,7 @@ def layout_prefill_step(
         # a prompt token attends to half its prompt on average (causal), as perf.timing.prefill_flops
         tokens = np.asarray(batch, dtype=float) * np.asarray(seq, dtype=float)
         half = np.asarray(kv_tokens_effective(sm, seq), dtype=float) / 2.0
-        stage = ep_mixed_step(sm, hw, fabric, bytes_per_weight, 1.0, flat, 0.0, 0.0, tokens, half)
+        stage = ep_mixed_step(sm, hw, fabric, bytes_per_weight, 1.0, flat, 0.0, 0.0, tokens, half, seq)
     if layout.pp <= 1:
         return stage
     send = pipeline_send_ms(model, hw, fabric, layout, stage.tokens)

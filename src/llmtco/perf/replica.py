@@ -42,8 +42,8 @@ def layout_mixed_step(
     ``prefill_tokens`` prompt tokens of chunked prefill in one step [ms].
 
     Plain TP is ``mixed_step`` itself (over the scale-out network when the group leaves the domain); EP
-    is ``ep_mixed_step``; with PP the step runs as m = min(pp, B) micro-batches, each carrying 1/m of the
-    decode and prompt tokens: max(m x t_stage, pp x (t_stage + t_send)).
+    is ``ep_mixed_step``, each prompt prefilled on one DP rank; with PP the step runs as m = min(pp, B)
+    micro-batches, each carrying 1/m of the decode and prompt tokens: max(m x t_stage, pp x (t_stage + t_send)).
     """
     if layout.pp > 1:
         b = np.asarray(batch, dtype=float)
@@ -68,9 +68,13 @@ def layout_mixed_step(
         return mixed_step(
             model, hw_tp, bytes_per_weight, kv_bytes, layout.stage_gpus, batch, context, prefill_tokens, prefill_context
         )
+    # a prompt token attends to half its prompt on average (causal): the prompt is twice that long
+    # (``sizing.serving`` passes lin x E[L^2]/E[L]^2 / 2, so this is the length-weighted prompt)
+    prompt_len = 2.0 * np.asarray(prefill_context, dtype=float)
     return ep_mixed_step(
-        model, hw, fabric, bytes_per_weight, kv_bytes, layout, batch, context, prefill_tokens, prefill_context
-    )
+        model, hw, fabric, bytes_per_weight, kv_bytes, layout, batch, context, prefill_tokens, prefill_context,
+        prompt_len,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
