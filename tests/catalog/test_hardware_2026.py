@@ -40,10 +40,10 @@ CLOUD_ONLY = {"A10G": "an AWS-only part (g5 instances); NVIDIA does not sell it"
 # that rents them). Shrink this when a sourced price arrives; the README section "Hardware of 2026 and
 # prices at a plan's date" says why each is here.
 ESTIMATED_ONLY = {
-    "H20": "China-market part: no list price and no cloud list price in our sources",
+    "H20": "no list price (analyst/press unit price), the HGX chassis an estimate; no cloud list price in our sources",
     "RTX 5080": "MSRP sourced, the workstation chassis around it is an estimate; no dated cloud price found",
     "RTX 5070 Ti": "MSRP sourced, the workstation chassis around it is an estimate; no dated cloud price found",
-    "RTX 5060 Ti": "MSRP not in a stored source and the chassis is an estimate; no dated cloud price found",
+    "RTX 5060 Ti": "MSRP sourced, the workstation chassis around it is an estimate; no dated cloud price found",
     "Gaudi 3": "Intel's 8-chip kit list price is sourced, the server chassis an estimate; no dated cloud price found",
 }
 
