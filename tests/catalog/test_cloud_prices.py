@@ -62,6 +62,8 @@ def test_bundled_history_is_covered(catalog: Catalog) -> None:
         "aws-p4d-24xlarge-us-east-1",
         "gcp-a3-highgpu-1g-us-central1",
         "gcp-g2-standard-96-europe-west4",
+        "lambda-8x-h100-sxm",
+        "runpod-secure-h100-sxm",
     } <= dated
 
 
