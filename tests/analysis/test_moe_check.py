@@ -65,8 +65,10 @@ def test_stack_step_time_in_sample_and_leave_one_row_out(check) -> None:  # type
     ratios = check.fitted_ratios("leave one row out")
     assert sum(abs(r.error) <= 0.25 for r in ratios) >= 0.8 * len(ratios)  # 13 of 16 measured
     nodes = check.stack_step_ms()
-    # ROCm SGLang adds far more per step than CUDA SGLang for DeepSeek (published TPOT at concurrency 4)
-    assert nodes["mi300x@sglang@fp8"].stack_step_ms > 3 * nodes["b200@sglang@fp8"].stack_step_ms
+    # the DeepSeek rows are in the fit corpus, so the serving layer's nodes already carry each stack's own
+    # step time (ROCm SGLang's slower steps in mi300x@sglang): what is left for the stack step is small
+    assert all(n.stack_step_ms < 10.0 for n in nodes.values())
+    assert sum(abs(r.error) <= 0.25 for r in check.ratios) >= 12  # 13 of 16 with the shipped factors
 
 
 def test_leave_one_source_out_never_sees_the_rows_family(check) -> None:  # type: ignore[no-untyped-def]

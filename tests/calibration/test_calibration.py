@@ -215,9 +215,10 @@ def test_most_specific_efficiency_factors_are_used(catalog: Catalog) -> None:
     assert efficiency_for(catalog, "h100-sxm", "vllm", "bf16").id == "h100-sxm@vllm@bf16"
     assert efficiency_for(catalog, "h100-sxm", "vllm", "int4").id == "h100-sxm@vllm"
     assert efficiency_for(catalog, "h100-sxm", None, "bf16").id == "h100-sxm"
-    # an accelerator without rows of its own: the engine level of the serving fit answers
+    # an accelerator without rows of its own: the vendor@engine level of the serving fit answers (vLLM's
+    # rows span NVIDIA and AMD, whose builds are different stacks)
     sparse = efficiency_for(catalog, "l4", "vllm", "bf16")
-    assert sparse.id == "l4@vllm" and "serving: @vllm" in sparse.notes and "step: prior" in sparse.notes
+    assert sparse.id == "l4@vllm" and "serving: nvidia@vllm" in sparse.notes and "step: prior" in sparse.notes
 
 
 def test_new_corpus_files_carry_level_and_source_family(tmp_path: Path, catalog: Catalog) -> None:

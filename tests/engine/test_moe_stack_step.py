@@ -39,14 +39,26 @@ def _gpus(model: str, physics: bool) -> dict[str, float]:
     return {o.name: o.sizing.gpus for o in r.options}
 
 
+def _with_stack(cat: Catalog, accelerator: str, ms: float) -> Catalog:
+    """The catalog with ``ms`` of stack step time on every record of ``accelerator``."""
+    records = {
+        k: e.model_copy(update={"stack_step_ms": ms}) if k.split("@")[0] == accelerator else e
+        for k, e in cat.efficiency.records.items()
+    }
+    return replace(cat, efficiency=Table("efficiency", records))
+
+
 def test_the_moe_sizing_uses_the_shipped_stack_step_time() -> None:
-    """ROCm SGLang's fitted ~20 ms per step pushes MI300X's TPOT past the SLO at the batch the physics alone
-    would run: the MI300X fleet grows several-fold, the B200 fleet barely (its stack adds ~2 ms)."""
-    physics, shipped = _gpus("deepseek-r1", True), _gpus("deepseek-r1", False)
-    assert shipped["mi300x"] > 3 * physics["mi300x"]
-    assert shipped["b200"] <= 1.5 * physics["b200"]
-    # the ratio the planner sees moves toward the published 8-13x (1.6x with the physics alone, 8.7x shipped)
-    assert physics["mi300x"] / physics["b200"] < 2.0 < 4.0 < shipped["mi300x"] / shipped["b200"]
+    """The stack step time is part of every MoE engine step: 20 ms more per step on MI300X pushes its TPOT
+    past the SLO at the batch it ran, so its fleet grows. With the 2026 collection in the fit corpus, the
+    serving layer's own nodes (mi300x@sglang, b200@sglang) already carry ROCm SGLang's slower steps, so the
+    shipped stack time is near 0 and the ratio comes from the fit: above 4x (published 8-13x at a fixed
+    interactivity, 1.6x with pure physics)."""
+    sc, cat = parse_scenario_text(SCENARIO % "deepseek-r1")
+    base = {o.name: o.sizing.gpus for o in evaluate(sc, cat).options}
+    slow = {o.name: o.sizing.gpus for o in evaluate(sc, _with_stack(cat, "mi300x", 20.0)).options}
+    assert slow["mi300x"] > 1.5 * base["mi300x"] and slow["b200"] == base["b200"]
+    assert base["mi300x"] / base["b200"] > 4.0
 
 
 def test_a_dense_model_ignores_the_stack_step_time() -> None:
