@@ -26,14 +26,13 @@ output tokens/s of all ``gpu_count`` GPUs, ``train_tokens_per_gpu`` is per GPU,
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
+from llmtco.calibration.corpus_files import COLLECTION_KEY, COLUMNS, OPTIONAL_COLUMNS, read_rows
 from llmtco.calibration.dataset_lengths import dataset_input_tokens
 from llmtco.calibration.model_names import match_model
 from llmtco.calibration.row_layout import RowLayout, row_layout
@@ -41,32 +40,10 @@ from llmtco.calibration.row_load import SATURATION, RowLoad, latency_statistic, 
 from llmtco.calibration.training_rows import training_config
 from llmtco.catalog import Catalog
 from llmtco.errors import CalibrationError
-from llmtco.files import read_text_limited
 
-COLUMNS = (
-    "id",
-    "model",
-    "params_b",
-    "gpu",
-    "gpu_count",
-    "precision",
-    "engine",
-    "input_len",
-    "output_len",
-    "concurrency_or_batch",
-    "scenario",
-    "throughput_tok_s",
-    "ttft_ms",
-    "tpot_ms",
-    "power_w",
-    "energy_j_per_token",
-    "source",
-    "as_of",
-    "notes",
-)
-
-OPTIONAL_COLUMNS = ("level", "source_family")
 LEVELS = ("kernel_step", "end_to_end", "power", "training")
+
+__all__ = ["COLLECTION_KEY", "COLUMNS", "OPTIONAL_COLUMNS", "Case", "Unmapped", "load_corpus", "map_row", "read_rows"]
 
 METRICS = {
     "decode_step_ms": "kernel-level decode step [ms]",
@@ -431,36 +408,6 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
         latency_stat=latency_statistic(notes),
         kv_cache=_kv_cache(row["precision"]),
     )
-
-
-def _read_csv(text: str, name: str) -> list[dict[str, str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise CalibrationError(f"{name}: missing columns {', '.join(missing)}; expected: {', '.join(COLUMNS)}")
-    return [dict(r) for r in reader]
-
-
-COLLECTION_KEY = "_collection"
-"""Key ``read_rows`` adds to each row: the stem of the file it came from."""
-
-
-def read_rows(path: str | Path | None = None) -> list[dict[str, str]]:
-    """Rows of a corpus CSV (default: every ``*.csv`` of the committed corpus folder), each with its
-    file's stem under ``COLLECTION_KEY``."""
-    if path is None:
-        folder = resources.files("llmtco.calibration").joinpath("data")
-        rows: list[dict[str, str]] = []
-        for item in sorted(folder.iterdir(), key=lambda f: f.name):
-            if item.name.endswith(".csv"):
-                stem = item.name[: -len(".csv")]
-                rows.extend({**r, COLLECTION_KEY: stem} for r in _read_csv(item.read_text(encoding="utf-8"), item.name))
-        return rows
-    try:
-        text = read_text_limited(path)
-    except OSError as exc:
-        raise CalibrationError(f"--corpus: cannot read {path}: {exc}") from None
-    return [{**r, COLLECTION_KEY: Path(path).stem} for r in _read_csv(text, str(path))]
 
 
 def profile_cases(doc: dict[str, object], name: str, catalog: Catalog) -> list[Case]:
