@@ -81,8 +81,8 @@ def test_frontier_of_a_model_read_from_its_config_json(capsys: pytest.CaptureFix
 
 
 def test_the_shipped_stack_step_slows_the_rocm_frontier(capsys: pytest.CaptureFixture[str]) -> None:
-    """An MoE model's frontier carries the shipped stack_step_ms of its accelerator@engine@precision (MI300X
-    SGLang: about 20 ms per step); --no-stack-step gives the layout physics alone."""
+    """An MoE model's frontier carries the shipped stack_step_ms of its accelerator@engine@precision and says
+    which node answered; --no-stack-step gives the fitted factors alone."""
     args = ("perf", "frontier", "--model", "deepseek-r1", "--accelerator", "mi300x", "--precision", "fp8", "-f", "json")
     code, out, err = run(capsys, *args, "--engine", "sglang", "--no-stack-step")
     assert code == 0, err
@@ -92,8 +92,10 @@ def test_the_shipped_stack_step_slows_the_rocm_frontier(capsys: pytest.CaptureFi
     shipped = json.loads(out)
     assert plain["stack_step"] == {} and shipped["stack_step"]["fp8"].startswith("mi300x@sglang: ")
     assert "MoE decode rows" in shipped["stack_step"]["fp8"]
+    # with the 2026 DeepSeek rows in the fit corpus, mi300x@sglang's serving factors carry ROCm SGLang's slower
+    # steps and the stack time left on top is small: the shipped frontier is never faster than the physics
     fastest = max(p["tokens_per_s_per_user"] for p in plain["points"])
-    assert max(p["tokens_per_s_per_user"] for p in shipped["points"]) < 0.5 * fastest
+    assert max(p["tokens_per_s_per_user"] for p in shipped["points"]) <= fastest * 1.001
     # a dense model's frontier has no stack step time
     code, out, err = run(capsys, "perf", "frontier", "--model", "llama-3.1-8b", "--accelerator", "mi300x", "-f", "json")
     assert code == 0, err
