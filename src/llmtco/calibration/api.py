@@ -12,8 +12,8 @@ from llmtco.calibration.fit import (
     held_out_collection,
     leave_one_accelerator_out,
     leave_one_source_out,
+    out_of_sample_refits,
     predictions,
-    publisher,
 )
 from llmtco.calibration.imports import read_result_file
 from llmtco.calibration.profile import write_profile
@@ -46,7 +46,7 @@ def accuracy(
         priors = {a.id: prior(a) for a in catalog.accelerators}
         name = str(corpus or "published corpus")
         if progress is not None:
-            progress(len({publisher(c.family) for c in cases}) + len({c.accelerator for c in cases}) + 1)
+            progress(out_of_sample_refits(cases))
         step = (lambda: progress(1)) if progress is not None else None
         loso_preds = leave_one_source_out(cases, catalog, priors, name, step)
         loao_preds = leave_one_accelerator_out(cases, catalog, priors, name, step)

@@ -362,6 +362,11 @@ def leave_one_accelerator_out(
     return leave_out(cases, catalog, priors, corpus_name, lambda c: c.accelerator, progress)
 
 
+def out_of_sample_refits(cases: list[Case]) -> int:
+    """Refits the three out-of-sample splits make: one per source, one per accelerator, one held-out fit."""
+    return len({publisher(c.family) for c in cases}) + len({c.accelerator for c in cases}) + 1
+
+
 HELD_OUT_COLLECTION = "measurements-2026"
 """The corpus file gathered last (2026, for issue 12): the ``held-out collection`` split predicts it with
 factors fitted on the files gathered before it, as a plan made then would have."""
