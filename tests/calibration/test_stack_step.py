@@ -3,6 +3,7 @@
 import pytest
 
 from llmtco.calibration.fit import StepRow, fit_stack_step_ms, stack_step_for
+from llmtco.catalog import Catalog
 
 
 def _row(acc: str, engine: str, prec: str, step_ms: float, extra_ms: float) -> StepRow:
@@ -83,3 +84,28 @@ def test_the_shipped_records_are_the_fit_of_the_shipped_physics() -> None:
     for key in ("b200", "b200@sglang@fp8", "mi300x@sglang", "h200@trtllm", "mi355x@atom"):
         assert cat.efficiency.get(key).stack_step_ms == pytest.approx(refit[key].stack_step_ms, abs=0.01), key
     assert "measurements-2026.csv" in cat.efficiency.get("mi300x@sglang").source
+
+
+def test_each_out_of_sample_fold_fits_the_stack_time_on_rows_outside_it(catalog: Catalog) -> None:
+    """A split refits what the shipped records carry, the MoE stack time included, from the fold's rows
+    only: leaving InferenceMAX out also leaves out its DeepSeek decode rows."""
+    from llmtco.calibration.corpus import load_corpus
+    from llmtco.calibration.fit import held_out_collection, leave_one_source_out, publisher
+    from llmtco.calibration.moe_rows import moe_rows
+
+    cases, _ = load_corpus(catalog)
+    effs = {e.id: e for e in catalog.efficiency}
+    keeps = []
+
+    def refit(train, keep):  # type: ignore[no-untyped-def]
+        keeps.append(keep)
+        return effs
+
+    leave_one_source_out(cases, catalog, refit)
+    groups = sorted({publisher(c.family) for c in cases})
+    rows, _ = moe_rows(catalog)
+    keep = keeps[groups.index("inferencemax")]
+    assert not any(keep(r) for r in rows if r.family == "inferencemax")
+    assert any(keep(r) for r in rows if r.family == "trtllm-dsr1-blog")
+    held_out_collection(cases, catalog, refit)
+    assert not any(keeps[-1](r) for r in rows)  # every MoE decode row is in the held-out collection

@@ -41,16 +41,15 @@ def accuracy(
     in_sample = predictions(cases, catalog, effs)
     loso_preds = loao_preds = held = None
     if loso:
-        from llmtco.calibration.priors import prior
+        from llmtco.calibration.ship import fold_fit
 
-        priors = {a.id: prior(a) for a in catalog.accelerators}
-        name = str(corpus or "published corpus")
+        refit = fold_fit(catalog, str(corpus or "published corpus"))
         if progress is not None:
             progress(out_of_sample_refits(cases))
         step = (lambda: progress(1)) if progress is not None else None
-        loso_preds = leave_one_source_out(cases, catalog, priors, name, step)
-        loao_preds = leave_one_accelerator_out(cases, catalog, priors, name, step)
-        held = held_out_collection(cases, catalog, priors, name)
+        loso_preds = leave_one_source_out(cases, catalog, refit, step)
+        loao_preds = leave_one_accelerator_out(cases, catalog, refit, step)
+        held = held_out_collection(cases, catalog, refit)
         if step is not None:
             step()
     name = str(corpus) if corpus else "the committed published corpus (llmtco/calibration/data)"

@@ -10,10 +10,11 @@ record by record.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from llmtco.calibration.corpus import load_corpus
-from llmtco.calibration.fit import fit_all
+from llmtco.calibration.corpus import Case, load_corpus
+from llmtco.calibration.fit import Refit, Sourced, fit_all
 from llmtco.calibration.priors import prior
 from llmtco.calibration.profile import write_profile
 from llmtco.calibration.stack_step import moe_step_rows, with_stack_steps
@@ -29,10 +30,20 @@ MOE_CORPUS_NAME = (
 
 def shipped_fit(catalog: Catalog) -> dict[str, Efficiency]:
     cases, _ = load_corpus(catalog)
+    return fold_fit(catalog, CORPUS_NAME)(cases, lambda row: True)
+
+
+def fold_fit(catalog: Catalog, corpus_name: str) -> Refit:
+    """The shipped fit as a function of the rows it may use: the two layers on the cases (``fit_all``), then
+    the MoE stacks' step time on the layout physics of that fit, from the published MoE decode rows
+    ``keep`` accepts. ``shipped_fit`` gives it every row; the out-of-sample splits give it a fold."""
     priors = {a.id: prior(a) for a in catalog.accelerators}
-    effs = fit_all(cases, catalog, priors, CORPUS_NAME)
-    # the serving stack's own step time of MoE models, on the layout physics of the fit just made
-    return with_stack_steps(effs, moe_step_rows(catalog, effs), MOE_CORPUS_NAME)
+
+    def refit(cases: list[Case], keep: Callable[[Sourced], bool]) -> dict[str, Efficiency]:
+        effs = fit_all(cases, catalog, priors, corpus_name)
+        return with_stack_steps(effs, moe_step_rows(catalog, effs, keep), MOE_CORPUS_NAME)
+
+    return refit
 
 
 def main() -> None:

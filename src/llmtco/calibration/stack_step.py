@@ -17,10 +17,11 @@ leave-one-source-out column is the out-of-sample figure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from llmtco.calibration.fit import StackStep, StepRow, fit_stack_step_ms, stack_step_for
-from llmtco.calibration.moe_rows import moe_rows, step_row
+from llmtco.calibration.moe_rows import CheckRow, moe_rows, step_row
 from llmtco.catalog import Catalog
 from llmtco.catalog.loader import Table
 from llmtco.catalog.records import Efficiency
@@ -29,11 +30,14 @@ STACK_NOTE = "; stack: "
 """Separator of the stack-step part of an efficiency record's ``notes``."""
 
 
-def moe_step_rows(cat: Catalog, effs: dict[str, Efficiency]) -> list[StepRow]:
-    """The published MoE decode rows predicted with ``effs`` and the layout physics alone."""
+def moe_step_rows(
+    cat: Catalog, effs: dict[str, Efficiency], keep: Callable[[CheckRow], bool] | None = None
+) -> list[StepRow]:
+    """The published MoE decode rows (those ``keep`` accepts; None: all) predicted with ``effs`` and the
+    layout physics alone."""
     physics = {k: e.model_copy(update={"stack_step_ms": 0.0}) for k, e in effs.items()}
     rows, _ = moe_rows(replace(cat, efficiency=Table("efficiency", physics)))
-    return [sr for r in rows if (sr := step_row(r)) is not None]
+    return [sr for r in rows if (keep is None or keep(r)) and (sr := step_row(r)) is not None]
 
 
 def _split(key: str) -> tuple[str, str, str]:
