@@ -55,14 +55,16 @@ HELD_PCT = {
     # on the whole corpus (2024 file + 2026 collection, sources grouped by publisher), held with a small
     # margin where the issue-12 target (TARGETS_PCT) is not met yet; see README "Accuracy"
     "decode_step_ms": (10.0, 10.0),  # target met, on one measured profile (weak evidence)
-    "output_tok_s_per_gpu": (15.0, 17.0),  # LOSO target met (14.2 % when set), LOAO 16.2 %
-    "tpot_ms": (30.0, 25.0),
-    "ttft_ms": (74.5, 52.5),  # InferenceMAX's closed-loop mean TTFT rows dominate (see README)
-    "power_w_per_gpu": (15.0, 15.0),  # target met (11.4 % / 12.5 % when set)
-    "energy_j_per_token": (25.0, 22.0),
+    # not met since the corpus stopped giving the model throughputs it could copy (MLPerf Server rows are
+    # predicted under their latency limits, open-loop rows that carried their load do not count): 19.5 / 18.6
+    "output_tok_s_per_gpu": (20.5, 19.5),
+    "tpot_ms": (19.5, 19.5),  # 18.8 / 18.4 % when set
+    "ttft_ms": (76.5, 41.5),  # InferenceMAX's closed-loop mean TTFT rows dominate (see README)
+    "power_w_per_gpu": (15.0, 15.0),  # target met (11.9 % / 13.3 % when set)
+    "energy_j_per_token": (26.5, 22.0),  # 25.7 / 19.9 % when set
     "train_tok_s_per_gpu": (15.0, 15.0),  # target met (12.6 % / 13.8 % when set)
 }
-IN_SAMPLE_PCT = {"output_tok_s_per_gpu": 12.0}
+IN_SAMPLE_PCT = {"output_tok_s_per_gpu": 13.5}
 """In-sample median APE held for the regression guard (not a target: targets are out of sample)."""
 
 

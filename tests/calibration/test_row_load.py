@@ -164,3 +164,60 @@ def test_the_holdout_report_says_where_each_row_was_evaluated(catalog: Catalog) 
     assert at[("mlperf51-h200-l2-70b-off", "output_tok_s_per_gpu")] == "saturation (no load stated)"
     table = render_table(doc)
     assert "[at rate 2 req/s (offered 2 QPS)]" in table and "[at saturation" not in table
+
+
+def test_the_run_limits_requests_and_engine_cap_are_read_from_the_row_text() -> None:
+    load = row_load(
+        "TP1 x 8; gpu_batch_size 768; max_num_tokens 768",
+        "Interactive: Poisson arrivals at target_qps 220; constraints p99 TTFT<=450 ms, p99 TPOT<=40 ms",
+    )
+    assert (load.kind, load.value, load.limits_ms, load.engine_cap) == ("rate", 220.0, (450.0, 40.0), 768)
+    assert load.label().startswith("the highest rate meeting p99 TTFT <= 450 ms and TPOT <= 40 ms")
+    finite = row_load("concurrency 8 (150 requests); max_batch_size 64 per rank", "")
+    assert (finite.requests, finite.engine_cap, finite.limits_ms) == (150, None, None)  # a per-rank cap is not one
+
+
+def test_an_mlperf_server_row_gets_its_benchmarks_limits(catalog: Catalog) -> None:
+    from llmtco.calibration.row_load import MLPERF_SERVER_LIMITS_MS, with_server_limits
+
+    cases = _holdout(catalog)
+    assert cases["mlperf51-h200-l2-70b-srv"].load.limits_ms == MLPERF_SERVER_LIMITS_MS["llama-2-70b"]
+    assert cases["mlperf51-b200-l2-70b-int"].load.limits_ms == (450.0, 40.0)  # quoted: the interactive class
+    rate = row_load("target_qps 3", "")
+    assert with_server_limits(rate, "vllm-bench-serve", "llama-2-70b") == rate
+    assert with_server_limits(rate, "MLPerf-Server", "unknown-model") == rate
+
+
+def test_an_open_loop_row_that_carried_its_load_does_not_test_throughput(catalog: Catalog) -> None:
+    from llmtco.calibration.row_load import carried_offered_load
+
+    rate = row_load("offered 2 QPS", "")
+    assert carried_offered_load(rate, 2.0 * 256, 256.0)  # achieved = offered: throughput is an input
+    assert not carried_offered_load(rate, 1.0 * 256, 256.0)  # fell short: it measured a capacity
+    assert not carried_offered_load(row_load("concurrency 8", ""), 2.0 * 256, 256.0)
+    served = _holdout(catalog)["trt14-serve-l31-8b-h100-tp1-467-256-qps2"]
+    assert "output_tok_s_per_gpu" not in served.measured and "tpot_ms" in served.measured
+    assert any("offered load the run carried" in a for a in served.assumptions)
+
+
+def test_an_mlperf_server_row_is_predicted_at_the_highest_rate_under_its_limits(catalog: Catalog) -> None:
+    from llmtco.calibration.predict import TPOT_P99_OVER_MEAN
+
+    case = _holdout(catalog)["mlperf51-b200-l2-70b-int"]
+    shape, hw, bpw, kvb, _, eff = _shapes(case, catalog)
+    eng = engine_shape(eff, case.engine, 1, accelerator=catalog.accelerators.get(case.accelerator))
+    assert case.input_tokens is not None and case.output_tokens is not None and case.load.limits_ms is not None
+    pred = predict(case, catalog, eff)
+    # the measured target_qps is the run's outcome, not an input: another value changes nothing
+    assert predict(replace(case, load=replace(case.load, value=1.0)), catalog, eff) == pred
+    rate = pred["output_tok_s_per_gpu"] * case.gpus / case.output_tokens  # TP1 x 8 replicas
+    p99 = Load(percentile="p99", max_batch=min(float(case.load.engine_cap or 1e9), eng.max_num_seqs or 1e9))
+    ttft_limit, tpot_limit = case.load.limits_ms
+    lin, lout = case.input_tokens, case.output_tokens
+
+    def worst(r: float) -> float:
+        op = at_rate(shape, hw, bpw, kvb, 1, lin, lout, r / 8, eng, p99)
+        return max(float(op.ttft_ms[0]) / ttft_limit, TPOT_P99_OVER_MEAN * float(op.tpot_ms[0]) / tpot_limit)
+
+    assert worst(rate) == pytest.approx(1.0, abs=0.03)  # one limit binds at the predicted rate
+    assert worst(0.9 * rate) < 1.0 < worst(1.1 * rate)

@@ -36,7 +36,14 @@ from llmtco.calibration.corpus_files import COLLECTION_KEY, COLUMNS, OPTIONAL_CO
 from llmtco.calibration.dataset_lengths import dataset_input_tokens
 from llmtco.calibration.model_names import match_model
 from llmtco.calibration.row_layout import RowLayout, row_layout
-from llmtco.calibration.row_load import SATURATION, RowLoad, latency_statistic, row_load
+from llmtco.calibration.row_load import (
+    SATURATION,
+    RowLoad,
+    carried_offered_load,
+    latency_statistic,
+    row_load,
+    with_server_limits,
+)
 from llmtco.calibration.training_rows import training_config
 from llmtco.catalog import Catalog
 from llmtco.errors import CalibrationError
@@ -383,6 +390,10 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
     if tp is None:
         assumptions.append("tensor parallelism not stated: smallest degree that fits assumed")
     load = row_load(row["concurrency_or_batch"], notes) if kind != "batch" else SATURATION
+    load = with_server_limits(load, scenario, model)
+    if carried_offered_load(load, tput, lout):
+        measured.pop("output_tok_s_per_gpu", None)
+        assumptions.append("throughput is the offered load the run carried: TPOT and TTFT compared, not throughput")
     if load.kind == "rate" and "poisson" not in (row["concurrency_or_batch"] + notes).lower():
         assumptions.append("arrival process not stated: Poisson arrivals assumed")
     return Case(

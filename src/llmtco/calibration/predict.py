@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+
+import numpy as np
 
 from llmtco.arrays import first
 from llmtco.calibration.corpus import Case
-from llmtco.calibration.row_load import SATURATION
 from llmtco.catalog import Catalog
 from llmtco.catalog.records import Accelerator, Efficiency
 from llmtco.engine.adapters import (
@@ -28,13 +28,18 @@ from llmtco.perf.training import training_rate
 from llmtco.sizing.operating import at_concurrency, at_rate
 from llmtco.sizing.serving import EngineShape, Load, point_at_batch, serving_point
 
-MLPERF_TTFT_LIMIT_MS = 2000.0
-"""MLPerf Inference v4.1 Llama-2-70B server constraint: p99 TTFT <= 2 s."""
-MLPERF_TPOT_LIMIT_MS = 200.0
-"""MLPerf Inference v4.1 Llama-2-70B server constraint: p99 TPOT <= 200 ms."""
-SERVER_UTILISATION = 0.85
-"""Load of an MLPerf server run as a share of the replica's capacity (estimate: the scenario searches the
-highest Poisson rate that meets the p99 limits, which sits below saturation)."""
+SATURATED_UTILISATION = 0.85
+"""Utilisation at which the TTFT of an open-loop row above the model's capacity is taken, at the capacity
+point's batch (estimate: a steady open loop above capacity has no finite TTFT, but a finite run of a few
+hundred requests measures one, set by prefill at a nearly full batch rather than by an unbounded queue)."""
+TPOT_P99_OVER_MEAN = 1.2
+"""p99 over requests of an MLPerf Server run's TPOT, as a multiple of its mean (estimate: the median of the
+28 MLPerf v5.1 Server rows of ``measurements-2026.csv`` that quote both, range 0.93-2.0). The model's
+TPOT is the mean step time at the running batch; a request's TPOT varies with the prefills and lengths
+that share its steps, which the model does not resolve per request."""
+RATE_GRID = np.linspace(0.01, 0.999, 80)
+"""Offered rates, as shares of the replica's capacity, on which an MLPerf Server row's highest rate under
+its latency limits is searched (the crossing is interpolated between two grid points)."""
 
 
 def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
@@ -67,9 +72,10 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
     lin, lout = case.input_tokens, case.output_tokens
     stated = replica_gpus(case, shape, hw, bpw, kvb)
     tps = [stated] if stated else [t for t in TP_CANDIDATES if t <= case.gpus]
-    out: dict[str, float] = {}
+    if case.load.limits_ms is not None:
+        return _under_limits(case, catalog, shape, hw, eng, bpw, kvb, tps)
     if case.load.kind != "saturation":
-        return _at_load(case, catalog, eff, shape, hw, eng, bpw, kvb, tps)
+        return _at_load(case, catalog, shape, hw, eng, bpw, kvb, tps)
     if case.kind == "batch":
         # the row's batch runs on one replica: the stated one, else the smallest degree that holds it
         tp = tps[0] if stated else _smallest_fitting(shape, hw, bpw, kvb, tps, case.batch or 1.0, lin + lout)
@@ -81,33 +87,16 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
             "ttft_ms": first(at.ttft_ms),
             **_power(case, catalog, first(at.busy_power_w), tput, 1.0),
         }
-    server = case.kind == "server"
-    load = Load(utilisation=SERVER_UTILISATION, percentile="p99") if server else Load()
-    tpot_target = MLPERF_TPOT_LIMIT_MS if server else None
-    ttft_target = MLPERF_TTFT_LIMIT_MS if server else None
-    points = [serving_point(shape, hw, bpw, kvb, tp, lin, lout, tpot_target, ttft_target, 1, eng, load) for tp in tps]
+    load = Load(max_batch=_batch_cap(case, eng, 1))
+    points = [serving_point(shape, hw, bpw, kvb, tp, lin, lout, None, None, 1, eng, load) for tp in tps]
     sp = pick_tensor_parallel(points)
-    scale = SERVER_UTILISATION if server else 1.0
-    out["output_tok_s_per_gpu"] = float(sp.output_tokens_per_s[0]) / sp.tp * scale
-    if server:
-        mean = serving_point(
-            shape,
-            hw,
-            bpw,
-            kvb,
-            sp.tp,
-            lin,
-            lout,
-            None,
-            None,
-            1,
-            eng,
-            Load(utilisation=SERVER_UTILISATION, percentile="mean", max_batch=float(sp.batch[0])),
-        )
-        out["ttft_ms"] = float(mean.ttft_ms[0])
-        out["tpot_ms"] = float(mean.tpot_ms[0])
+    out = {
+        "output_tok_s_per_gpu": float(sp.output_tokens_per_s[0]) / sp.tp,
+        "tpot_ms": first(sp.tpot_ms),
+        "ttft_ms": first(sp.ttft_ms),
+    }
     if "power_w_per_gpu" in case.measured or "energy_j_per_token" in case.measured:
-        out.update(_power(case, catalog, float(sp.busy_power_w[0]), out["output_tok_s_per_gpu"], scale))
+        out.update(_power(case, catalog, float(sp.busy_power_w[0]), out["output_tok_s_per_gpu"], 1.0))
     return out
 
 
@@ -140,7 +129,6 @@ def _smallest_fitting(
 def _at_load(
     case: Case,
     catalog: Catalog,
-    eff: Efficiency,
     shape: ModelShape,
     hw: HardwareShape,
     eng: EngineShape,
@@ -156,14 +144,10 @@ def _at_load(
     """
     assert case.input_tokens is not None and case.output_tokens is not None and case.load.value is not None
     lin, lout = case.input_tokens, case.output_tokens
-    load = Load(percentile=case.latency_stat)
-    if len(tps) == 1:  # the replica the row states (``replica_gpus``), or one GPU
-        tp = tps[0]
-    else:  # the smallest degree whose saturated point the serving layer picks
-        points = [serving_point(shape, hw, bpw, kvb, t, lin, lout, None, None, 1, eng, load) for t in tps]
-        tp = pick_tensor_parallel(points).tp
+    tp = _tp_at_load(shape, hw, eng, bpw, kvb, tps, lin, lout, Load(percentile=case.latency_stat))
     replicas = max(1, case.gpus // tp)
     per_replica = case.load.value / replicas
+    load = Load(percentile=case.latency_stat, max_batch=_batch_cap(case, eng, replicas))
     if case.load.kind == "rate":
         op = at_rate(shape, hw, bpw, kvb, tp, lin, lout, per_replica, eng, load)
     else:
@@ -176,15 +160,97 @@ def _at_load(
         "saturated": first(op.saturated),
         "utilisation": first(op.utilisation),
     }
-    if not math.isfinite(out["ttft_ms"]):
-        fallback = predict(replace(case, load=SATURATION), catalog, eff).get("ttft_ms")
-        if fallback is None:
-            del out["ttft_ms"]
-        else:
-            out["ttft_ms"] = fallback
+    if not math.isfinite(out["ttft_ms"]):  # above capacity: the finite run's TTFT near its capacity point
+        busy = Load(utilisation=SATURATED_UTILISATION, percentile=case.latency_stat, max_batch=first(op.batch))
+        at_cap = serving_point(shape, hw, bpw, kvb, tp, lin, lout, None, None, 1, eng, busy)
+        out["ttft_ms"] = first(at_cap.ttft_ms)
     if "power_w_per_gpu" in case.measured or "energy_j_per_token" in case.measured:
         out.update(_power(case, catalog, first(op.busy_power_w), tput, first(op.utilisation)))
     return out
+
+
+def _batch_cap(case: Case, eng: EngineShape, replicas: int) -> float | None:
+    """Most sequences one replica of the row can run: the engine's default cap, the cap the row states
+    (``RowLoad.engine_cap``) and, in a finite run, its requests per replica; None: memory alone bounds."""
+    caps = [float(c) for c in (eng.max_num_seqs, case.load.engine_cap) if c is not None]
+    if case.load.requests is not None:
+        caps.append(math.ceil(case.load.requests / replicas))
+    return min(caps) if caps else None
+
+
+def _tp_at_load(
+    shape: ModelShape,
+    hw: HardwareShape,
+    eng: EngineShape,
+    bpw: float,
+    kvb: float,
+    tps: list[int],
+    lin: float,
+    lout: float,
+    load: Load,
+) -> int:
+    """The replica's degree: the one the row states (``replica_gpus``), else the smallest degree whose
+    saturated point the serving layer picks."""
+    if len(tps) == 1:
+        return tps[0]
+    points = [serving_point(shape, hw, bpw, kvb, t, lin, lout, None, None, 1, eng, load) for t in tps]
+    return pick_tensor_parallel(points).tp
+
+
+def _under_limits(
+    case: Case,
+    catalog: Catalog,
+    shape: ModelShape,
+    hw: HardwareShape,
+    eng: EngineShape,
+    bpw: float,
+    kvb: float,
+    tps: list[int],
+) -> dict[str, float]:
+    """An MLPerf Server row, as its submitter ran it: the highest Poisson rate at which the model's p99
+    TTFT and TPOT stay within the run's limits (``RowLoad.limits_ms``) gives the throughput, and the mean
+    TTFT and TPOT at that rate are the latencies. The measured ``target_qps`` is an outcome of the run
+    (the rate that met the limits), so it is not given to the model.
+
+    TTFT is the p99 of ``sizing.operating``'s queueing model; TPOT's p99 is the mean step time at the
+    running batch times ``TPOT_P99_OVER_MEAN``.
+    Each limit's crossing is interpolated between the two rates of ``RATE_GRID`` around it, so the
+    throughput moves smoothly with the factors being fitted.
+    """
+    assert case.input_tokens is not None and case.output_tokens is not None and case.load.limits_ms is not None
+    lin, lout = case.input_tokens, case.output_tokens
+    ttft_limit, tpot_limit = case.load.limits_ms
+    tp = _tp_at_load(shape, hw, eng, bpw, kvb, tps, lin, lout, Load(max_batch=_batch_cap(case, eng, 1)))
+    replicas = max(1, case.gpus // tp)
+    cap = _batch_cap(case, eng, replicas)
+    p99 = Load(percentile="p99", max_batch=cap)
+    capacity = first(at_rate(shape, hw, bpw, kvb, tp, lin, lout, 1e-6, eng, p99).capacity_rps)
+    rates = capacity * RATE_GRID
+    grid = at_rate(shape, hw, bpw, kvb, tp, lin, lout, rates, eng, p99)
+    rate = min(
+        _crossing(rates, np.asarray(grid.ttft_ms), ttft_limit),
+        _crossing(rates, TPOT_P99_OVER_MEAN * np.asarray(grid.tpot_ms), tpot_limit),
+    )
+    op = at_rate(shape, hw, bpw, kvb, tp, lin, lout, rate, eng, Load(percentile="mean", max_batch=cap))
+    tput = rate * lout * replicas / case.gpus
+    out = {"output_tok_s_per_gpu": tput, "tpot_ms": first(op.tpot_ms), "ttft_ms": first(op.ttft_ms)}
+    if "power_w_per_gpu" in case.measured or "energy_j_per_token" in case.measured:
+        out.update(_power(case, catalog, first(op.busy_power_w), tput, first(op.utilisation)))
+    return out
+
+
+def _crossing(rates: np.ndarray, values: np.ndarray, limit: float) -> float:
+    """The rate at which ``values`` (rising with the rate) reach ``limit``, linear between grid points;
+    the grid's top where they never do, its bottom where even the lightest load exceeds it."""
+    over = ~(values <= limit)  # inf and nan count as over
+    if not over.any():
+        return float(rates[-1])
+    i = int(np.argmax(over))
+    if i == 0:
+        return float(rates[0])
+    v0, v1 = values[i - 1], values[i]
+    frac = (limit - v0) / (v1 - v0) if np.isfinite(v1) and v1 > v0 else 0.0
+    return float(rates[i - 1] + frac * (rates[i] - rates[i - 1]))
 
 
 def _power(case: Case, catalog: Catalog, gpu_w: float, tput_per_gpu: float, load_share: float) -> dict[str, float]:
