@@ -221,3 +221,15 @@ def test_an_mlperf_server_row_is_predicted_at_the_highest_rate_under_its_limits(
 
     assert worst(rate) == pytest.approx(1.0, abs=0.03)  # one limit binds at the predicted rate
     assert worst(0.9 * rate) < 1.0 < worst(1.1 * rate)
+
+
+def test_a_published_median_ttft_is_compared_instead_of_the_mean(catalog: Catalog) -> None:
+    from llmtco.calibration.row_load import published_median_ttft
+
+    notes = "ttft_ms = mean TTFT (median 582.7, p99 7.296e+04 ms); tpot_ms = mean TPOT (median 23.08, p99 101.1 ms)"
+    assert published_median_ttft(notes) == 582.7 and latency_statistic(notes) == "p50"
+    assert published_median_ttft("TTFT/TPOT are means; p50/p90/p99 TTFT 109.26/129.17/270.46 ms") is None
+    case = _holdout(catalog)["imx-deepseek-r1-b200-sglang-fp8-tp8-1k1k-c64"]
+    assert case.measured["ttft_ms"] == 582.7 and case.latency_stat == "p50"
+    assert case.measured["tpot_ms"] == 25.805  # TPOT stays the mean: throughput follows from mean TPOT
+    assert any("published median, 582.7 ms, not its mean (5445.3 ms)" in a for a in case.assumptions)
