@@ -105,3 +105,20 @@ def test_vectorised_equals_one_by_one() -> None:
         one = at_rate(llama8b(), HW, 2.0, 2.0, 1, LIN, LOUT, float(r), ENGINE, IDLE)
         assert many.tpot_ms[k] == pytest.approx(one.tpot_ms[0])
         assert many.ttft_ms[k] == pytest.approx(one.ttft_ms[0])
+
+
+def test_the_rate_within_limits_is_where_the_first_limit_binds() -> None:
+    from llmtco.sizing.operating import LIMIT_GRID, rate_within_limits
+
+    p99 = Load(percentile="p99")
+    args = (llama8b(), HW, 2.0, 2.0, 1, LIN, LOUT)
+    cap = float(at_rate(*args, 1e-6, ENGINE, p99).capacity_rps[0])
+    assert rate_within_limits(*args, 1e9, 1e9, ENGINE, p99) == pytest.approx(LIMIT_GRID[-1] * cap)
+    assert rate_within_limits(*args, 1e-3, 1e9, ENGINE, p99) == pytest.approx(LIMIT_GRID[0] * cap)
+    light = at_rate(*args, 0.3 * cap, ENGINE, p99)
+    tpot_limit = float(light.tpot_ms[0]) * 1.5
+    rate = rate_within_limits(*args, 1e9, tpot_limit, ENGINE, p99)
+    assert 0.3 * cap < rate < cap
+    assert float(at_rate(*args, rate, ENGINE, p99).tpot_ms[0]) == pytest.approx(tpot_limit, rel=0.02)
+    # a request's TPOT tail above its mean binds earlier
+    assert rate_within_limits(*args, 1e9, tpot_limit, ENGINE, p99, tpot_tail=1.2) < rate

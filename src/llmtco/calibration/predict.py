@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-
-import numpy as np
+from dataclasses import dataclass
 
 from llmtco.arrays import first
 from llmtco.calibration.corpus import Case
@@ -25,7 +24,7 @@ from llmtco.perf.power import host_max_w, host_power_w, wall_power_w
 from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.perf.timing import decode_step, prefill_step
 from llmtco.perf.training import training_rate
-from llmtco.sizing.operating import at_concurrency, at_rate
+from llmtco.sizing.operating import at_concurrency, at_rate, rate_within_limits
 from llmtco.sizing.serving import EngineShape, Load, point_at_batch, serving_point
 
 SATURATED_UTILISATION = 0.85
@@ -37,9 +36,23 @@ TPOT_P99_OVER_MEAN = 1.2
 28 MLPerf v5.1 Server rows of ``measurements-2026.csv`` that quote both, range 0.93-2.0). The model's
 TPOT is the mean step time at the running batch; a request's TPOT varies with the prefills and lengths
 that share its steps, which the model does not resolve per request."""
-RATE_GRID = np.linspace(0.01, 0.999, 80)
-"""Offered rates, as shares of the replica's capacity, on which an MLPerf Server row's highest rate under
-its latency limits is searched (the crossing is interpolated between two grid points)."""
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """What a serving row runs on: the model, the hardware, the engine, bytes per weight and per KV value,
+    and the tensor-parallel degrees its replica may have."""
+
+    shape: ModelShape
+    hw: HardwareShape
+    eng: EngineShape
+    bpw: float
+    kvb: float
+    tps: list[int]
+
+    def weights(self, tp: int) -> tuple[ModelShape, HardwareShape, float, float, int]:
+        """The leading arguments of the serving layer's functions at degree ``tp``."""
+        return self.shape, self.hw, self.bpw, self.kvb, tp
 
 
 def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
@@ -72,10 +85,11 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
     lin, lout = case.input_tokens, case.output_tokens
     stated = replica_gpus(case, shape, hw, bpw, kvb)
     tps = [stated] if stated else [t for t in TP_CANDIDATES if t <= case.gpus]
+    st = _Stack(shape, hw, eng, bpw, kvb, tps)
     if case.load.limits_ms is not None:
-        return _under_limits(case, catalog, shape, hw, eng, bpw, kvb, tps)
+        return _under_limits(case, catalog, st)
     if case.load.kind != "saturation":
-        return _at_load(case, catalog, shape, hw, eng, bpw, kvb, tps)
+        return _at_load(case, catalog, st)
     if case.kind == "batch":
         # the row's batch runs on one replica: the stated one, else the smallest degree that holds it
         tp = tps[0] if stated else _smallest_fitting(shape, hw, bpw, kvb, tps, case.batch or 1.0, lin + lout)
@@ -126,32 +140,23 @@ def _smallest_fitting(
     return tps[-1]
 
 
-def _at_load(
-    case: Case,
-    catalog: Catalog,
-    shape: ModelShape,
-    hw: HardwareShape,
-    eng: EngineShape,
-    bpw: float,
-    kvb: float,
-    tps: list[int],
-) -> dict[str, float]:
+def _at_load(case: Case, catalog: Catalog, st: _Stack) -> dict[str, float]:
     """A row measured at an offered rate or a fixed concurrency, through ``sizing.operating`` at that load.
 
     The system's rate (or clients) is split evenly over its ``gpu_count / tp`` replicas. Above the
     model's capacity an open loop has no steady TTFT: throughput and TPOT are the capacity point's, TTFT
-    is the saturated prediction of a row without a load, and ``saturated`` says so.
+    is taken at that point's batch and ``SATURATED_UTILISATION``, and ``saturated`` says so.
     """
     assert case.input_tokens is not None and case.output_tokens is not None and case.load.value is not None
     lin, lout = case.input_tokens, case.output_tokens
-    tp = _tp_at_load(shape, hw, eng, bpw, kvb, tps, lin, lout, Load(percentile=case.latency_stat))
+    tp = _tp_at_load(st, lin, lout, Load(percentile=case.latency_stat))
     replicas = max(1, case.gpus // tp)
     per_replica = case.load.value / replicas
-    load = Load(percentile=case.latency_stat, max_batch=_batch_cap(case, eng, replicas))
+    load = Load(percentile=case.latency_stat, max_batch=_batch_cap(case, st.eng, replicas))
     if case.load.kind == "rate":
-        op = at_rate(shape, hw, bpw, kvb, tp, lin, lout, per_replica, eng, load)
+        op = at_rate(*st.weights(tp), lin, lout, per_replica, st.eng, load)
     else:
-        op = at_concurrency(shape, hw, bpw, kvb, tp, lin, lout, per_replica, eng, load)
+        op = at_concurrency(*st.weights(tp), lin, lout, per_replica, st.eng, load)
     tput = first(op.output_tokens_per_s) * replicas / case.gpus
     out = {
         "output_tok_s_per_gpu": tput,
@@ -162,7 +167,7 @@ def _at_load(
     }
     if not math.isfinite(out["ttft_ms"]):  # above capacity: the finite run's TTFT near its capacity point
         busy = Load(utilisation=SATURATED_UTILISATION, percentile=case.latency_stat, max_batch=first(op.batch))
-        at_cap = serving_point(shape, hw, bpw, kvb, tp, lin, lout, None, None, 1, eng, busy)
+        at_cap = serving_point(*st.weights(tp), lin, lout, None, None, 1, st.eng, busy)
         out["ttft_ms"] = first(at_cap.ttft_ms)
     if "power_w_per_gpu" in case.measured or "energy_j_per_token" in case.measured:
         out.update(_power(case, catalog, first(op.busy_power_w), tput, first(op.utilisation)))
@@ -178,79 +183,38 @@ def _batch_cap(case: Case, eng: EngineShape, replicas: int) -> float | None:
     return min(caps) if caps else None
 
 
-def _tp_at_load(
-    shape: ModelShape,
-    hw: HardwareShape,
-    eng: EngineShape,
-    bpw: float,
-    kvb: float,
-    tps: list[int],
-    lin: float,
-    lout: float,
-    load: Load,
-) -> int:
+def _tp_at_load(st: _Stack, lin: float, lout: float, load: Load) -> int:
     """The replica's degree: the one the row states (``replica_gpus``), else the smallest degree whose
     saturated point the serving layer picks."""
-    if len(tps) == 1:
-        return tps[0]
-    points = [serving_point(shape, hw, bpw, kvb, t, lin, lout, None, None, 1, eng, load) for t in tps]
+    if len(st.tps) == 1:
+        return st.tps[0]
+    points = [serving_point(*st.weights(t), lin, lout, None, None, 1, st.eng, load) for t in st.tps]
     return pick_tensor_parallel(points).tp
 
 
-def _under_limits(
-    case: Case,
-    catalog: Catalog,
-    shape: ModelShape,
-    hw: HardwareShape,
-    eng: EngineShape,
-    bpw: float,
-    kvb: float,
-    tps: list[int],
-) -> dict[str, float]:
+def _under_limits(case: Case, catalog: Catalog, st: _Stack) -> dict[str, float]:
     """An MLPerf Server row, as its submitter ran it: the highest Poisson rate at which the model's p99
     TTFT and TPOT stay within the run's limits (``RowLoad.limits_ms``) gives the throughput, and the mean
     TTFT and TPOT at that rate are the latencies. The measured ``target_qps`` is an outcome of the run
     (the rate that met the limits), so it is not given to the model.
 
-    TTFT is the p99 of ``sizing.operating``'s queueing model; TPOT's p99 is the mean step time at the
-    running batch times ``TPOT_P99_OVER_MEAN``.
-    Each limit's crossing is interpolated between the two rates of ``RATE_GRID`` around it, so the
-    throughput moves smoothly with the factors being fitted.
+    The rate is ``sizing.operating.rate_within_limits``: TTFT is the p99 of its queueing model, TPOT's p99
+    the mean step time at the running batch times ``TPOT_P99_OVER_MEAN``.
     """
     assert case.input_tokens is not None and case.output_tokens is not None and case.load.limits_ms is not None
     lin, lout = case.input_tokens, case.output_tokens
     ttft_limit, tpot_limit = case.load.limits_ms
-    tp = _tp_at_load(shape, hw, eng, bpw, kvb, tps, lin, lout, Load(max_batch=_batch_cap(case, eng, 1)))
+    tp = _tp_at_load(st, lin, lout, Load(max_batch=_batch_cap(case, st.eng, 1)))
     replicas = max(1, case.gpus // tp)
-    cap = _batch_cap(case, eng, replicas)
+    cap = _batch_cap(case, st.eng, replicas)
     p99 = Load(percentile="p99", max_batch=cap)
-    capacity = first(at_rate(shape, hw, bpw, kvb, tp, lin, lout, 1e-6, eng, p99).capacity_rps)
-    rates = capacity * RATE_GRID
-    grid = at_rate(shape, hw, bpw, kvb, tp, lin, lout, rates, eng, p99)
-    rate = min(
-        _crossing(rates, np.asarray(grid.ttft_ms), ttft_limit),
-        _crossing(rates, TPOT_P99_OVER_MEAN * np.asarray(grid.tpot_ms), tpot_limit),
-    )
-    op = at_rate(shape, hw, bpw, kvb, tp, lin, lout, rate, eng, Load(percentile="mean", max_batch=cap))
+    rate = rate_within_limits(*st.weights(tp), lin, lout, ttft_limit, tpot_limit, st.eng, p99, TPOT_P99_OVER_MEAN)
+    op = at_rate(*st.weights(tp), lin, lout, rate, st.eng, Load(percentile="mean", max_batch=cap))
     tput = rate * lout * replicas / case.gpus
     out = {"output_tok_s_per_gpu": tput, "tpot_ms": first(op.tpot_ms), "ttft_ms": first(op.ttft_ms)}
     if "power_w_per_gpu" in case.measured or "energy_j_per_token" in case.measured:
         out.update(_power(case, catalog, first(op.busy_power_w), tput, first(op.utilisation)))
     return out
-
-
-def _crossing(rates: np.ndarray, values: np.ndarray, limit: float) -> float:
-    """The rate at which ``values`` (rising with the rate) reach ``limit``, linear between grid points;
-    the grid's top where they never do, its bottom where even the lightest load exceeds it."""
-    over = ~(values <= limit)  # inf and nan count as over
-    if not over.any():
-        return float(rates[-1])
-    i = int(np.argmax(over))
-    if i == 0:
-        return float(rates[0])
-    v0, v1 = values[i - 1], values[i]
-    frac = (limit - v0) / (v1 - v0) if np.isfinite(v1) and v1 > v0 else 0.0
-    return float(rates[i - 1] + frac * (rates[i] - rates[i - 1]))
 
 
 def _power(case: Case, catalog: Catalog, gpu_w: float, tput_per_gpu: float, load_share: float) -> dict[str, float]:

@@ -259,3 +259,52 @@ def at_concurrency(
         energy_j_per_output_token=power * tp / np.maximum(tps, 1e-12),
         max_batch_memory=np.broadcast_to(np.asarray(mem.max_batch, dtype=float), (samples,)),
     )
+
+
+LIMIT_GRID = np.linspace(0.01, 0.999, 80)
+"""Offered rates, as shares of the replica's capacity, on which ``rate_within_limits`` searches (the crossing
+is interpolated between the two grid points around it)."""
+
+
+def rate_within_limits(
+    model: ModelShape,
+    hw: HardwareShape,
+    bytes_per_weight: float,
+    kv_bytes: float,
+    tp: int,
+    input_tokens: float,
+    output_tokens: float,
+    ttft_limit_ms: float,
+    tpot_limit_ms: float,
+    eng: EngineShape | None = None,
+    load: Load | None = None,
+    tpot_tail: float = 1.0,
+) -> float:
+    """The highest offered rate [requests/s] at which one replica's TTFT at ``load.percentile`` stays within
+    ``ttft_limit_ms`` and ``tpot_tail`` x its TPOT (the mean step time) within ``tpot_limit_ms``: an MLPerf
+    Server run's capacity, whose submitter raises the rate until one p99 limit binds.
+
+    Each limit's crossing is interpolated on ``LIMIT_GRID`` x capacity, so the rate moves smoothly with the
+    model's factors; the grid's top where neither limit binds, its bottom where the lightest load breaks one.
+    """
+    args = (model, hw, bytes_per_weight, kv_bytes, tp, input_tokens, output_tokens)
+    capacity = float(at_rate(*args, 1e-6, eng, load).capacity_rps[0])
+    rates = capacity * LIMIT_GRID
+    grid = at_rate(*args, rates, eng, load)
+    return min(
+        _crossing(rates, np.asarray(grid.ttft_ms), ttft_limit_ms),
+        _crossing(rates, tpot_tail * np.asarray(grid.tpot_ms), tpot_limit_ms),
+    )
+
+
+def _crossing(rates: FloatArray, values: FloatArray, limit: float) -> float:
+    """The rate at which ``values`` (rising with the rate) reach ``limit``, linear between grid points."""
+    over = ~(values <= limit)  # inf and nan count as over
+    if not over.any():
+        return float(rates[-1])
+    i = int(np.argmax(over))
+    if i == 0:
+        return float(rates[0])
+    v0, v1 = values[i - 1], values[i]
+    frac = (limit - v0) / (v1 - v0) if np.isfinite(v1) and v1 > v0 else 0.0
+    return float(rates[i - 1] + frac * (rates[i] - rates[i - 1]))
