@@ -23,18 +23,34 @@ def _wait_changed(page: Any, selector: str, before: str) -> None:
     )
 
 
+def _posted(page: Any, act: Any) -> None:
+    """Run an action that posts the form, and return once htmx has swapped the re-rendered workspace in.
+
+    The response arriving is not enough: htmx swaps a moment later, and on a loaded machine a field
+    filled in that moment belongs to the old workspace and is lost with it.
+    """
+    page.evaluate("() => { document.getElementById('workspace').dataset.stale = '1'; }")
+    with page.expect_response("**/editor/form"):
+        act()
+    page.wait_for_function(
+        "() => { const w = document.getElementById('workspace');"
+        " return w && !w.dataset.stale && !document.querySelector('.htmx-settling, .htmx-swapping, .htmx-request'); }",
+        timeout=20_000,
+    )
+
+
 def _change(page: Any, selector: str, value: str) -> None:
     """Type into a field and let the form post it; returns once the re-rendered workspace is in."""
-    with page.expect_response("**/editor/form"):
+
+    def act() -> None:
         page.fill(selector, value)
         page.dispatch_event(selector, "change")
-    page.wait_for_load_state("networkidle")
+
+    _posted(page, act)
 
 
 def _select(page: Any, selector: str, value: str) -> None:
-    with page.expect_response("**/editor/form"):
-        page.select_option(selector, value)
-    page.wait_for_load_state("networkidle")
+    _posted(page, lambda: page.select_option(selector, value))
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
