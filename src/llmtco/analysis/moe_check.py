@@ -5,76 +5,48 @@ Rows of ``calibration/data/measurements-2026.csv`` (families ``inferencemax``,
 layout each publication states (the serving layer, ``sizing.serving.point_at_batch``
 on a ``perf.replica.LayoutReplica``, at the published concurrency, or the
 phase-isolated prefill/decode step of ``perf.parallel`` for the SGLang
-large-scale EP rows), using the catalog's efficiency factors as they are
-(fitted on dense models; nothing here is fitted, so every error is out of
-sample). Rows the model cannot express are listed
-with the reason (speculative decoding, unstated batch, end-to-end PD with
+large-scale EP rows), with the catalog's efficiency factors (``moe_check``) or
+with a fold's (``moe_check_out_of_sample``). Rows the model cannot express are
+listed with the reason (speculative decoding, unstated batch, end-to-end PD with
 redundant experts).
 
 Ratio check: for each workload (ISL, OSL, concurrency, precision, engine) on
 several accelerators, predicted throughput ratio / published ratio - 1 against
 the row of ``RATIO_BASE``.
 
-The residual of the decode rows is nearly a constant time per step per software
-stack (``calibration.fit.fit_stack_step_ms``: the serving layer's
-``stack_step_ms`` per accelerator@engine@precision, shrunk toward @engine and a
-generic node). ``MoeCheck.fitted`` fits it four ways (``FITS``); the headline is
-leave one source out: a row's publication family is absent from the fit, so
-its stack is answered by what the other families say about it. The in-sample
-fit is what the shipped efficiency records carry (``calibration.stack_step``);
-the rows here are always predicted without it (the layout physics alone), so
-the check measures what the stack time has to explain.
+Out of sample: the shipped factors were fitted on a corpus that holds the
+InferenceMAX DeepSeek rows and the MoE decode rows (``calibration.ship``), so
+``moe_check`` alone is in sample for most of them. ``moe_check_out_of_sample``
+refits the whole shipped pipeline (both layers and the stacks' step time,
+``ship.fold_fit``) once per source (``fit.publisher`` of the row's family) or per
+accelerator, without the rows of that group, and predicts the group's rows with
+it; a ratio then compares two predictions that were each made without their own
+rows. These are the figures to read: leave one source out asks what the model
+says of a software stack no source in the fit has measured.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from llmtco.calibration.fit import StackStep, fit_stack_step_ms, stack_step_for
+from llmtco.calibration.fit import Sourced, StackStep, fit_stack_step_ms, publisher
 from llmtco.calibration.moe_rows import CORPUS, FAMILIES, CheckRow, moe_rows, step_row
 from llmtco.catalog import Catalog
+from llmtco.catalog.loader import Table
 
-__all__ = ["CORPUS", "FAMILIES", "FITS", "RATIO_BASE", "CheckRow", "FittedRow", "MoeCheck", "RatioRow",
-           "moe_check", "render_moe_check", "step_row"]  # fmt: skip
+__all__ = ["CORPUS", "FAMILIES", "RATIO_BASE", "SPLITS", "CheckRow", "MoeCheck", "RatioRow", "fold_catalog",
+           "moe_check", "moe_check_json", "moe_check_out_of_sample", "refits", "render_moe_check", "split_key",
+           "step_row"]  # fmt: skip
 
 RATIO_BASE = "mi300x"
 """Accelerator the ratios are taken against (the issue's question: B200 vs MI300X)."""
 
-FITS = ("in sample", "leave one row out", "leave one source out", "leave one accelerator out")
-"""How the per-stack step time of a row is fitted: on every row, on every other row, on the rows of the
-other publication families (the headline), on the rows of the other accelerators."""
-
-
-@dataclass(frozen=True)
-class FittedRow:
-    """A decode row with the stack step time fitted without it (as ``FITS`` says)."""
-
-    row: CheckRow
-    stack_step_ms: float
-    answered: str
-    """Node of the fit tree that gave the value (``generic``, ``@sglang``, ``b200@sglang@fp8``...)."""
-    corrected: float
-    """Predicted throughput with the stack step time on every step [tokens/s]."""
-
-    @property
-    def error(self) -> float:
-        return self.corrected / self.row.published - 1.0
-
-
-def _train_filter(fit: str, r: CheckRow) -> Callable[[CheckRow], bool]:
-    if fit == "in sample":
-        return lambda o: True
-    if fit == "leave one row out":
-        return lambda o: o is not r
-    if fit == "leave one source out":
-        return lambda o: o.family != r.family
-    if fit == "leave one accelerator out":
-        return lambda o: o.accelerator != r.accelerator
-    raise ValueError(f"fit {fit!r} is not one of {', '.join(FITS)}")
+SPLITS = ("leave one source out", "leave one accelerator out")
+"""Out-of-sample splits: without the row's source (``fit.publisher`` of its family), without its accelerator."""
 
 
 @dataclass(frozen=True)
@@ -117,28 +89,6 @@ class MoeCheck:
     def median_abs_ratio_error(self) -> float:
         return float(np.median([abs(r.error) for r in self.ratios])) if self.ratios else float("nan")
 
-    def fitted(self, fit: str) -> list[FittedRow]:
-        """Every decode row with its stack step time fitted as ``fit`` says (one of ``FITS``).
-
-        The fit is ``calibration.fit.fit_stack_step_ms`` (generic -> @engine -> accelerator@engine ->
-        accelerator@engine@precision, each node shrunk toward its parent); a stack with no rows in the
-        training set is answered by its nearest fitted ancestor.
-        """
-        out = []
-        for r in self.rows:
-            target = step_row(r)
-            if target is None:
-                continue
-            keep = _train_filter(fit, r)
-            train = [sr for o in self.rows if keep(o) and (sr := step_row(o)) is not None]
-            node = stack_step_for(fit_stack_step_ms(train), r.accelerator, r.engine, r.precision)
-            out.append(FittedRow(r, node.stack_step_ms, node.answered, target.corrected(node.stack_step_ms)))
-        return out
-
-    def fitted_ratios(self, fit: str) -> list[RatioRow]:
-        """``ratios`` with each prediction corrected by its stack step time fitted as ``fit`` says."""
-        return _ratios(self.rows, {f.row.id: f.corrected for f in self.fitted(fit)})
-
     def stack_step_ms(self) -> dict[str, StackStep]:
         """The fit tree on every decode row (in sample: what ``perf frontier --extra-step-ms`` takes)."""
         return fit_stack_step_ms([sr for r in self.rows if (sr := step_row(r)) is not None])
@@ -152,46 +102,134 @@ def moe_check(cat: Catalog, path: Path = CORPUS) -> MoeCheck:
     return MoeCheck(rows=rows, skipped=skipped, ratios=ratios)
 
 
-def render_moe_check(c: MoeCheck) -> str:
-    """Markdown tables of the rows, the ratios and the skipped rows."""
-    out = ["| row | GPU | layout | metric | published | predicted | error | TPOT pub/pred ms |", "|" + "---|" * 8]
+def split_key(split: str) -> Callable[[Sourced], str]:
+    """What a split groups rows by (one of ``SPLITS``)."""
+    if split == "leave one source out":
+        return lambda r: publisher(r.family)
+    if split == "leave one accelerator out":
+        return lambda r: r.accelerator
+    raise ValueError(f"split {split!r} is not one of {', '.join(SPLITS)}")
+
+
+def _outside(key: Callable[[Sourced], str], group: str) -> Callable[[Sourced], bool]:
+    return lambda row: key(row) != group
+
+
+def fold_catalog(cat: Catalog, split: str, group: str, path: Path = CORPUS) -> Catalog:
+    """``cat`` with the shipped pipeline refitted without ``group``'s rows (``split``: one of ``SPLITS``):
+    the group's corpus cases and its MoE decode rows both leave the fit."""
+    from llmtco.calibration.corpus import load_corpus
+    from llmtco.calibration.ship import CORPUS_NAME, fold_fit
+
+    key = split_key(split)
+    cases, _ = load_corpus(cat)
+    effs = fold_fit(cat, CORPUS_NAME)([c for c in cases if key(c) != group], _outside(key, group))
+    return replace(cat, efficiency=Table("efficiency", effs))
+
+
+def moe_check_out_of_sample(
+    cat: Catalog,
+    split: str,
+    path: Path = CORPUS,
+    progress: Callable[[], None] | None = None,
+    groups: list[str] | None = None,
+) -> MoeCheck:
+    """Each group's rows (``split``: one of ``SPLITS``; ``groups``: those named, default all) predicted with
+    ``fold_catalog`` of that group. ``progress`` is called after each refit."""
+    key = split_key(split)
+    rows, skipped = moe_rows(cat, path)
+    out: list[CheckRow] = []
+    for group in groups if groups is not None else sorted({key(r) for r in rows}):
+        held, _ = moe_rows(fold_catalog(cat, split, group, path), path)
+        out.extend(r for r in held if key(r) == group)
+        if progress is not None:
+            progress()
+    return MoeCheck(rows=out, skipped=skipped, ratios=_ratios(out, {r.id: r.predicted for r in out}))
+
+
+def _with_splits(error: float, key: str, held: dict[str, dict[str, float]]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {"in sample": error}
+    out.update({s: e.get(key) for s, e in held.items()})
+    return out
+
+
+def moe_check_json(c: MoeCheck, out_of_sample: dict[str, MoeCheck] | None = None) -> dict[str, object]:
+    """The check as a JSON document: every row and ratio with its error in sample and out of sample, the
+    summary per fit, the skipped rows."""
+    oos = out_of_sample or {}
+    row_err = {s: {r.id: r.error for r in o.rows} for s, o in oos.items()}
+    ratio_err = {s: {f"{r.workload} {r.accelerator}": r.error for r in o.ratios} for s, o in oos.items()}
+
+    def summary(o: MoeCheck) -> dict[str, float | int]:
+        return {"rows": len(o.rows), "median_abs_error": o.median_abs_error, "ratios": len(o.ratios),
+                "ratios_within_25pct": sum(abs(r.error) <= 0.25 for r in o.ratios),
+                "median_abs_ratio_error": o.median_abs_ratio_error}  # fmt: skip
+
+    return {
+        "ratio_base": RATIO_BASE,
+        "rows": [{"id": r.id, "family": r.family, "accelerator": r.accelerator, "layout": r.layout,
+                  "precision": r.precision, "engine": r.engine, "workload": r.workload, "metric": r.metric,
+                  "published": r.published, "predicted": r.predicted, "published_tpot_ms": r.published_tpot_ms,
+                  "predicted_tpot_ms": r.predicted_tpot_ms,
+                  "error": _with_splits(r.error, r.id, row_err)}
+                 for r in c.rows],
+        "ratios": [{"workload": q.workload, "accelerator": q.accelerator, "published_ratio": q.published_ratio,
+                    "predicted_ratio": q.predicted_ratio,
+                    "error": _with_splits(q.error, f"{q.workload} {q.accelerator}", ratio_err)}
+                   for q in c.ratios],
+        "summary": {"in sample": summary(c)} | {s: summary(o) for s, o in oos.items()},
+        "skipped": [{"id": rid, "why": why} for rid, why in c.skipped],
+    }  # fmt: skip
+
+
+def refits(cat: Catalog, path: Path = CORPUS) -> int:
+    """How many refits ``moe_check_out_of_sample`` makes over every split (for a progress bar)."""
+    rows, _ = moe_rows(cat, path)
+    return sum(len({split_key(s)(r) for r in rows}) for s in SPLITS)
+
+
+def _summary(name: str, c: MoeCheck) -> str:
+    within = sum(abs(r.error) <= 0.25 for r in c.ratios)
+    return (f"| {name} | {len(c.rows)} | {c.median_abs_error:.0%} | {within} of {len(c.ratios)} | "
+            f"{c.median_abs_ratio_error:.0%} |")  # fmt: skip
+
+
+def _errors(r_id: str, held: dict[str, dict[str, float]]) -> str:
+    return " | ".join(f"{e[r_id]:+.0%}" if r_id in e else "–" for e in held.values())
+
+
+def render_moe_check(c: MoeCheck, out_of_sample: dict[str, MoeCheck] | None = None) -> str:
+    """Markdown tables of the rows, the ratios (in sample, and for each split in ``out_of_sample``: one of
+    ``SPLITS`` to its ``moe_check_out_of_sample``), a summary and the skipped rows."""
+    oos = out_of_sample or {}
+    row_err = {s: {r.id: r.error for r in o.rows} for s, o in oos.items()}
+    ratio_err = {s: {f"{r.workload} {r.accelerator}": r.error for r in o.ratios} for s, o in oos.items()}
+    cols = "".join(f" {s} |" for s in oos)
+    out = [f"| row | GPU | layout | metric | published | predicted | in sample |{cols} TPOT pub/pred ms |",
+           "|" + "---|" * (8 + len(oos))]  # fmt: skip
     for r in c.rows:
         tp = (
             f"{r.published_tpot_ms:.1f} / {r.predicted_tpot_ms:.1f}"
             if r.published_tpot_ms and r.predicted_tpot_ms
             else ""
         )
+        held = f" {_errors(r.id, row_err)} |" if oos else ""
         out.append(f"| {r.id} | {r.accelerator} | {r.layout} | {r.metric} | {r.published:,.0f} | "
-                   f"{r.predicted:,.0f} | {r.error:+.0%} | {tp} |")  # fmt: skip
-    out += ["", f"median |error| {c.median_abs_error:.0%} over {len(c.rows)} rows", ""]
-    out += [f"| workload | GPU | published ratio vs {RATIO_BASE} | predicted | error |", "|---|---|---|---|---|"]
-    out += [f"| {r.workload} | {r.accelerator} | {r.published_ratio:.2f} | {r.predicted_ratio:.2f} | {r.error:+.0%} |"
-            for r in c.ratios]  # fmt: skip
-    within = sum(abs(r.error) <= 0.25 for r in c.ratios)
-    out += ["", f"median |ratio error| {c.median_abs_ratio_error:.0%}; {within} of {len(c.ratios)} within 25 %", ""]
-    out += ["With one stack step time per accelerator@engine@precision (``calibration.fit.fit_stack_step_ms``,"
-            " shrunk toward @engine and generic), decode rows:", "",
-            "| fit of the stack step time | rows | median \\|error\\| | ratios within 25 % "
-            "| median \\|ratio error\\| |",
-            "|---|---|---|---|---|"]  # fmt: skip
-    for fit in FITS:
-        fr, rr = c.fitted(fit), c.fitted_ratios(fit)
-        med = float(np.median([abs(f.error) for f in fr])) if fr else float("nan")
-        rmed = float(np.median([abs(r.error) for r in rr])) if rr else float("nan")
-        ok = sum(abs(r.error) <= 0.25 for r in rr)
-        out.append(f"| {fit} | {len(fr)} | {med:.0%} | {ok} of {len(rr)} | {rmed:.0%} |")
+                   f"{r.predicted:,.0f} | {r.error:+.0%} |{held} {tp} |")  # fmt: skip
+    out += ["", f"| workload | GPU | published ratio vs {RATIO_BASE} | predicted | in sample |{cols}",
+            "|" + "---|" * (5 + len(oos))]  # fmt: skip
+    for q in c.ratios:
+        held = f" {_errors(f'{q.workload} {q.accelerator}', ratio_err)} |" if oos else ""
+        out.append(f"| {q.workload} | {q.accelerator} | {q.published_ratio:.2f} | {q.predicted_ratio:.2f} | "
+                   f"{q.error:+.0%} |{held}")  # fmt: skip
     out += [
         "",
-        "stack step time per node (in sample, all decode rows: what `python -m llmtco.calibration.ship` "
-        "ships as each efficiency record's stack_step_ms):",
-        "",
+        "| fit | rows | median \\|error\\| | ratios within 25 % | median \\|ratio error\\| |",
+        "|---|---|---|---|---|",
     ]
-    out += [f"- {n.key}: {n.stack_step_ms:.1f} ms ({n.rows} rows)" if n.rows else
-            f"- {n.key}: {n.stack_step_ms:.1f} ms (from {n.answered})" for n in c.stack_step_ms().values()]  # fmt: skip
-    out += ["", "leave one source out, per row (fitted without the row's family):", "",
-            "| row | answered by | stack ms | error |", "|---|---|---|---|"]  # fmt: skip
-    out += [f"| {f.row.id} | {f.answered} | {f.stack_step_ms:.1f} | {f.error:+.0%} |"
-            for f in c.fitted("leave one source out")]  # fmt: skip
-    out += [""]
-    out += ["skipped:"] + [f"- {rid}: {why}" for rid, why in c.skipped]
+    out += [_summary(s, o) for s, o in oos.items()] + [_summary("in sample (shipped factors)", c)]
+    if not oos:
+        out += ["", "in sample only: the shipped factors were fitted on most of these rows; "
+                "`llmtco perf moe-check` without --in-sample gives the out-of-sample figures."]  # fmt: skip
+    out += ["", "skipped:"] + [f"- {rid}: {why}" for rid, why in c.skipped]
     return "\n".join(out) + "\n"

@@ -87,9 +87,46 @@ def perf_frontier(
 
 
 @perf_app.command("moe-check")
-def perf_moe_check(output: OutputOpt = None, catalog: CatalogOpt = None) -> None:
-    """Published DeepSeek serving benchmarks predicted with the parallel layouts: errors and GPU ratios."""
-    from llmtco.analysis.moe_check import moe_check, render_moe_check
+def perf_moe_check(
+    in_sample: Annotated[
+        bool,
+        typer.Option(
+            "--in-sample",
+            help="Only the shipped factors (seconds); by default each source and each accelerator is also "
+            "predicted with the whole fit redone without its rows (minutes).",
+        ),
+    ] = False,
+    format: FormatOpt = ProbeFormat.table,
+    output: OutputOpt = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Published DeepSeek serving benchmarks predicted with the parallel layouts: errors and GPU ratios,
+    in sample and out of sample."""
+    import json
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from llmtco.analysis.moe_check import (
+        SPLITS,
+        MoeCheck,
+        moe_check,
+        moe_check_json,
+        moe_check_out_of_sample,
+        refits,
+        render_moe_check,
+    )
     from llmtco.catalog import load_catalog
 
-    emit(render_moe_check(moe_check(load_catalog(catalog or []))), output)
+    cat = load_catalog(catalog or [])
+    check = moe_check(cat)
+    oos: dict[str, MoeCheck] = {}
+    if not in_sample:
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("refitting without each source, then each accelerator", total=refits(cat))
+            for split in SPLITS:
+                oos[split] = moe_check_out_of_sample(cat, split, progress=lambda: bar.advance(task))
+    if format is ProbeFormat.json:
+        emit(json.dumps(moe_check_json(check, oos), indent=2) + "\n", output)
+    else:
+        emit(render_moe_check(check, oos), output)
