@@ -11,7 +11,7 @@ from llmtco.calibration.fit import fit_all, predictions
 from llmtco.calibration.imports import read_result_file
 from llmtco.calibration.predict import predict
 from llmtco.calibration.priors import prior
-from llmtco.calibration.report import TARGETS_PCT
+from llmtco.calibration.report import TARGETS_PCT, render_table
 from llmtco.catalog import Catalog, load_catalog
 from llmtco.cli import main
 from llmtco.errors import CalibrationError, ScenarioError
@@ -93,6 +93,28 @@ def test_in_sample_is_shown_beside_and_groups_are_reported(accuracy_doc: dict[st
     assert all("serving:" in r["answered_by"] for r in rows)
     step = next(r for r in rows if r["level"] == "kernel_step")
     assert "step: gen:hopper" in step["answered_by"]
+
+
+MOE_RATIOS_WITHIN = {"leave_one_source_out": 5, "leave_one_accelerator_out": 6, "in_sample": 15}
+"""Accelerator ratios (of 16) within 25 % of the published ratio on the MoE serving rows, as reached (issue 13's
+target is all of them; held here against regressions)."""
+
+
+def test_moe_serving_rows_are_reported_out_of_sample(accuracy_doc: dict[str, Any]) -> None:
+    """The DeepSeek serving rows of `perf moe-check` ride along in every fold: each is predicted by the fold
+    that left its source (its accelerator) out, like the corpus rows."""
+    moe = accuracy_doc["moe_serving"]
+    for split, within in MOE_RATIOS_WITHIN.items():
+        assert moe[split]["n"] == 39 and moe[split]["ratios"] == 16, split
+        assert moe[split]["ratios_within_25pct"] >= within, (split, moe[split])
+    rows = {r["id"]: r for r in moe["rows"]}
+    splits = ("leave_one_source_out_predicted", "leave_one_accelerator_out_predicted")
+    assert all(all(k in r for k in splits) for r in rows.values())
+    # InferenceMAX is the only source of SGLang on ROCm for an MoE model: without it MI300X is predicted from the
+    # dense ROCm rows of the other sources, and far from its in-sample figure
+    mi300x = rows["imx-deepseek-r1-mi300x-sglang-fp8-tp8-1k1k-c4"]
+    assert mi300x["leave_one_source_out_predicted"] > 1.5 * mi300x["predicted"]
+    assert "MoE serving at scale" in render_table(accuracy_doc)
 
 
 def test_fit_recovers_synthetic_serving_factors(catalog: Catalog) -> None:

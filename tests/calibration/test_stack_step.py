@@ -1,8 +1,8 @@
-"""The serving layer's per-stack step time of MoE stacks (``calibration.fit.fit_stack_step_ms``)."""
+"""The serving layer's per-stack step time of MoE stacks (``calibration.stack_fit.fit_stack_step_ms``)."""
 
 import pytest
 
-from llmtco.calibration.fit import StepRow, fit_stack_step_ms, stack_step_for
+from llmtco.calibration.stack_fit import StepRow, fit_stack_step_ms, stack_step_for
 from llmtco.catalog import Catalog
 
 

@@ -28,13 +28,22 @@ says of a software stack no source in the fit has measured.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
-from llmtco.calibration.fit import Sourced, StackStep, fit_stack_step_ms, publisher
-from llmtco.calibration.moe_rows import CORPUS, FAMILIES, CheckRow, moe_rows, step_row
+from llmtco.calibration.fit import Sourced, accelerator_key, outside, source_key
+from llmtco.calibration.moe_rows import (
+    CORPUS,
+    FAMILIES,
+    RATIO_BASE,
+    CheckRow,
+    MoeCheck,
+    RatioRow,
+    checked,
+    moe_rows,
+    step_row,
+    summary,
+)
 from llmtco.catalog import Catalog
 from llmtco.catalog.loader import Table
 
@@ -42,80 +51,26 @@ __all__ = ["CORPUS", "FAMILIES", "RATIO_BASE", "SPLITS", "CheckRow", "MoeCheck",
            "moe_check", "moe_check_json", "moe_check_out_of_sample", "refits", "render_moe_check", "split_key",
            "step_row"]  # fmt: skip
 
-RATIO_BASE = "mi300x"
-"""Accelerator the ratios are taken against (the issue's question: B200 vs MI300X)."""
-
 SPLITS = ("leave one source out", "leave one accelerator out")
 """Out-of-sample splits: without the row's source (``fit.publisher`` of its family), without its accelerator."""
-
-
-@dataclass(frozen=True)
-class RatioRow:
-    workload: str
-    accelerator: str
-    published_ratio: float
-    predicted_ratio: float
-
-    @property
-    def error(self) -> float:
-        return self.predicted_ratio / self.published_ratio - 1.0
-
-
-def _ratios(rows: list[CheckRow], value: dict[str, float]) -> list[RatioRow]:
-    """Ratio to ``RATIO_BASE`` on each shared workload, with ``value[row id]`` as the prediction."""
-    out: list[RatioRow] = []
-    for r in rows:
-        key = (r.workload, r.precision)
-        base = [b for b in rows if (b.workload, b.precision) == key and b.accelerator == RATIO_BASE]
-        if base and r.accelerator != RATIO_BASE and r.id in value and base[0].id in value:
-            b = base[0]
-            out.append(RatioRow(f"{r.workload} {r.precision}", r.accelerator, r.published / b.published,
-                                value[r.id] / value[b.id]))  # fmt: skip
-    return out
-
-
-@dataclass(frozen=True)
-class MoeCheck:
-    rows: list[CheckRow]
-    skipped: list[tuple[str, str]]
-    """(row id, why it is not predicted)."""
-    ratios: list[RatioRow]
-
-    @property
-    def median_abs_error(self) -> float:
-        return float(np.median([abs(r.error) for r in self.rows])) if self.rows else float("nan")
-
-    @property
-    def median_abs_ratio_error(self) -> float:
-        return float(np.median([abs(r.error) for r in self.ratios])) if self.ratios else float("nan")
-
-    def stack_step_ms(self) -> dict[str, StackStep]:
-        """The fit tree on every decode row (in sample: what ``perf frontier --extra-step-ms`` takes)."""
-        return fit_stack_step_ms([sr for r in self.rows if (sr := step_row(r)) is not None])
 
 
 def moe_check(cat: Catalog, path: Path = CORPUS) -> MoeCheck:
     """Predict every DeepSeek row of the three families (``calibration.moe_rows``); ratios against
     ``RATIO_BASE`` per workload."""
-    rows, skipped = moe_rows(cat, path)
-    ratios = _ratios(rows, {r.id: r.predicted for r in rows})
-    return MoeCheck(rows=rows, skipped=skipped, ratios=ratios)
+    return checked(*moe_rows(cat, path))
 
 
 def split_key(split: str) -> Callable[[Sourced], str]:
     """What a split groups rows by (one of ``SPLITS``)."""
     if split == "leave one source out":
-        return lambda r: publisher(r.family)
+        return source_key
     if split == "leave one accelerator out":
-        return lambda r: r.accelerator
+        return accelerator_key
     raise ValueError(f"split {split!r} is not one of {', '.join(SPLITS)}")
 
 
-def _outside(key: Callable[[Sourced], str], group: str) -> Callable[[Sourced], bool]:
-    return lambda row: key(row) != group
-
-
-def fold_catalog(cat: Catalog, split: str, group: str, path: Path = CORPUS) -> Catalog:
+def fold_catalog(cat: Catalog, split: str, group: str) -> Catalog:
     """``cat`` with the shipped pipeline refitted without ``group``'s rows (``split``: one of ``SPLITS``):
     the group's corpus cases and its MoE decode rows both leave the fit."""
     from llmtco.calibration.corpus import load_corpus
@@ -123,7 +78,7 @@ def fold_catalog(cat: Catalog, split: str, group: str, path: Path = CORPUS) -> C
 
     key = split_key(split)
     cases, _ = load_corpus(cat)
-    effs = fold_fit(cat, CORPUS_NAME)([c for c in cases if key(c) != group], _outside(key, group))
+    effs = fold_fit(cat, CORPUS_NAME)([c for c in cases if key(c) != group], outside(key, group))
     return replace(cat, efficiency=Table("efficiency", effs))
 
 
@@ -140,11 +95,16 @@ def moe_check_out_of_sample(
     rows, skipped = moe_rows(cat, path)
     out: list[CheckRow] = []
     for group in groups if groups is not None else sorted({key(r) for r in rows}):
-        held, _ = moe_rows(fold_catalog(cat, split, group, path), path)
-        out.extend(r for r in held if key(r) == group)
+        out.extend(r for r in moe_rows(fold_catalog(cat, split, group), path)[0] if key(r) == group)
         if progress is not None:
             progress()
-    return MoeCheck(rows=out, skipped=skipped, ratios=_ratios(out, {r.id: r.predicted for r in out}))
+    return checked(out, skipped)
+
+
+def refits(cat: Catalog, path: Path = CORPUS) -> int:
+    """How many refits ``moe_check_out_of_sample`` makes over every split (for a progress bar)."""
+    rows, _ = moe_rows(cat, path)
+    return sum(len({split_key(s)(r) for r in rows}) for s in SPLITS)
 
 
 def _with_splits(error: float, key: str, held: dict[str, dict[str, float]]) -> dict[str, float | None]:
@@ -159,11 +119,6 @@ def moe_check_json(c: MoeCheck, out_of_sample: dict[str, MoeCheck] | None = None
     oos = out_of_sample or {}
     row_err = {s: {r.id: r.error for r in o.rows} for s, o in oos.items()}
     ratio_err = {s: {f"{r.workload} {r.accelerator}": r.error for r in o.ratios} for s, o in oos.items()}
-
-    def summary(o: MoeCheck) -> dict[str, float | int]:
-        return {"rows": len(o.rows), "median_abs_error": o.median_abs_error, "ratios": len(o.ratios),
-                "ratios_within_25pct": sum(abs(r.error) <= 0.25 for r in o.ratios),
-                "median_abs_ratio_error": o.median_abs_ratio_error}  # fmt: skip
 
     return {
         "ratio_base": RATIO_BASE,
@@ -180,12 +135,6 @@ def moe_check_json(c: MoeCheck, out_of_sample: dict[str, MoeCheck] | None = None
         "summary": {"in sample": summary(c)} | {s: summary(o) for s, o in oos.items()},
         "skipped": [{"id": rid, "why": why} for rid, why in c.skipped],
     }  # fmt: skip
-
-
-def refits(cat: Catalog, path: Path = CORPUS) -> int:
-    """How many refits ``moe_check_out_of_sample`` makes over every split (for a progress bar)."""
-    rows, _ = moe_rows(cat, path)
-    return sum(len({split_key(s)(r) for r in rows}) for s in SPLITS)
 
 
 def _summary(name: str, c: MoeCheck) -> str:

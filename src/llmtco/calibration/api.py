@@ -8,16 +8,22 @@ from typing import Any
 
 from llmtco.calibration.corpus import Case, load_corpus
 from llmtco.calibration.fit import (
+    FoldHook,
+    Sourced,
+    accelerator_key,
     fit_all,
     held_out_collection,
     leave_one_accelerator_out,
     leave_one_source_out,
     out_of_sample_refits,
+    outside,
     predictions,
+    source_key,
 )
 from llmtco.calibration.imports import read_result_file
+from llmtco.calibration.moe_rows import CheckRow, checked, fold_rows, moe_rows
 from llmtco.calibration.profile import write_profile
-from llmtco.calibration.report import accuracy_document
+from llmtco.calibration.report import accuracy_document, moe_document
 from llmtco.catalog import Catalog
 from llmtco.catalog.records import Efficiency
 from llmtco.errors import CalibrationError
@@ -39,21 +45,56 @@ def accuracy(
         raise CalibrationError("no corpus row could be mapped onto the catalog")
     effs = {e.id: e for e in catalog.efficiency}
     in_sample = predictions(cases, catalog, effs)
+    # the published MoE serving rows (perf moe-check) belong to the committed corpus: with it, each split's
+    # folds also predict the rows of their left-out group
+    moe = checked(*moe_rows(catalog)) if corpus is None else None
     loso_preds = loao_preds = held = None
+    moe_held: dict[str, list[CheckRow]] = {}
     if loso:
         from llmtco.calibration.ship import fold_fit
 
         refit = fold_fit(catalog, str(corpus or "published corpus"))
+        splits = (("leave_one_source_out", source_key), ("leave_one_accelerator_out", accelerator_key))
+        # groups of MoE rows no corpus fold leaves out (none of their rows map into the corpus): a refit each
+        extra = {
+            name: sorted({key(r) for r in moe.rows} - {key(c) for c in cases}) if moe else [] for name, key in splits
+        }
         if progress is not None:
-            progress(out_of_sample_refits(cases))
+            progress(out_of_sample_refits(cases) + sum(len(g) for g in extra.values()))
         step = (lambda: progress(1)) if progress is not None else None
-        loso_preds = leave_one_source_out(cases, catalog, refit, step)
-        loao_preds = leave_one_accelerator_out(cases, catalog, refit, step)
+
+        def hook(name: str, key: Callable[[Sourced], str]) -> FoldHook | None:
+            if moe is None:
+                return None
+            moe_held[name] = []
+            groups = {key(r) for r in moe.rows}
+
+            def on_fold(group: str, fold: dict[str, Efficiency]) -> None:
+                if group in groups:
+                    moe_held[name].extend(fold_rows(catalog, fold, _inside(key, group)))
+
+            return on_fold
+
+        loso_preds = leave_one_source_out(cases, catalog, refit, step, hook(*splits[0]))
+        loao_preds = leave_one_accelerator_out(cases, catalog, refit, step, hook(*splits[1]))
+        for name, key in splits:
+            for group in extra[name]:
+                fold = refit(cases, outside(key, group))
+                moe_held[name].extend(fold_rows(catalog, fold, _inside(key, group)))
+                if step is not None:
+                    step()
         held = held_out_collection(cases, catalog, refit)
         if step is not None:
             step()
     name = str(corpus) if corpus else "the committed published corpus (llmtco/calibration/data)"
-    return accuracy_document(in_sample, loso_preds, loao_preds, unmapped, name, held)
+    doc = accuracy_document(in_sample, loso_preds, loao_preds, unmapped, name, held)
+    if moe is not None:
+        doc["moe_serving"] = moe_document(moe, {k: checked(v, moe.skipped) for k, v in moe_held.items()})
+    return doc
+
+
+def _inside(key: Callable[[Sourced], str], group: str) -> Callable[[Sourced], bool]:
+    return lambda row: key(row) == group
 
 
 def calibrate(

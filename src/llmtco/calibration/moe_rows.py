@@ -13,14 +13,17 @@ model cannot express are returned with the reason. ``analysis.moe_check`` report
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from llmtco.calibration.corpus import read_rows
-from llmtco.calibration.fit import StepRow
+from llmtco.calibration.stack_fit import StackStep, StepRow, fit_stack_step_ms
 from llmtco.catalog import Catalog
+from llmtco.catalog.loader import Table
+from llmtco.catalog.records import Efficiency
 from llmtco.engine.adapters import efficiency_for, engine_shape
 from llmtco.engine.layouts import fabric_for, layout_inputs, server_for
 from llmtco.perf.parallel import Layout, layout_decode_step
@@ -61,10 +64,80 @@ class CheckRow:
 
 
 def step_row(r: CheckRow) -> StepRow | None:
-    """The row as input to ``calibration.fit.fit_stack_step_ms`` (None for prefill rows: no decode step)."""
+    """The row as input to ``calibration.stack_fit.fit_stack_step_ms`` (None for prefill rows: no decode step)."""
     if r.predicted_tpot_ms is None or r.predicted <= 0:
         return None
     return StepRow(r.accelerator, r.engine, r.precision, r.published, r.predicted, r.predicted_tpot_ms)
+
+
+RATIO_BASE = "mi300x"
+"""Accelerator the ratios are taken against (the issue's question: B200 vs MI300X)."""
+
+
+@dataclass(frozen=True)
+class RatioRow:
+    workload: str
+    accelerator: str
+    published_ratio: float
+    predicted_ratio: float
+
+    @property
+    def error(self) -> float:
+        return self.predicted_ratio / self.published_ratio - 1.0
+
+
+def ratios(rows: list[CheckRow], value: dict[str, float]) -> list[RatioRow]:
+    """Ratio to ``RATIO_BASE`` on each shared workload, with ``value[row id]`` as the prediction."""
+    out: list[RatioRow] = []
+    for r in rows:
+        key = (r.workload, r.precision)
+        base = [b for b in rows if (b.workload, b.precision) == key and b.accelerator == RATIO_BASE]
+        if base and r.accelerator != RATIO_BASE and r.id in value and base[0].id in value:
+            b = base[0]
+            out.append(RatioRow(f"{r.workload} {r.precision}", r.accelerator, r.published / b.published,
+                                value[r.id] / value[b.id]))  # fmt: skip
+    return out
+
+
+@dataclass(frozen=True)
+class MoeCheck:
+    rows: list[CheckRow]
+    skipped: list[tuple[str, str]]
+    """(row id, why it is not predicted)."""
+    ratios: list[RatioRow]
+    """Ratios to ``RATIO_BASE`` per shared workload (``ratios``)."""
+
+    @property
+    def median_abs_error(self) -> float:
+        return float(np.median([abs(r.error) for r in self.rows])) if self.rows else float("nan")
+
+    @property
+    def median_abs_ratio_error(self) -> float:
+        return float(np.median([abs(r.error) for r in self.ratios])) if self.ratios else float("nan")
+
+    def stack_step_ms(self) -> dict[str, StackStep]:
+        """The fit tree on every decode row (in sample: what ``perf frontier --extra-step-ms`` takes)."""
+        return fit_stack_step_ms([sr for r in self.rows if (sr := step_row(r)) is not None])
+
+
+def fold_rows(
+    cat: Catalog, effs: dict[str, Efficiency], keep: Callable[[CheckRow], bool], path: Path = CORPUS
+) -> list[CheckRow]:
+    """The rows ``keep`` accepts, predicted with the factors ``effs`` (a fold's refit) in place of the catalog's."""
+    rows, _ = moe_rows(replace(cat, efficiency=Table("efficiency", effs)), path)
+    return [r for r in rows if keep(r)]
+
+
+def checked(rows: list[CheckRow], skipped: list[tuple[str, str]] | None = None) -> MoeCheck:
+    """Rows with their ratios to ``RATIO_BASE`` (each row's own prediction)."""
+    return MoeCheck(rows=rows, skipped=skipped or [], ratios=ratios(rows, {r.id: r.predicted for r in rows}))
+
+
+def summary(c: MoeCheck) -> dict[str, float | int]:
+    """Median |error| of the rows, and of the ratios with how many are within 25 % of the published ratio."""
+    return {"rows": len(c.rows), "median_abs_error": c.median_abs_error, "ratios": len(c.ratios),
+            "ratios_within_25pct": sum(abs(r.error) <= 0.25 for r in c.ratios),
+            "median_abs_ratio_error": c.median_abs_ratio_error}  # fmt: skip
 
 
 def _num(text: str) -> float | None:

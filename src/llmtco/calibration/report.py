@@ -17,6 +17,7 @@ import numpy as np
 
 from llmtco.calibration.corpus import METRICS, Unmapped
 from llmtco.calibration.fit import Prediction
+from llmtco.calibration.moe_rows import RATIO_BASE, MoeCheck
 
 TARGETS_PCT = {
     "decode_step_ms": 10.0,
@@ -126,6 +127,57 @@ def accuracy_document(
     }
 
 
+MOE_RATIO_TARGET = 0.25
+"""Issue 13: a predicted ratio between accelerators within 25 % of the published ratio."""
+
+
+def _moe_summary(c: MoeCheck) -> dict[str, Any]:
+    return {
+        "n": len(c.rows),
+        "median_ape": round(c.median_abs_error * 100, 2),
+        "ratios": len(c.ratios),
+        "ratios_within_25pct": sum(abs(r.error) <= MOE_RATIO_TARGET for r in c.ratios),
+        "median_ratio_ape": round(c.median_abs_ratio_error * 100, 2),
+    }
+
+
+def moe_document(in_sample: MoeCheck, held: dict[str, MoeCheck]) -> dict[str, Any]:
+    """The published MoE serving rows (``calibration.moe_rows``, ``perf moe-check``) in sample and in each
+    split of ``held`` (its folds' predictions), with their ratios to ``RATIO_BASE``."""
+    rows = {k: {r.id: r.predicted for r in c.rows} for k, c in held.items()}
+    ratios = {k: {(q.workload, q.accelerator): q.predicted_ratio for q in c.ratios} for k, c in held.items()}
+    return {
+        "ratio_base": RATIO_BASE,
+        **{k: _moe_summary(c) for k, c in held.items()},
+        "in_sample": _moe_summary(in_sample),
+        "rows": [
+            {"id": r.id, "family": r.family, "accelerator": r.accelerator, "layout": r.layout, "engine": r.engine,
+             "precision": r.precision, "workload": r.workload, "metric": r.metric, "measured": r.published,
+             "predicted": r.predicted, "error_pct": round(r.error * 100, 2),
+             **{f"{k}_predicted": v[r.id] for k, v in rows.items() if r.id in v}}
+            for r in in_sample.rows
+        ],
+        "ratios": [
+            {"workload": q.workload, "accelerator": q.accelerator, "published": q.published_ratio,
+             "predicted": q.predicted_ratio,
+             **{f"{k}_predicted": v[(q.workload, q.accelerator)] for k, v in ratios.items()
+                if (q.workload, q.accelerator) in v}}
+            for q in in_sample.ratios
+        ],
+        "skipped": [{"id": rid, "reason": why} for rid, why in in_sample.skipped],
+    }  # fmt: skip
+
+
+def _render_moe(w: Any, moe: dict[str, Any]) -> None:
+    w(f"\nMoE serving at scale (the DeepSeek rows of `llmtco perf moe-check`; ratios to {moe['ratio_base']} on "
+      "the same workload, target: within 25 % of the published ratio):\n")  # fmt: skip
+    w(f"{'fit':27} {'rows':>5} {'median APE':>11} {'ratios within 25 %':>19} {'median ratio APE':>17}\n")
+    for key, title in SPLITS:
+        if (m := moe.get(key)) is not None:
+            within = f"{m['ratios_within_25pct']} of {m['ratios']}"
+            w(f"{title:27} {m['n']:5d} {m['median_ape']:10.1f}% {within:>19} {m['median_ratio_ape']:16.1f}%\n")
+
+
 def render_json(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
@@ -170,6 +222,8 @@ def render_table(doc: dict[str, Any]) -> str:
             for metric, entry in doc[split].items():
                 parts = ", ".join(f"{g} {s['median_ape']:.0f}% (n={s['n']})" for g, s in entry[key].items())
                 w(f"  {metric}: {parts}\n")
+    if doc.get("moe_serving"):
+        _render_moe(w, doc["moe_serving"])
     if doc["unmapped"]:
         w("\nRows not mapped onto the catalog:\n")
         for u in doc["unmapped"]:

@@ -4,7 +4,7 @@ The published MoE decode rows (``calibration.moe_rows``, reported by ``perf moe-
 DeepSeek-R1/V3 on InferenceMAX, the TensorRT-LLM and SGLang blogs) are predicted with the layout
 physics alone (each record's
 ``stack_step_ms`` left out), and the residual time per step is fitted over the tree generic →
-@engine → accelerator@engine → accelerator@engine@precision (``calibration.fit.fit_stack_step_ms``).
+@engine → accelerator@engine → accelerator@engine@precision (``calibration.stack_fit.fit_stack_step_ms``).
 Each efficiency record then carries the value of its most specific node (a record without an engine:
 the generic node), and the tree's accelerator@engine(@precision) nodes that have no record yet get
 one (the physics of the record the catalog would use for them, plus the node's stack time), so a
@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from llmtco.calibration.fit import StackStep, StepRow, fit_stack_step_ms, stack_step_for
 from llmtco.calibration.moe_rows import CheckRow, moe_rows, step_row
+from llmtco.calibration.stack_fit import StackStep, StepRow, fit_stack_step_ms, stack_step_for
 from llmtco.catalog import Catalog
 from llmtco.catalog.loader import Table
 from llmtco.catalog.records import Efficiency
