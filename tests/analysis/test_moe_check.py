@@ -56,7 +56,7 @@ def test_dp_attention_prompt_imbalance_lowers_the_trtllm_max_throughput_rows(che
 def test_errors_and_ratios_are_reported(check) -> None:  # type: ignore[no-untyped-def]
     text = render_moe_check(check)
     assert "median \\|error\\|" in text and "ratios within 25 %" in text
-    assert check.median_abs_error < 0.6  # 42 % on the serving layer (128 % with the older formula): reported
+    assert check.median_abs_error < 0.15  # 9 % in sample (20 % before the layout path followed prompt chunks)
     assert len(check.ratios) >= 12
     # the model ranks B200 above MI300X on every shared workload, as published
     assert all(r.predicted_ratio > 1 for r in check.ratios if r.accelerator == "b200")
@@ -67,7 +67,7 @@ def test_stack_step_time_left_on_top_is_small_in_sample(check) -> None:  # type:
     # the DeepSeek rows are in the fit corpus, so the serving layer's nodes already carry each stack's own
     # step time (ROCm SGLang's slower steps in mi300x@sglang): what is left for the stack step is small
     assert all(n.stack_step_ms < 10.0 for n in nodes.values())
-    assert sum(abs(r.error) <= 0.25 for r in check.ratios) >= 12  # 15 of 16 with the shipped factors
+    assert sum(abs(r.error) <= 0.25 for r in check.ratios) >= 15  # 16 of 16 with the shipped factors
 
 
 @pytest.fixture(scope="module")

@@ -73,6 +73,42 @@ def test_serving_point_on_a_tp_replica_equals_plain_tp() -> None:
         np.testing.assert_allclose(getattr(rep, name), getattr(plain, name), err_msg=name)
 
 
+@pytest.mark.parametrize("model", [llama8b, deepseek_like], ids=["dense", "moe"])
+def test_plain_tp_replica_follows_the_prefill_chunk_as_mixed_step_does(model) -> None:  # type: ignore[no-untyped-def]
+    """An MoE step that carries a prompt chunk touches nearly every expert, a decode-only step a few: both
+    paths read (1 - f) W(B) + f W(B + chunk), not W(B + mean prompt tokens) every step."""
+    m, hw = model(), simple_hw(vram_gb=192.0)
+    b, ctx, p, pc, chunk = np.array([4.0, 64.0]), 9000.0, np.array([32.0, 512.0]), 4096.0, 8192.0
+    got = layout_mixed_step(m, hw, HGX, 1.0, 1.0, Layout(tp=8), b, ctx, p, pc, chunk)
+    want = mixed_step(m, hw, 1.0, 1.0, 8, b, ctx, p, pc, chunk)
+    np.testing.assert_allclose(got.step_ms, want.step_ms)
+    if m.experts > 1:  # the mean prompt tokens spread over every step would touch far more experts
+        spread = layout_mixed_step(m, hw, HGX, 1.0, 1.0, Layout(tp=8), b, ctx, p, pc)
+        assert float(spread.memory_ms[0]) > 1.5 * float(got.memory_ms[0])
+
+
+def test_moe_serving_point_on_a_tp_replica_equals_plain_tp() -> None:
+    """The InferenceMAX DeepSeek rows run TP8 through LayoutReplica in `perf moe-check` and plain TP in the
+    corpus: at a small batch with long prompts the two once differed by 2.5x."""
+    m, hw = deepseek_like(), simple_hw(vram_gb=192.0)
+    eng = EngineShape(scheduler_ms_per_step=1.0, per_sequence_us=10.0, mixed_step_efficiency=0.8)
+    plain = point_at_batch(m, hw, 1.0, 1.0, 8, 8192.0, 1024.0, 4.0, eng, Load())
+    rep = point_at_batch(m, hw, 1.0, 1.0, 8, 8192.0, 1024.0, 4.0, eng, Load(), replica=LayoutReplica(Layout(tp=8), HGX))
+    for name in ("tpot_ms", "requests_per_s", "step_ms"):
+        np.testing.assert_allclose(getattr(rep, name), getattr(plain, name), err_msg=name)
+
+
+def test_ep_prompt_chunks_touch_the_experts_of_their_own_steps() -> None:
+    m, hw = deepseek_like(), simple_hw(vram_gb=192.0)
+    lay, b = Layout(tp=1, ep=8), np.array([4.0])
+    spread = ep_mixed_step(m, hw, HGX, 1.0, 1.0, lay, b, 9000.0, 32.0, 4096.0, 8192.0)
+    chunked = ep_mixed_step(m, hw, HGX, 1.0, 1.0, lay, b, 9000.0, 32.0, 4096.0, 8192.0, 8192.0)
+    decode = ep_mixed_step(m, hw, HGX, 1.0, 1.0, lay, b, 9000.0, 0.0, 0.0)
+    # the chunked step reads a little more than decode alone (1 step in 256 reads every expert), far less
+    # than 36 tokens' experts every step
+    assert float(decode.memory_ms[0]) < float(chunked.memory_ms[0]) < 0.7 * float(spread.memory_ms[0])
+
+
 def test_ep_mixed_step_without_prompt_tokens_is_the_decode_step() -> None:
     m, hw = toy_moe(), simple_hw()
     lay = Layout(tp=1, ep=4)

@@ -111,6 +111,8 @@ def probe_serve(
         context,
         prompt_tokens,
         input_tokens * input_spread.second_moment / 2.0,
+        # as the serving layer runs it: a prefill step carries one prompt, up to the budget decode leaves
+        min(max(float(eng.chunk_tokens) - b, 1.0), input_tokens * (1.0 - prefix_cache_hit)),
     )
     capacity_rps = float(chosen.requests_per_s[0])
     out: dict[str, object] = {

@@ -58,6 +58,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from llmtco.arrays import FloatArray
 from llmtco.perf.memory import (
     GB,
     engine_share_gb,
@@ -273,6 +274,18 @@ def layout_memory(
     )
 
 
+def _touched_share(p: float, batch: FloatArray, prefill: FloatArray, prefill_chunk: Num) -> FloatArray:
+    """Mean share of the routed experts a step touches, each token picking a share ``p`` of them: a share
+    f = prefill / chunk of the steps carry a prompt chunk of ``prefill_chunk`` tokens beside the ``batch``
+    decode tokens, the others decode only (``prefill_chunk`` 0: every step carries the mean prefill)."""
+    chunk = np.asarray(prefill_chunk, dtype=float)
+    if not np.any(chunk > 0):
+        return np.asarray(1.0 - (1.0 - p) ** (batch + prefill), dtype=float)
+    chunk = np.maximum(chunk, prefill)
+    f = np.where(chunk > 0, prefill / np.maximum(chunk, 1e-12), 0.0)
+    return np.asarray((1.0 - f) * (1.0 - (1.0 - p) ** batch) + f * (1.0 - (1.0 - p) ** (batch + chunk)), dtype=float)
+
+
 def ep_mixed_step(
     model: ModelShape,
     hw: HardwareShape,
@@ -285,10 +298,13 @@ def ep_mixed_step(
     prefill_tokens: Num,
     prefill_context: Num,
     prompt_len: Num | None = None,
+    prefill_chunk: Num = 0.0,
 ) -> StepTime:
     """One step of one stage under EP with DP attention: ``batch`` decoding sequences spread evenly over its
     DP ranks and ``prefill_tokens`` prompt tokens in prompts of ``prompt_len`` tokens, each prompt on one
-    rank (None: spread evenly); the step is the busiest rank's (``busiest_rank_tokens``).
+    rank (None: spread evenly); the step is the busiest rank's (``busiest_rank_tokens``). As in
+    ``perf.timing.mixed_step``, a step that carries prefill carries a chunk of ``prefill_chunk`` prompt
+    tokens (0: the mean every step), and the experts it touches follow the tokens of that step.
 
     ``perf.timing.mixed_step`` term by term, per GPU: weight bytes = shared / tp + the touched local
     experts; linear FLOPs = its rank's shared part / tp + its 1/ep of the routed-expert work (decode
@@ -302,9 +318,10 @@ def ep_mixed_step(
     tokens = b + pf
     rank_b, rank_pf = b / layout.dp, busiest_rank_tokens(pf, layout.dp, prompt_len)
     k, e = model.active_experts, model.experts
-    touched_frac = 1.0 - (1.0 - k / e) ** tokens
-    weight_b = model.shared_params * bytes_per_weight / layout.tp
-    weight_b = weight_b + (e / layout.ep) * touched_frac * model.expert_params * bytes_per_weight
+    touched_frac = _touched_share(k / e, b, pf, prefill_chunk)
+    weight_b = model.shared_params * bytes_per_weight / layout.tp + (
+        (e / layout.ep) * touched_frac * model.expert_params * bytes_per_weight
+    )
     kv_tokens = kv_tokens_effective(model, context)
     kv_read = rank_b * kv_tokens * kv_bytes_per_token(model, kv_bytes) / kv_shards(model, layout.tp)
     bw = hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency

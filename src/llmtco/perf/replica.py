@@ -37,9 +37,11 @@ def layout_mixed_step(
     context: Num,
     prefill_tokens: Num = 0.0,
     prefill_context: Num = 0.0,
+    prefill_chunk: Num = 0.0,
 ) -> StepTime:
     """``perf.timing.mixed_step`` of one replica under ``layout``: ``batch`` decoding sequences and
-    ``prefill_tokens`` prompt tokens of chunked prefill in one step [ms].
+    ``prefill_tokens`` prompt tokens of chunked prefill in one step, on average; a step that carries
+    prefill carries a chunk of ``prefill_chunk`` prompt tokens (0: the mean every step) [ms].
 
     Plain TP is ``mixed_step`` itself (over the scale-out network when the group leaves the domain); EP
     is ``ep_mixed_step``, each prompt prefilled on one DP rank; with PP the step runs as m = min(pp, B)
@@ -52,8 +54,9 @@ def layout_mixed_step(
         flat = replace(layout, pp=1)
         pf = np.asarray(prefill_tokens, dtype=float)
         stage = layout_mixed_step(
-            sm, hw, fabric, bytes_per_weight, kv_bytes, flat, b / micro, context, pf / micro, prefill_context
-        )
+            sm, hw, fabric, bytes_per_weight, kv_bytes, flat, b / micro, context, pf / micro, prefill_context,
+            prefill_chunk,
+        )  # fmt: skip
         send = pipeline_send_ms(model, hw, fabric, layout, (b + pf) / micro)
         return StepTime(
             step_ms=np.maximum(micro * stage.step_ms, layout.pp * (stage.step_ms + send)),
@@ -66,14 +69,15 @@ def layout_mixed_step(
     if layout.ep <= 1 or model.experts <= 1:
         hw_tp = with_fabric(hw, fabric, layout.stage_gpus)
         return mixed_step(
-            model, hw_tp, bytes_per_weight, kv_bytes, layout.stage_gpus, batch, context, prefill_tokens, prefill_context
-        )
+            model, hw_tp, bytes_per_weight, kv_bytes, layout.stage_gpus, batch, context, prefill_tokens,
+            prefill_context, prefill_chunk,
+        )  # fmt: skip
     # a prompt token attends to half its prompt on average (causal): the prompt is twice that long
     # (``sizing.serving`` passes lin x E[L^2]/E[L]^2 / 2, so this is the length-weighted prompt)
     prompt_len = 2.0 * np.asarray(prefill_context, dtype=float)
     return ep_mixed_step(
         model, hw, fabric, bytes_per_weight, kv_bytes, layout, batch, context, prefill_tokens, prefill_context,
-        prompt_len,
+        prompt_len, prefill_chunk,
     )  # fmt: skip
 
 
@@ -106,11 +110,12 @@ class LayoutReplica:
         context: Num,
         prefill_tokens: Num,
         prefill_context: Num,
+        prefill_chunk: Num = 0.0,
     ) -> StepTime:
         """``layout_mixed_step`` of the replica."""
         return layout_mixed_step(
             model, hw, self.fabric, bytes_per_weight, kv_bytes, self.layout, batch, context, prefill_tokens,
-            prefill_context,
+            prefill_context, prefill_chunk,
         )  # fmt: skip
 
     def prefill_step(self, model: ModelShape, hw: HardwareShape, bytes_per_weight: float, seq: Num) -> StepTime:

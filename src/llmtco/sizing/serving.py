@@ -190,21 +190,15 @@ def _rates(
     pf_context = lin_c * m2_in / 2.0
     hw_col = _column(hw)
     hw_step = replace(hw_col, per_sequence_overhead_us=0.0)
+    # a prefill step carries one prompt, up to the budget the decoding sequences leave
+    pf_chunk = np.minimum(np.maximum(chunk - batch, 1.0), lin_c * (1.0 - hit))
     step: StepTime = (
-        replica.mixed_step(model, hw_step, bytes_per_weight, kv_bytes, batch, context, prompt_tokens, pf_context)
+        replica.mixed_step(
+            model, hw_step, bytes_per_weight, kv_bytes, batch, context, prompt_tokens, pf_context, pf_chunk
+        )
         if replica is not None
         else mixed_step(
-            model,
-            hw_step,
-            bytes_per_weight,
-            kv_bytes,
-            tp,
-            batch,
-            context,
-            prompt_tokens,
-            pf_context,
-            # a prefill step carries one prompt, up to the budget the decoding sequences leave
-            prefill_chunk=np.minimum(np.maximum(chunk - batch, 1.0), lin_c * (1.0 - hit)),
+            model, hw_step, bytes_per_weight, kv_bytes, tp, batch, context, prompt_tokens, pf_context, pf_chunk
         )
     )
     kernel_ms = np.broadcast_to(np.asarray(step.step_ms, dtype=float), batches.shape)
