@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from llmtco.calibration.corpus import Case, Unmapped, map_row
-from llmtco.calibration.dataset_lengths import DATASET_LENGTHS, dataset_input_tokens
+from llmtco.calibration.dataset_lengths import DATASET_LENGTHS, client_mean_lengths, dataset_input_tokens
 from llmtco.catalog import Catalog
 
 ROOT = Path(__file__).resolve().parents[2] / "src/llmtco/calibration"
@@ -54,3 +54,17 @@ def test_a_dataset_without_a_sourced_mean_stays_unmapped(catalog: Catalog) -> No
     """GPQA's input length is not published by ML.ENERGY, and no estimate is made for it."""
     out = map_row(HOLDOUT["mle3-qwen3-8b-gpqa-h100-1g-b8"], catalog)
     assert isinstance(out, Unmapped) and out.reason == "input or output length not stated"
+
+
+def test_inferencemax_rows_use_the_clients_mean_lengths(catalog: Catalog) -> None:
+    """InferenceMAX's client draws each length uniformly from int(0.8 L) .. L: a "1k/1k" row averages 921.5
+    tokens in and out, an "8k/1k" row 7,372.5 in."""
+    sampled = client_mean_lengths("inferencemax", 1024.0, 1024.0)
+    assert sampled is not None and sampled[:2] == (921.5, 921.5)
+    assert client_mean_lengths("mlperf-v5.1", 1024.0, 1024.0) is None
+    case = map_row(HOLDOUT["imx-deepseek-r1-b200-sglang-fp8-tp8-8k1k-c64"], catalog)
+    assert isinstance(case, Case)
+    assert (case.input_tokens, case.output_tokens) == (7372.5, 921.5)
+    assert any("random-range-ratio 0.8" in a and "/blob/" in a for a in case.assumptions)
+    other = map_row(HOLDOUT["mlperf51-h200-l2-70b-off"], catalog)
+    assert isinstance(other, Case) and other.input_tokens == 222.3

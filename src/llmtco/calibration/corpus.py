@@ -33,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 
 from llmtco.calibration.corpus_files import COLLECTION_KEY, COLUMNS, OPTIONAL_COLUMNS, read_rows
-from llmtco.calibration.dataset_lengths import dataset_input_tokens
+from llmtco.calibration.dataset_lengths import client_mean_lengths, dataset_input_tokens
 from llmtco.calibration.model_names import match_model
 from llmtco.calibration.row_layout import RowLayout, row_layout
 from llmtco.calibration.row_load import (
@@ -336,6 +336,9 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
         lout = 1.0  # a step has no output length
     if lin is None or lout is None:
         return Unmapped(rid, "input or output length not stated")
+    if (sampled := client_mean_lengths(family, lin, lout)) is not None and level == "end_to_end":
+        lin, lout, why = sampled
+        assumptions.append(why)
     if tput is not None:
         measured["output_tok_s_per_gpu"] = tput / gpus
     for key in ("ttft_ms", "tpot_ms", "energy_j_per_token"):

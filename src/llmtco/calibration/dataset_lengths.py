@@ -1,4 +1,5 @@
-"""Mean input lengths of the benchmark datasets corpus rows name instead of a number.
+"""Mean input lengths of the benchmark datasets corpus rows name instead of a number, and the mean lengths
+of benchmark clients that sample each request's lengths around the nominal ones.
 
 MLPerf result files give the output tokens/s and samples/s (so the mean output length) but not the mean
 input length; ``input_len`` then names the dataset. The means below are computed from per-sample input
@@ -15,6 +16,7 @@ dataset without a sourced mean keeps ``estimate:`` and its reason.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -76,4 +78,50 @@ def dataset_input_tokens(input_len: str, model: str | None) -> DatasetLength | N
     for entry in DATASET_LENGTHS:
         if re.search(entry.pattern, text) and entry.model in (None, model):
             return entry
+    return None
+
+
+_IMX_CLIENT = (
+    "https://github.com/ajith-sirra-amd/InferenceMAX_Rocm_Team/blob/f743075fb010fdcb9d51e1d2a8a3c675e88d7038/"
+    "utils/bench_serving/benchmark_serving.py"
+)
+_IMX_RATIO = "https://github.com/jyothisambolu/InferenceMAX/blob/6458cb4f0e120776b4c0d68c26ba07b48e31b350/README.md"
+
+
+@dataclass(frozen=True)
+class ClientLengths:
+    """A benchmark client that draws each request's input and output length uniformly from the integers
+    int(r x L) .. L around the nominal L it is labelled with (vLLM's older ``benchmark_serving.py`` random
+    dataset with ``--random-range-ratio r``)."""
+
+    family: str
+    """``source_family`` of the rows it ran."""
+    range_ratio: float
+    source: str
+
+    def mean(self, nominal: float) -> float:
+        """Mean of the integers int(r x L) .. L [tokens]."""
+        return (math.floor(nominal * self.range_ratio) + nominal) / 2.0
+
+
+CLIENT_LENGTHS = (
+    ClientLengths(
+        "inferencemax",
+        0.8,
+        f"InferenceMAX's client ({_IMX_CLIENT}: sample_uniform draws int(L x ratio) .. L for input and output) "
+        f"at --random-range-ratio 0.8 ({_IMX_RATIO}, 'Benchmark Client Configuration'; the recipes set "
+        "random_range_ratio: 0.8 and 10 x concurrency prompts)",
+    ),
+)
+"""Clients whose rows are labelled with nominal lengths, by source family."""
+
+
+def client_mean_lengths(family: str, lin: float, lout: float) -> tuple[float, float, str] | None:
+    """A row's mean input and output length when its family's client samples around the labelled ones, with
+    the assumption text; None for any other family."""
+    for c in CLIENT_LENGTHS:
+        if c.family == family:
+            mi, mo = c.mean(lin), c.mean(lout)
+            why = f"lengths {lin:g}/{lout:g} are the client's maxima: means {mi:g}/{mo:g} used, from {c.source}"
+            return mi, mo, why
     return None

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from llmtco.calibration.corpus import read_rows
+from llmtco.calibration.dataset_lengths import client_mean_lengths
 from llmtco.calibration.stack_fit import StackStep, StepRow, fit_stack_step_ms
 from llmtco.catalog import Catalog
 from llmtco.catalog.loader import Table
@@ -190,6 +191,9 @@ def _predict_row(row: dict[str, str], cat: Catalog, model_id: str, acc: str) -> 
         return "batch size or per-GPU layout not stated precisely enough to model"
     if lin is None or lout is None:
         return "input or output length not stated"
+    label = f"{lin:g}/{lout:g}"  # the nominal lengths name the workload across accelerators
+    if (sampled := client_mean_lengths(row["source_family"], lin, lout)) is not None:
+        lin, lout, _ = sampled
     conc = _num(row["concurrency_or_batch"]) or 1.0
     per_rank = re.search(r"max_batch_size (\d+) per rank", row["concurrency_or_batch"])
     lay = _layout(notes, gpus)
@@ -204,7 +208,7 @@ def _predict_row(row: dict[str, str], cat: Catalog, model_id: str, acc: str) -> 
                         engine_shape(eff, eng_key, 1), Load(), replica=LayoutReplica(lay, fabric))  # fmt: skip
     tpot = _num(row["tpot_ms"]) if row["tpot_ms"] else None
     return CheckRow(
-        rid, row["source_family"], acc, lay.label, precision, engine, f"{lin:g}/{lout:g} c{conc:g} {engine}",
+        rid, row["source_family"], acc, lay.label, precision, engine, f"{label} c{conc:g} {engine}",
         "output tok/s", float(row["throughput_tok_s"]), float(sp.output_tokens_per_s[0]), tpot, float(sp.tpot_ms[0]),
     )  # fmt: skip
 
