@@ -88,14 +88,15 @@ def moe_check_out_of_sample(
     path: Path = CORPUS,
     progress: Callable[[], None] | None = None,
     groups: list[str] | None = None,
+    fold: Callable[[Catalog, str, str], Catalog] = fold_catalog,
 ) -> MoeCheck:
     """Each group's rows (``split``: one of ``SPLITS``; ``groups``: those named, default all) predicted with
-    ``fold_catalog`` of that group. ``progress`` is called after each refit."""
+    ``fold`` (``fold_catalog``) of that group. ``progress`` is called after each refit."""
     key = split_key(split)
     rows, skipped = moe_rows(cat, path)
     out: list[CheckRow] = []
     for group in groups if groups is not None else sorted({key(r) for r in rows}):
-        out.extend(r for r in moe_rows(fold_catalog(cat, split, group), path)[0] if key(r) == group)
+        out.extend(r for r in moe_rows(fold(cat, split, group), path)[0] if key(r) == group)
         if progress is not None:
             progress()
     return checked(out, skipped)
