@@ -139,9 +139,9 @@ def moe_check_json(c: MoeCheck, out_of_sample: dict[str, MoeCheck] | None = None
 
 
 def _summary(name: str, c: MoeCheck) -> str:
-    within = sum(abs(r.error) <= 0.25 for r in c.ratios)
-    return (f"| {name} | {len(c.rows)} | {c.median_abs_error:.0%} | {within} of {len(c.ratios)} | "
-            f"{c.median_abs_ratio_error:.0%} |")  # fmt: skip
+    m = summary(c)
+    return (f"| {name} | {m['rows']} | {m['median_abs_error']:.0%} | {m['ratios_within_25pct']} of {m['ratios']} | "
+            f"{m['median_abs_ratio_error']:.0%} |")  # fmt: skip
 
 
 def _errors(r_id: str, held: dict[str, dict[str, float]]) -> str:

@@ -28,7 +28,7 @@ from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.perf.timing import mixed_step
 from llmtco.sizing.lengths import FIXED, LengthSpread, from_percentiles
 from llmtco.sizing.operating import OperatingPoint, at_concurrency, at_rate
-from llmtco.sizing.serving import EngineShape, Load, ServingPoint, serving_point
+from llmtco.sizing.serving import EngineShape, Load, ServingPoint, prefill_chunk_tokens, serving_point
 
 PERCENTILES = ("p50", "p90", "p99")
 
@@ -111,8 +111,7 @@ def probe_serve(
         context,
         prompt_tokens,
         input_tokens * input_spread.second_moment / 2.0,
-        # as the serving layer runs it: a prefill step carries one prompt, up to the budget decode leaves
-        min(max(float(eng.chunk_tokens) - b, 1.0), input_tokens * (1.0 - prefix_cache_hit)),
+        prefill_chunk_tokens(eng.chunk_tokens, b, input_tokens * (1.0 - prefix_cache_hit)),  # as serving runs it
     )
     capacity_rps = float(chosen.requests_per_s[0])
     out: dict[str, object] = {

@@ -74,6 +74,7 @@ from llmtco.perf.timing import (
     StepTime,
     allreduce_ms,
     attention_peak_tflops,
+    chunk_share,
     decode_attention_flops,
     decode_step,
     launch_ms,
@@ -276,13 +277,11 @@ def layout_memory(
 
 def _touched_share(p: float, batch: FloatArray, prefill: FloatArray, prefill_chunk: Num) -> FloatArray:
     """Mean share of the routed experts a step touches, each token picking a share ``p`` of them: a share
-    f = prefill / chunk of the steps carry a prompt chunk of ``prefill_chunk`` tokens beside the ``batch``
-    decode tokens, the others decode only (``prefill_chunk`` 0: every step carries the mean prefill)."""
-    chunk = np.asarray(prefill_chunk, dtype=float)
-    if not np.any(chunk > 0):
+    f of the steps carry a prompt chunk of c tokens beside the ``batch`` decode tokens, the others decode
+    only (``perf.timing.chunk_share``; ``prefill_chunk`` 0: every step carries the mean prefill)."""
+    if not np.any(np.asarray(prefill_chunk, dtype=float) > 0):
         return np.asarray(1.0 - (1.0 - p) ** (batch + prefill), dtype=float)
-    chunk = np.maximum(chunk, prefill)
-    f = np.where(chunk > 0, prefill / np.maximum(chunk, 1e-12), 0.0)
+    f, chunk = chunk_share(prefill, prefill_chunk)
     return np.asarray((1.0 - f) * (1.0 - (1.0 - p) ** batch) + f * (1.0 - (1.0 - p) ** (batch + chunk)), dtype=float)
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from llmtco.arrays import FloatArray
 from llmtco.perf.memory import kv_bytes_per_token, kv_shards, kv_tokens_effective
 from llmtco.perf.shapes import HardwareShape, ModelShape, Num
 
@@ -127,6 +128,14 @@ def launch_ms(model: ModelShape, hw: HardwareShape) -> Num:
     return out
 
 
+def chunk_share(prefill: Num, prefill_chunk: Num) -> tuple[FloatArray, FloatArray]:
+    """(f, c): a step that carries prefill carries a chunk of c = max(``prefill_chunk``, mean ``prefill``)
+    prompt tokens, and a share f = mean prefill / c of the steps do (``mixed_step``)."""
+    p = np.asarray(prefill, dtype=float)
+    chunk = np.maximum(np.asarray(prefill_chunk, dtype=float), p)
+    return np.where(chunk > 0, p / np.maximum(chunk, 1e-12), 0.0), chunk
+
+
 def mixed_step(
     model: ModelShape,
     hw: HardwareShape,
@@ -165,9 +174,8 @@ def mixed_step(
     bandwidth = hw.hbm_bandwidth_tb_s * 1e12 * hw.decode_bandwidth_efficiency
     kv_tokens = kv_tokens_effective(model, context)
     kv_read = batch * kv_tokens * kv_bytes_per_token(model, kv_bytes) / kv_shards(model, tp)
-    chunk = np.maximum(np.asarray(prefill_chunk, dtype=float), prefill)
     if model.experts > 1 and np.any(np.asarray(prefill_chunk, dtype=float) > 0):
-        share = np.where(chunk > 0, prefill / np.maximum(chunk, 1e-12), 0.0)
+        share, chunk = chunk_share(prefill, prefill_chunk)
         read: Num = (1.0 - share) * weights_read_bytes(model, bytes_per_weight, batch) + share * weights_read_bytes(
             model, bytes_per_weight, batch + chunk
         )

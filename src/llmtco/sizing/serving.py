@@ -160,6 +160,12 @@ class _Rates:
     """Shape (S,): one request's prefill on an idle replica."""
 
 
+def prefill_chunk_tokens(budget: Num, batch: Num, prompt_tokens: Num) -> FloatArray:
+    """Prompt tokens a step that carries prefill carries: one prompt, up to the token budget the decoding
+    sequences leave (at least one token) [tokens]."""
+    return np.asarray(np.minimum(np.maximum(np.asarray(budget) - np.asarray(batch), 1.0), prompt_tokens), dtype=float)
+
+
 def _rates(
     model: ModelShape,
     hw: HardwareShape,
@@ -190,8 +196,7 @@ def _rates(
     pf_context = lin_c * m2_in / 2.0
     hw_col = _column(hw)
     hw_step = replace(hw_col, per_sequence_overhead_us=0.0)
-    # a prefill step carries one prompt, up to the budget the decoding sequences leave
-    pf_chunk = np.minimum(np.maximum(chunk - batch, 1.0), lin_c * (1.0 - hit))
+    pf_chunk = prefill_chunk_tokens(chunk, batch, lin_c * (1.0 - hit))
     step: StepTime = (
         replica.mixed_step(
             model, hw_step, bytes_per_weight, kv_bytes, batch, context, prompt_tokens, pf_context, pf_chunk
