@@ -91,8 +91,9 @@ def test_max_num_seqs_bounds_both_loops() -> None:
     at16 = point_at_batch(llama8b(), HW, 2.0, 2.0, 1, LIN, LOUT, 16.0, ENGINE, bounded)
     assert closed.batch[0] == 16.0 and closed.saturated[0] == 1.0
     assert closed.tpot_ms[0] == pytest.approx(at16.tpot_ms[0])
-    # 48 clients wait: Little's law over the waiting room
-    assert closed.queue_wait_ms[0] == pytest.approx(48.0 / closed.requests_per_s[0] * 1e3)
+    # 48 clients wait: Little's law over the waiting room, on top of the running prompts' wait for the budget
+    assert closed.ttft_ms[0] == pytest.approx(at16.ttft_ms[0] + closed.queue_wait_ms[0], rel=1e-3)
+    assert closed.queue_wait_ms[0] >= 48.0 / closed.requests_per_s[0] * 1e3
     cap = closed.capacity_rps[0]
     over = at_rate(llama8b(), HW, 2.0, 2.0, 1, LIN, LOUT, 1.5 * cap, ENGINE, bounded)
     assert over.saturated[0] == 1.0 and over.batch[0] == 16.0
@@ -122,3 +123,17 @@ def test_the_rate_within_limits_is_where_the_first_limit_binds() -> None:
     assert float(at_rate(*args, rate, ENGINE, p99).tpot_ms[0]) == pytest.approx(tpot_limit, rel=0.02)
     # a request's TPOT tail above its mean binds earlier
     assert rate_within_limits(*args, 1e9, tpot_limit, ENGINE, p99, tpot_tail=1.2) < rate
+
+
+def test_closed_loop_prompts_queue_for_the_prefill_budget() -> None:
+    """Long prompts from many clients queue for the prefill budget: TTFT at 16 clients is above the
+    wait-free TTFT at the same batch, the wait is in ``queue_wait_ms``; one client
+    never queues behind itself."""
+    lin, lout = 8000.0, 200.0
+    many = at_concurrency(llama8b(), HW, 2.0, 2.0, 1, lin, lout, 16.0, ENGINE, IDLE)
+    free = point_at_batch(llama8b(), HW, 2.0, 2.0, 1, lin, lout, float(many.batch[0]), ENGINE, IDLE)
+    assert many.saturated[0] == 0.0 and many.queue_wait_ms[0] > 0.2 * many.ttft_ms[0]
+    assert many.ttft_ms[0] == pytest.approx(free.ttft_ms[0] + many.queue_wait_ms[0], rel=0.02)
+    np.testing.assert_allclose(many.requests_per_s, 16.0 / (many.ttft_ms + lout * many.tpot_ms) * 1e3)
+    one = at_concurrency(llama8b(), HW, 2.0, 2.0, 1, lin, lout, 1.0, ENGINE, IDLE)
+    assert one.queue_wait_ms[0] == 0.0

@@ -98,3 +98,20 @@ def test_token_budget_bounds_concurrency_of_prefill_heavy_work() -> None:
     # B + B x Lin / Lout <= C  =>  B <= 2048 / 21
     assert p.batch[0] <= 2048.0 / 21.0 + 1e-9
     assert FIXED.second_moment == 1.0
+
+
+def test_engine_prefill_efficiency_scales_the_prompt_flops_only() -> None:
+    """The engine's prompt FLOP/s (``EngineShape.prefill_efficiency``) lengthens prefill, not decode."""
+    hw = simple_hw(vram_gb=np.array([80.0]))
+    slow = EngineShape(
+        scheduler_ms_per_step=0.5, per_sequence_us=10.0, mixed_step_efficiency=0.9, prefill_efficiency=0.5
+    )
+    args = (llama8b(), hw, 2.0, 2.0, 1, 8000.0, 200.0, 1.0)
+    base, half = (
+        point_at_batch(*args, ENGINE, Load(utilisation=0.0)),
+        point_at_batch(*args, slow, Load(utilisation=0.0)),
+    )
+    assert half.prefill_ms[0] > 1.6 * base.prefill_ms[0] and half.ttft_ms[0] > 1.6 * base.ttft_ms[0]
+    decode_only = Load(utilisation=0.0, prefix_cache_hit=1.0)
+    a, b = point_at_batch(*args, ENGINE, decode_only), point_at_batch(*args, slow, decode_only)
+    assert a.tpot_ms[0] == pytest.approx(b.tpot_ms[0])

@@ -28,7 +28,7 @@ from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.perf.timing import mixed_step
 from llmtco.sizing.lengths import FIXED, LengthSpread, from_percentiles
 from llmtco.sizing.operating import OperatingPoint, at_concurrency, at_rate
-from llmtco.sizing.serving import EngineShape, Load, ServingPoint, prefill_chunk_tokens, serving_point
+from llmtco.sizing.serving import EngineShape, Load, ServingPoint, engine_hardware, prefill_chunk_tokens, serving_point
 
 PERCENTILES = ("p50", "p90", "p99")
 
@@ -103,7 +103,7 @@ def probe_serve(
     prompt_tokens = b * input_tokens * (1.0 - prefix_cache_hit) / output_tokens
     kernel = mixed_step(
         shape,
-        replace(hw, per_sequence_overhead_us=0.0),
+        engine_hardware(replace(hw, per_sequence_overhead_us=0.0), eng),  # prompt FLOP/s as the engine runs them
         bpw,
         kvb,
         chosen.tp,
@@ -139,6 +139,7 @@ def probe_serve(
             "step_ms": first(chosen.step_ms),
             "host_ms": first(chosen.step_ms) - first(kernel.step_ms) / first(eng.mixed_step_efficiency),
             "mixed_step_efficiency": first(eng.mixed_step_efficiency),
+            "engine_prefill_efficiency": first(eng.prefill_efficiency),
             "token_budget": eng.chunk_tokens,
             "tpot_ms": first(chosen.tpot_ms),
             **{f"ttft_{p}_ms": v for p, v in ttft.items()},

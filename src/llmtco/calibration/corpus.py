@@ -35,6 +35,7 @@ from pathlib import Path
 from llmtco.calibration.corpus_files import COLLECTION_KEY, COLUMNS, OPTIONAL_COLUMNS, read_rows
 from llmtco.calibration.dataset_lengths import client_mean_lengths, dataset_input_tokens
 from llmtco.calibration.model_names import match_model
+from llmtco.calibration.recipes import EngineSettings, recipe_settings
 from llmtco.calibration.row_layout import RowLayout, row_layout
 from llmtco.calibration.row_load import (
     SATURATION,
@@ -139,6 +140,8 @@ class Case:
     """The TTFT statistic of ``ttft_ms``: ``mean`` or ``p50`` (median)."""
     kv_cache: str | None = None
     """KV-cache precision where the row states it apart from BF16 weights; None: follows the compute."""
+    engine_settings: EngineSettings | None = None
+    """Token budget and scheduler polling the run's launch script set (``recipes``); None: the defaults."""
     collection: str = ""
     """The corpus file the row came from (its stem): the ``held-out collection`` split predicts one
     collection with factors fitted on the others."""
@@ -404,6 +407,10 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
         assumptions.append("throughput is the offered load the run carried: TPOT and TTFT compared, not throughput")
     if load.kind == "rate" and "poisson" not in (row["concurrency_or_batch"] + notes).lower():
         assumptions.append("arrival process not stated: Poisson arrivals assumed")
+    clients = load.value if load.kind == "concurrency" and load.value is not None else 1.0
+    settings = recipe_settings(family, engine, model, accelerator, precision, clients, _num(row["input_len"]) or 0.0)
+    if settings is not None:
+        assumptions.append(settings.why)
     return Case(
         id=rid,
         source=row["source"],
@@ -426,6 +433,7 @@ def map_row(row: dict[str, str], catalog: Catalog) -> Case | Unmapped:
         load=load,
         latency_stat=latency_statistic(notes),
         kv_cache=_kv_cache(row["precision"]),
+        engine_settings=settings,
     )
 
 

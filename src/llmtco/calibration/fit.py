@@ -48,6 +48,7 @@ SERVING_PARAMS: dict[str, tuple[float, float]] = {
     "per_sequence_overhead_us": (0.1, 300.0),
     "mixed_step_efficiency": (0.2, 1.0),
     "ttft_queue_steps": (0.05, 20.0),
+    "engine_prefill_efficiency": (0.1, 1.6),
     "power_activity_floor": (0.05, 0.95),
 }
 """Serving-layer factors and their bounds."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from llmtco.arrays import first
 from llmtco.calibration.corpus import Case
@@ -81,6 +81,8 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
     shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, 1, engine=case.engine)
     eng = engine_shape(eff, case.engine, 1, accelerator=acc, moe=shape.experts > 1)
+    if (run := case.engine_settings) is not None:
+        eng = replace(eng, chunk_tokens=run.chunk_tokens, poll_steps=run.poll_steps)
     bpw, kvb = BYTES_PER_WEIGHT[case.precision], kv_bytes_for(compute, case.kv_cache)
     lin, lout = case.input_tokens, case.output_tokens
     stated = replica_gpus(case, shape, hw, bpw, kvb)

@@ -391,6 +391,10 @@ class Efficiency(Record):
     """Serving layer: host time per engine step outside the GPU kernels (scheduling, sampling) [ms]."""
     mixed_step_efficiency: Annotated[float, Field(gt=0, le=1)] = 1.0
     """Serving layer: kernel-level step time / achieved step time with prefill chunks mixed into decode."""
+    engine_prefill_efficiency: Annotated[float, Field(gt=0, le=2)] = 1.0
+    """Serving layer: the prompt FLOP/s a serving stack's prefill kernels reach, over the step layer's
+    ``prefill_compute_efficiency`` (MoE grouped GEMMs, quantised-weight and attention kernels of real
+    models, not the step layer's dense stack) [1]; fitted on TTFT, 1 where no row says otherwise."""
     stack_step_ms: NonNeg = 0.0
     """Serving layer of MoE models only: time per engine step a serving stack adds beyond the layout
     physics (MoE and MLA kernel launches, DP-attention balancing) [ms]; fitted on published MoE decode rows

@@ -131,6 +131,7 @@ def engine_shape(
         mixed_step_efficiency=e("mixed_step_efficiency"),
         chunk_tokens=chunk,
         ttft_queue_steps=e("ttft_queue_steps"),
+        prefill_efficiency=e("engine_prefill_efficiency"),
         max_num_seqs=max_num_seqs,
     )
 

@@ -30,7 +30,7 @@ from llmtco.perf.parallel import SCALEOUT_LATENCY_US, Fabric, Layout, layout_mem
 from llmtco.perf.replica import LayoutReplica
 from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.sizing.layouts import BATCH_GRID, layout_curve
-from llmtco.sizing.serving import EngineShape, Load, point_at_batch
+from llmtco.sizing.serving import EngineShape, Load, engine_hardware, point_at_batch
 
 PREFILL_TOKENS_PER_RANK = 16384.0
 """Prompt tokens one DP rank prefills per step (SGLang's large-scale EP post runs 16,384 tokens per device)."""
@@ -181,7 +181,8 @@ def disaggregated_points(
     """The deployment at every decode batch of the grid, the pool ratio chosen per batch (``eng``: the
     decode pool through the serving layer, see ``decode_curve``)."""
     lout = max(float(output_tokens), 1.0)
-    pool = prefill_pool(model, hw, fabric, bytes_per_weight, prefill, input_tokens)
+    pf_hw = hw if eng is None else engine_hardware(hw, eng)
+    pool = prefill_pool(model, pf_hw, fabric, bytes_per_weight, prefill, input_tokens)
     batches, steps, fits = curve or decode_curve(
         model, hw, fabric, bytes_per_weight, kv_bytes, decode, input_tokens, lout, eng
     )
@@ -251,8 +252,9 @@ def best_disaggregated_over(
         for lay in layouts
         if float(np.asarray(layout_memory(model, hw, bytes_per_weight, kv_bytes, lay, context).max_batch).min()) >= 1
     ]
+    pf_hw = hw if eng is None else engine_hardware(hw, eng)
     pools = sorted(
-        (prefill_pool(model, hw, fabric, bytes_per_weight, lay, input_tokens) for lay in layouts),
+        (prefill_pool(model, pf_hw, fabric, bytes_per_weight, lay, input_tokens) for lay in layouts),
         key=lambda p: -p.input_tokens_per_s_per_gpu,
     )[:prefill_pools]
     best: DisaggPoint | None = None

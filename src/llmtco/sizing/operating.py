@@ -22,7 +22,10 @@ Open loop, offered rate lambda [requests/s] (Poisson unless ``Load.arrival_cv2``
 Closed loop, C clients, each sending its next request when the last one finished:
 
     running        B = min(C, B_max); the other C - B wait for a free slot
-    TPOT           t(B);   TTFT_0 = prefill at that load with no queueing wait
+    TPOT           t(B);   TTFT_0 = prefill at that load, prompts arriving at X (their queueing wait for the
+                   prefill budget included: the fixed point in X, the prompts a request finds ahead
+                   arriving at X (B - 1) / B, the arrival theorem in Schweitzer's form; X held below
+                   0.95 / E[S], a closed loop cannot overload the prefill server)
     throughput     X = B / (TTFT_0 + E[Lout] x t(B))          (each slot turns over once per request)
     TTFT           TTFT_0 + (C - B) / X                       (Little's law over the waiting clients:
                                                               the slot wait is a mean at every percentile)
@@ -56,6 +59,10 @@ from llmtco.sizing.serving import (
 )
 
 GRID_POINTS = 48
+CLOSED_LOOP_GRID = 12
+"""Prompt rates, from 0 to the wait-free one, on which a closed loop's fixed point is solved."""
+PREFILL_RHO_MAX = 0.95
+"""Highest utilisation of the prefill server a closed loop's prompt rate is taken at."""
 """Geometric grid points between batch 1 and the batch bound on which the open-loop batch is solved."""
 
 
@@ -79,8 +86,8 @@ class OperatingPoint:
     ttft_ms: FloatArray
     """TTFT at the load's percentile (``Load.percentile``) [ms]; inf for an open loop above capacity."""
     queue_wait_ms: FloatArray
-    """The queueing part of TTFT: prompts waiting for the prefill budget (open loop) or clients waiting
-    for a free slot (closed loop) [ms]."""
+    """The queueing part of TTFT: prompts waiting for the prefill budget, and in a closed loop also clients
+    waiting for a free slot [ms]."""
     step_ms: FloatArray
     """Engine step time: kernel step / mixed-step efficiency + host time [ms]."""
     capacity_rps: FloatArray
@@ -236,6 +243,29 @@ def at_concurrency(
     r = _rates(model, hw, eng, load, bytes_per_weight, kv_bytes, tp, lin, lout, cols, replica, zero)
     ttft0, tpot, batch = r.ttft_ms[:, 0], r.tpot_ms[:, 0], r.batch[:, 0]
     rps = batch / (ttft0 + lout * tpot) * 1e3
+    # the running clients' prompts queue for the prefill budget at the rate X they complete: the fixed point
+    # X = B / (TTFT(X) + E[Lout] x t(B)) on a grid of rates up to the wait-free rate, held below the prefill
+    # server's capacity (a closed loop cannot overload it), linear between the two grid points around it
+    top = PREFILL_RHO_MAX / np.maximum(r.prefill_work_ms[:, 0], 1e-12) * 1e3
+    x_max = np.minimum(rps, top)
+    rates = x_max[:, None] * np.linspace(0.0, 1.0, CLOSED_LOOP_GRID)[None, :]
+    runs = np.repeat(running[:, None], CLOSED_LOOP_GRID, axis=1)
+    # a prompt queues behind the other B - 1 clients' prompts only (the arrival theorem, Schweitzer's form)
+    others = rates * ((running - 1.0) / running)[:, None]
+    g = _rates(model, hw, eng, load, bytes_per_weight, kv_bytes, tp, lin, lout, runs, replica, others)
+    excess = batch[:, None] / (g.ttft_ms + lout[:, None] * tpot[:, None]) * 1e3 - rates  # falls with the rate
+    rows = np.arange(samples)
+    over = excess <= 0.0
+    i = np.where(over.any(axis=1), np.argmax(over, axis=1), CLOSED_LOOP_GRID - 1)
+    lo = np.maximum(i - 1, 0)
+    e_lo, e_hi = excess[rows, lo], excess[rows, i]
+    frac = np.where((i > 0) & (e_hi <= 0.0), e_lo / np.maximum(e_lo - e_hi, 1e-300), 1.0)
+
+    def at(field: FloatArray) -> FloatArray:
+        return np.asarray(field[rows, lo] + frac * (field[rows, i] - field[rows, lo]), dtype=float)
+
+    ttft0, prompt_wait = at(g.ttft_ms), at(g.queue_ms)
+    rps = batch / (ttft0 + lout * tpot) * 1e3
     wait = (clients - batch) / rps * 1e3
     capacity = np.maximum(r.requests_per_s[:, 1], rps)
     tps = rps * lout
@@ -249,7 +279,7 @@ def at_concurrency(
         output_tokens_per_s=tps,
         tpot_ms=tpot,
         ttft_ms=ttft0 + wait,
-        queue_wait_ms=wait,
+        queue_wait_ms=prompt_wait + wait,
         step_ms=r.step_ms[:, 0],
         capacity_rps=capacity,
         batch_bound=bound,

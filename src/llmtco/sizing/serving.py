@@ -13,21 +13,26 @@ sequences (lengths are distributions; ``llmtco.sizing.lengths``):
 
 t_kernel is ``perf.timing.mixed_step`` at the time-weighted decode context
 E[Lin] + E[Lout^2] / (2 E[Lout]); eta_mix (mixed-step efficiency), t_sched
-(scheduler and sampling per step), t_seq (host time per running sequence) and
-the TTFT scheduling delay are the engine's fitted factors (``EngineShape``).
+(scheduler and sampling per step), t_seq (host time per running sequence), the
+TTFT scheduling delay and the stack's prompt FLOP/s over the step layer's
+(``engine_hardware``) are the engine's fitted factors (``EngineShape``).
 
 TTFT under load: prompts queue for the prefill share of the token budget, a
 G/G/1 server (Kingman; Pollaczek-Khinchine for Poisson arrivals) fed at
 lambda = utilisation x X(B):
 
-    work          S(L) = L_new / (C - B) x t(B)     (a prompt's share of the free budget)
+    work          S(L) = L_new x (t_dec(B) / (C - B) + tau_pf)
+                  (its share of the free budget of a decode step t_dec, and tau_pf, the time each of its
+                  tokens adds to the step that carries it: kernel(B, chunk) - kernel(B, 0) over the chunk)
     rho           lambda x E[S];  mean wait  Wq = rho / (1 - rho) x (ca^2 + cs^2) / 2 x E[S]
                   (ca^2: arrivals' squared CV, 1 for Poisson; cs^2 = E[S^2] / E[S]^2 - 1)
     percentile    W_q = (Wq / rho) x ln(rho / (1 - q))  for q > 1 - rho, else 0
                   (waiting time P(W > 0) = rho, exponential tail: Kingman)
-    TTFT_q        W_q + max(1, L_q,new / (C - B)) x t(B) + t_pf,compute(L_q,new) / eta_mix + d x t(B)
+    TTFT_q        W_q + max(1, L_q,new / (C - B)) x t(B) + t_pf,compute(L_q,new) / eta_mix
+                  + (d + (k - 1) / 2 x min(1, B - 1)) x t(B)
                   (its own chunks take whole steps, lengthened by its own prompt FLOPs;
-                  d: scheduling delay, fitted steps)
+                  d: scheduling delay, fitted steps; k: decode steps between the scheduler's polls
+                  for new requests, 1 unless a run sets it)
 
 The chosen batch has the highest X(B) among those that fit in memory (KV at
 the time-weighted context), respect a fixed ``max_batch`` and meet the TPOT
@@ -78,6 +83,12 @@ class EngineShape:
     """Token budget per step (vLLM max_num_batched_tokens, SGLang chunked_prefill_size, TRT-LLM max_num_tokens)."""
     ttft_queue_steps: Num = 1.0
     """Steps between a prompt's last prefill chunk and its first token reaching the client [steps]."""
+    poll_steps: float = 1.0
+    """Decode steps between the scheduler's polls for new requests (SGLang ``--scheduler-recv-interval``,
+    ``--num-continuous-decode-steps``): a prompt that arrives while the engine decodes waits (k - 1) / 2
+    steps on average for the next poll [steps]."""
+    prefill_efficiency: Num = 1.0
+    """The stack's prompt FLOP/s over the step layer's prefill compute efficiency [1] (``engine_hardware``)."""
     max_num_seqs: float | None = None
     """The engine's default cap on running sequences per scheduler (vLLM ``max_num_seqs``); None: memory only."""
 
@@ -158,6 +169,24 @@ class _Rates:
     queue_ms: FloatArray
     prefill_ms: FloatArray
     """Shape (S,): one request's prefill on an idle replica."""
+    prefill_work_ms: FloatArray
+    """Mean work of one prompt on the prefill server, E[S] [ms]."""
+
+
+def _per_column(rates: FloatArray) -> FloatArray:
+    """Arrival rates per sample (S,) as a column, or per sample and column (S, B) as they are."""
+    return rates if rates.ndim == 2 else rates.reshape(-1, 1)
+
+
+def engine_hardware(hw: HardwareShape, eng: EngineShape) -> HardwareShape:
+    """The step layer's hardware with the engine's prompt FLOP/s: ``prefill_compute_efficiency`` x the
+    engine's ``prefill_efficiency``, at most 1 (the step layer fits dense kernels; a stack's MoE, quantised
+    and attention kernels on a real model reach their own share)."""
+    share = np.asarray(eng.prefill_efficiency, dtype=float)
+    if not np.any(share != 1.0):
+        return hw
+    pf = np.minimum(np.asarray(hw.prefill_compute_efficiency, dtype=float) * share, 1.0)
+    return replace(hw, prefill_compute_efficiency=pf)
 
 
 def prefill_chunk_tokens(budget: Num, batch: Num, prompt_tokens: Num) -> FloatArray:
@@ -182,8 +211,10 @@ def _rates(
 ) -> _Rates:
     """The module docstring's quantities for each sample's row of ``batches`` (``replica``: the step
     physics of a parallel layout instead of plain TP ``tp``; each DP rank has its own token budget;
-    ``arrivals_rps``: the prompts' arrival rate per sample [requests/s], instead of utilisation x X(B))."""
+    ``arrivals_rps``: the prompts' arrival rate per sample, or per sample and column [requests/s], instead of
+    utilisation x X(B))."""
     samples = lin.shape[0]
+    hw = engine_hardware(hw, eng)
     hit = load.prefix_cache_hit
     m2_in, m2_out = load.input_spread.second_moment, load.output_spread.second_moment
     lin_c, lout_c = lin[:, None], lout[:, None]
@@ -197,16 +228,23 @@ def _rates(
     hw_col = _column(hw)
     hw_step = replace(hw_col, per_sequence_overhead_us=0.0)
     pf_chunk = prefill_chunk_tokens(chunk, batch, lin_c * (1.0 - hit))
-    step: StepTime = (
-        replica.mixed_step(
-            model, hw_step, bytes_per_weight, kv_bytes, batch, context, prompt_tokens, pf_context, pf_chunk
+
+    # three steps in one call, side by side on the batch axis: the mean step (its share of prompt tokens),
+    # a decode-only step, and a step that carries a whole chunk (the prefill server's time per prompt token)
+    width = batch.shape[-1]
+    batch3 = np.concatenate([batch] * 3, axis=-1)
+    prompt3 = np.concatenate([prompt_tokens, np.zeros_like(prompt_tokens), pf_chunk], axis=-1)
+    chunk3 = np.concatenate([pf_chunk] * 3, axis=-1)
+    if replica is not None:
+        step3 = replica.mixed_step(
+            model, hw_step, bytes_per_weight, kv_bytes, batch3, context, prompt3, pf_context, chunk3
         )
-        if replica is not None
-        else mixed_step(
-            model, hw_step, bytes_per_weight, kv_bytes, tp, batch, context, prompt_tokens, pf_context, pf_chunk
-        )
-    )
-    kernel_ms = np.broadcast_to(np.asarray(step.step_ms, dtype=float), batches.shape)
+    else:
+        step3 = mixed_step(model, hw_step, bytes_per_weight, kv_bytes, tp, batch3, context, prompt3, pf_context, chunk3)
+    ms3 = np.broadcast_to(np.asarray(step3.step_ms, dtype=float), batch3.shape)
+    kernel_ms = np.broadcast_to(ms3[..., :width], batches.shape)
+    decode_ms, chunk_ms = ms3[..., width : 2 * width], ms3[..., 2 * width :]
+    step_compute_ms = np.broadcast_to(np.asarray(step3.compute_ms, dtype=float), batch3.shape)[..., :width]
     eta = _col(eng.mixed_step_efficiency, samples)
     # each DP-attention rank schedules and samples its own sequences, in parallel with the others
     ranks = replica.ranks if replica is not None else 1
@@ -216,9 +254,11 @@ def _rates(
 
     # TTFT: M/G/1 queue for the prefill share of the budget
     free = np.maximum(chunk - batch, 1.0)
-    lam = load.utilisation * rps / 1e3 if arrivals_rps is None else arrivals_rps.reshape(-1, 1) / 1e3  # per ms
-    # work of one prompt on the prefill server: its share of the free budget of a step
-    mean_s = lin_c * (1.0 - hit) / free * step_ms
+    lam = load.utilisation * rps / 1e3 if arrivals_rps is None else _per_column(arrivals_rps) / 1e3  # per ms
+    # work of one prompt on the prefill server: its share of the free budget of a decode step, and the time
+    # its own tokens add to the steps that carry them
+    per_token_ms = np.maximum(chunk_ms - decode_ms, 0.0) / eta / np.maximum(pf_chunk, 1.0)
+    mean_s = lin_c * (1.0 - hit) * ((decode_ms / eta + host_ms) / free + per_token_ms)
     cs2 = m2_in - 1.0
     rho = np.minimum(lam * mean_s, 0.999)
     wq = rho / (1.0 - rho) * (load.arrival_cv2 + cs2) / 2.0 * mean_s
@@ -234,7 +274,9 @@ def _rates(
         else prefill_step(model, hw_col, bytes_per_weight, tp, 1.0, l_q)
     )
     service_q = np.maximum(1.0, l_q / free) * step_ms + np.asarray(own.compute_ms, dtype=float) / eta
-    ttft = wait + service_q + _col(eng.ttft_queue_steps, samples) * step_ms
+    # a prompt that arrives while others decode waits for the scheduler's next poll
+    poll = (eng.poll_steps - 1.0) / 2.0 * np.minimum(np.maximum(batch - 1.0, 0.0), 1.0)
+    ttft = wait + service_q + (_col(eng.ttft_queue_steps, samples) + poll) * step_ms
     ttft = np.where(lam * mean_s >= 0.999, np.inf, ttft)
 
     pf1 = (
@@ -247,12 +289,13 @@ def _rates(
         batch=np.broadcast_to(batch, batches.shape),
         step_ms=step_ms,
         kernel_ms=kernel_ms,
-        compute_share=np.minimum(1.0, np.asarray(step.compute_ms, dtype=float) / np.maximum(step_ms, 1e-12)),
+        compute_share=np.minimum(1.0, step_compute_ms / np.maximum(step_ms, 1e-12)),
         requests_per_s=rps,
         tpot_ms=step_ms,
         ttft_ms=ttft,
         queue_ms=np.broadcast_to(wait, batches.shape),
         prefill_ms=prefill_ms,
+        prefill_work_ms=np.broadcast_to(mean_s, batches.shape),
     )
 
 
