@@ -56,15 +56,15 @@ HELD_PCT = {
     # margin where the issue-12 target (TARGETS_PCT) is not met yet; see README "Accuracy"
     "decode_step_ms": (10.0, 10.0),  # target met, on one measured profile (weak evidence)
     # not met since the corpus stopped giving the model throughputs it could copy (MLPerf Server rows are
-    # predicted under their latency limits, open-loop rows that carried their load do not count): 19.0 / 17.7
-    "output_tok_s_per_gpu": (20.0, 19.0),
-    "tpot_ms": (22.0, 19.0),  # 21.1 / 17.9 % when set
-    "ttft_ms": (54.5, 42.0),  # 53.3 / 40.8 %: InferenceMAX's DeepSeek and gpt-oss rows dominate (see README)
-    "power_w_per_gpu": (15.0, 15.0),  # target met (9.7 % / 12.8 % when set)
-    "energy_j_per_token": (28.5, 21.0),  # 27.2 / 20.2 % when set
+    # predicted under their latency limits, open-loop rows that carried their load do not count): 16.5 / 18.0
+    "output_tok_s_per_gpu": (17.5, 19.0),
+    "tpot_ms": (22.5, 19.5),  # 21.7 / 18.5 % when set
+    "ttft_ms": (50.5, 31.5),  # 49.2 / 30.2 %: InferenceMAX's DeepSeek and gpt-oss rows dominate (see README)
+    "power_w_per_gpu": (15.0, 15.0),  # target met (9.0 % / 12.5 % when set)
+    "energy_j_per_token": (25.5, 21.5),  # 24.6 / 20.4 % when set
     "train_tok_s_per_gpu": (15.0, 15.0),  # target met (12.6 % / 13.8 % when set)
 }
-IN_SAMPLE_PCT = {"output_tok_s_per_gpu": 13.0}
+IN_SAMPLE_PCT = {"output_tok_s_per_gpu": 12.0}
 """In-sample median APE held for the regression guard (not a target: targets are out of sample)."""
 
 
@@ -95,7 +95,7 @@ def test_in_sample_is_shown_beside_and_groups_are_reported(accuracy_doc: dict[st
     assert "step: gen:hopper" in step["answered_by"]
 
 
-MOE_RATIOS_WITHIN = {"leave_one_source_out": 5, "leave_one_accelerator_out": 6, "in_sample": 16}
+MOE_RATIOS_WITHIN = {"leave_one_source_out": 5, "leave_one_accelerator_out": 6, "in_sample": 15}
 """Accelerator ratios (of 16) within 25 % of the published ratio on the MoE serving rows, as reached (issue 13's
 target is all of them; held here against regressions)."""
 
