@@ -59,11 +59,11 @@ from llmtco.sizing.serving import (
 )
 
 GRID_POINTS = 48
+"""Geometric grid points between batch 1 and the batch bound on which the open-loop batch is solved."""
 CLOSED_LOOP_GRID = 12
 """Prompt rates, from 0 to the wait-free one, on which a closed loop's fixed point is solved."""
 PREFILL_RHO_MAX = 0.95
 """Highest utilisation of the prefill server a closed loop's prompt rate is taken at."""
-"""Geometric grid points between batch 1 and the batch bound on which the open-loop batch is solved."""
 
 
 @dataclass(frozen=True)
