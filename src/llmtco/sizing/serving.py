@@ -51,7 +51,7 @@ from llmtco.perf.parallel import LayoutMemory
 from llmtco.perf.power import gpu_power_w
 from llmtco.perf.replica import LayoutReplica
 from llmtco.perf.shapes import FloatArray, HardwareShape, ModelShape, Num
-from llmtco.perf.timing import StepTime, mixed_step, prefill_step
+from llmtco.perf.timing import mixed_step, prefill_step
 from llmtco.sizing.lengths import FIXED, LengthSpread
 
 BATCH_GRID = np.array(
