@@ -37,6 +37,7 @@ queueing wait; lambda -> X_max gives B -> B_max; B, TPOT and TTFT rise with lamb
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -153,6 +154,27 @@ def _replica(
     return _Replica(eng, load, tp, offered, lin, lout, mem, bound)
 
 
+def _first_crossing(excess: FloatArray) -> tuple[Callable[[FloatArray], FloatArray], FloatArray]:
+    """Where each row of ``excess`` (falling along its grid) first reaches 0: a function giving any field of
+    the same grid there, linear between the two grid points around the crossing (exact at grid points), and
+    the rows that never reach it (their field is taken at the grid's last point)."""
+    carried = excess <= 0.0
+    never = ~np.any(carried, axis=1)
+    i = np.where(never, excess.shape[1] - 1, np.argmax(carried, axis=1))
+    rows = np.arange(excess.shape[0])
+    lo, hi = np.maximum(i - 1, 0), i
+    e_lo, e_hi = excess[rows, lo], excess[rows, hi]
+    frac = np.where((i > 0) & ~never, e_lo / np.maximum(e_lo - e_hi, 1e-300), 1.0)
+
+    def at(field: FloatArray) -> FloatArray:
+        a, b = field[rows, lo], field[rows, hi]
+        with np.errstate(invalid="ignore"):
+            mid = a + frac * (b - a)
+        return np.asarray(np.where(frac >= 1.0, b, np.where(frac <= 0.0, a, mid)), dtype=float)
+
+    return at, never
+
+
 def at_rate(
     model: ModelShape,
     hw: HardwareShape,
@@ -178,21 +200,7 @@ def at_rate(
     g = _rates(model, hw, eng, load, bytes_per_weight, kv_bytes, tp, lin, lout, grid, replica, rate)
     capacity = np.max(g.requests_per_s, axis=1)
     # excess(B) = lambda x E[Lout] x t(B) - B: positive while B running sequences cannot carry the rate
-    excess = rate[:, None] * lout[:, None] * g.step_ms / 1e3 - g.batch
-    carried = excess <= 0.0
-    saturated = ~np.any(carried, axis=1)
-    i = np.where(saturated, GRID_POINTS - 1, np.argmax(carried, axis=1))
-    rows = np.arange(samples)
-    lo, hi = np.maximum(i - 1, 0), i
-    e_lo, e_hi = excess[rows, lo], excess[rows, hi]
-    frac = np.where((i > 0) & ~saturated, e_lo / np.maximum(e_lo - e_hi, 1e-300), 1.0)
-
-    def at(field: FloatArray) -> FloatArray:
-        a, b = field[rows, lo], field[rows, hi]
-        with np.errstate(invalid="ignore"):
-            mid = a + frac * (b - a)
-        return np.asarray(np.where(frac >= 1.0, b, np.where(frac <= 0.0, a, mid)), dtype=float)
-
+    at, saturated = _first_crossing(rate[:, None] * lout[:, None] * g.step_ms / 1e3 - g.batch)
     served = np.where(saturated, capacity, rate)
     tps = served * lout
     power = np.asarray(gpu_power_w(hw, at(g.compute_share)), dtype=float) * np.ones(samples)
@@ -253,17 +261,7 @@ def at_concurrency(
     # a prompt queues behind the other B - 1 clients' prompts only (the arrival theorem, Schweitzer's form)
     others = rates * ((running - 1.0) / running)[:, None]
     g = _rates(model, hw, eng, load, bytes_per_weight, kv_bytes, tp, lin, lout, runs, replica, others)
-    excess = batch[:, None] / (g.ttft_ms + lout[:, None] * tpot[:, None]) * 1e3 - rates  # falls with the rate
-    rows = np.arange(samples)
-    over = excess <= 0.0
-    i = np.where(over.any(axis=1), np.argmax(over, axis=1), CLOSED_LOOP_GRID - 1)
-    lo = np.maximum(i - 1, 0)
-    e_lo, e_hi = excess[rows, lo], excess[rows, i]
-    frac = np.where((i > 0) & (e_hi <= 0.0), e_lo / np.maximum(e_lo - e_hi, 1e-300), 1.0)
-
-    def at(field: FloatArray) -> FloatArray:
-        return np.asarray(field[rows, lo] + frac * (field[rows, i] - field[rows, lo]), dtype=float)
-
+    at, _ = _first_crossing(batch[:, None] / (g.ttft_ms + lout[:, None] * tpot[:, None]) * 1e3 - rates)
     ttft0, prompt_wait = at(g.ttft_ms), at(g.queue_ms)
     rps = batch / (ttft0 + lout * tpot) * 1e3
     wait = (clients - batch) / rps * 1e3
