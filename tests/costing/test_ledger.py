@@ -30,6 +30,18 @@ def test_an_item_whose_amount_does_not_multiply_out_is_refused() -> None:
         ledger.add(bad)
 
 
+def test_the_amount_check_allows_rounding_and_refuses_nan() -> None:
+    ledger = Ledger(option="x", months=2, samples=2)
+    q, p = np.array([[3.0, 7.0], [1e9, 2.0]]), np.full((2, 2), 0.1)
+    ledger.add(LineItem("personnel", "opex", q * p * (1 + 1e-12), q, "FTE", p))  # within 1e-9 relative
+    nan = LineItem("personnel", "opex", np.array([[np.nan, 0.7], [1e8, 0.2]]), q, "FTE", p)
+    with pytest.raises(ValueError, match="quantity x unit price"):
+        ledger.add(nan)
+    off = LineItem("personnel", "opex", q * p + np.array([[0.0, 0.0], [0.0, 1e-5]]), q, "FTE", p)
+    with pytest.raises(ValueError, match="quantity x unit price"):
+        ledger.add(off)
+
+
 def test_quantity_unit_and_price_come_together_or_not_at_all() -> None:
     with pytest.raises(ValueError, match="together"):
         LineItem("personnel", "opex", np.zeros((1, 2)), quantity=np.zeros((1, 2)))

@@ -92,8 +92,15 @@ class LineItem:
         """Raise if a priced item's amount is not its quantity times its unit price in some month."""
         if self.quantity is None or self.unit_price_usd is None:
             return
-        product = self.quantity * self.unit_price_usd
-        if not np.allclose(product, self.monthly_usd, rtol=1e-9, atol=1e-6):
+        # |q p - amount| <= 1e-6 + 1e-9 |amount| (np.allclose's test, in place: this runs on every (S, M)
+        # item of every Monte Carlo chunk); a NaN fails it as allclose's does
+        diff = self.quantity * self.unit_price_usd
+        diff -= self.monthly_usd
+        np.abs(diff, out=diff)
+        tol = np.abs(self.monthly_usd)
+        tol *= 1e-9
+        tol += 1e-6
+        if not (diff <= tol).all():
             raise ValueError(f"{self.item}: quantity x unit price differs from the amount")
 
     @property

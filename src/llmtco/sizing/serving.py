@@ -150,6 +150,13 @@ def _column(hw: HardwareShape) -> HardwareShape:
     return replace(hw, **changes)
 
 
+def _shaped(x: Num, shape: tuple[int, ...]) -> FloatArray:
+    """``x`` as a float array of ``shape``: itself where it has that shape already, else a broadcast view
+    (np.broadcast_to costs about as much as the arithmetic of a one-sample prediction)."""
+    a = np.asarray(x, dtype=float)
+    return a if a.shape == shape else np.broadcast_to(a, shape)
+
+
 def _col(x: Num, samples: int) -> FloatArray:
     """``x`` as a column (S, 1) or (1, 1) that broadcasts against the (S, B) grid."""
     return np.asarray(x, dtype=float).reshape(-1, 1)
@@ -226,7 +233,7 @@ def _rates(
     # a prompt token attends on average to half of its prompt (causal), weighted by prompt length
     pf_context = lin_c * m2_in / 2.0
     hw_col = _column(hw)
-    hw_step = replace(hw_col, per_sequence_overhead_us=0.0)
+    hw_step = replace(hw_col, per_sequence_overhead_us=0.0) if np.any(hw_col.per_sequence_overhead_us) else hw_col
     pf_chunk = prefill_chunk_tokens(chunk, batch, lin_c * (1.0 - hit))
 
     # three steps in one call, side by side on the batch axis: the mean step (its share of prompt tokens),
@@ -241,10 +248,10 @@ def _rates(
         )
     else:
         step3 = mixed_step(model, hw_step, bytes_per_weight, kv_bytes, tp, batch3, context, prompt3, pf_context, chunk3)
-    ms3 = np.broadcast_to(np.asarray(step3.step_ms, dtype=float), batch3.shape)
-    kernel_ms = np.broadcast_to(ms3[..., :width], batches.shape)
+    ms3 = _shaped(step3.step_ms, batch3.shape)
+    kernel_ms = _shaped(ms3[..., :width], batches.shape)
     decode_ms, chunk_ms = ms3[..., width : 2 * width], ms3[..., 2 * width :]
-    step_compute_ms = np.broadcast_to(np.asarray(step3.compute_ms, dtype=float), batch3.shape)[..., :width]
+    step_compute_ms = _shaped(step3.compute_ms, batch3.shape)[..., :width]
     eta = _col(eng.mixed_step_efficiency, samples)
     # each DP-attention rank schedules and samples its own sequences, in parallel with the others
     ranks = replica.ranks if replica is not None else 1
@@ -267,43 +274,41 @@ def _rates(
     wait = wq if load.percentile == "mean" else np.where(rho > 0, wq / np.maximum(rho, 1e-12) * tail, 0.0)
     rel = 1.0 if load.percentile == "mean" else load.input_spread.quantile(q)
     l_q = lin_c * rel * (1.0 - hit)
-    # its own chunks take whole steps, and its own prompt tokens' FLOPs lengthen them
-    own = (
-        replica.prefill_step(model, hw_col, bytes_per_weight, l_q)
+    # one call for two prompts side by side: the percentile's (its own chunks take whole steps, and its own
+    # prompt tokens' FLOPs lengthen them) and the mean one on an idle replica (``prefill_ms``)
+    seqs = np.concatenate([np.broadcast_to(l_q, lin_c.shape), lin_c * (1.0 - hit)], axis=-1)
+    pf2 = (
+        replica.prefill_step(model, hw_col, bytes_per_weight, seqs)
         if replica is not None
-        else prefill_step(model, hw_col, bytes_per_weight, tp, 1.0, l_q)
+        else prefill_step(model, hw_col, bytes_per_weight, tp, 1.0, seqs)
     )
-    service_q = np.maximum(1.0, l_q / free) * step_ms + np.asarray(own.compute_ms, dtype=float) / eta
+    own_compute_ms = _shaped(pf2.compute_ms, seqs.shape)[..., :1]
+    service_q = np.maximum(1.0, l_q / free) * step_ms + own_compute_ms / eta
     # a prompt that arrives while others decode waits for the scheduler's next poll
     poll = (eng.poll_steps - 1.0) / 2.0 * np.minimum(np.maximum(batch - 1.0, 0.0), 1.0)
     ttft = wait + service_q + (_col(eng.ttft_queue_steps, samples) + poll) * step_ms
     ttft = np.where(lam * mean_s >= 0.999, np.inf, ttft)
 
-    pf1 = (
-        replica.prefill_step(model, hw, bytes_per_weight, lin * (1.0 - hit))
-        if replica is not None
-        else prefill_step(model, hw, bytes_per_weight, tp, 1.0, lin * (1.0 - hit))
-    )
-    prefill_ms = np.broadcast_to(np.asarray(pf1.step_ms, dtype=float), (samples,))
+    prefill_ms = np.ascontiguousarray(_shaped(pf2.step_ms, seqs.shape)[:, 1])
     return _Rates(
-        batch=np.broadcast_to(batch, batches.shape),
+        batch=_shaped(batch, batches.shape),
         step_ms=step_ms,
         kernel_ms=kernel_ms,
         compute_share=np.minimum(1.0, step_compute_ms / np.maximum(step_ms, 1e-12)),
         requests_per_s=rps,
         tpot_ms=step_ms,
         ttft_ms=ttft,
-        queue_ms=np.broadcast_to(wait, batches.shape),
+        queue_ms=_shaped(wait, batches.shape),
         prefill_ms=prefill_ms,
-        prefill_work_ms=np.broadcast_to(mean_s, batches.shape),
+        prefill_work_ms=_shaped(mean_s, batches.shape),
     )
 
 
 def _lengths(
     input_tokens: float | FloatArray, output_tokens: float | FloatArray, samples: int
 ) -> tuple[FloatArray, FloatArray]:
-    lin = np.broadcast_to(np.asarray(input_tokens, dtype=float).reshape(-1), (samples,))
-    lout = np.maximum(np.broadcast_to(np.asarray(output_tokens, dtype=float).reshape(-1), (samples,)), 1.0)
+    lin = _shaped(np.asarray(input_tokens, dtype=float).reshape(-1), (samples,))
+    lout = np.maximum(_shaped(np.asarray(output_tokens, dtype=float).reshape(-1), (samples,)), 1.0)
     return lin, lout
 
 
@@ -338,7 +343,7 @@ def _point(
     """The ServingPoint at column ``idx`` of each sample's row; throughput is zeroed where ``mask`` is False."""
     samples = lout.shape[0]
     rows = np.arange(samples)
-    power = np.broadcast_to(np.asarray(gpu_power_w(hw, r.compute_share[rows, idx]), dtype=float), (samples,))
+    power = _shaped(gpu_power_w(hw, r.compute_share[rows, idx]), (samples,))
     chosen_rps = r.requests_per_s[rows, idx]
     out_tps = chosen_rps * lout
     return ServingPoint(
@@ -352,9 +357,9 @@ def _point(
         step_ms=r.step_ms[rows, idx],
         busy_power_w=power,
         energy_j_per_output_token=power * tp / np.maximum(out_tps, 1e-12),
-        weights_gb=np.broadcast_to(np.asarray(mem.weights_gb, dtype=float), (samples,)),
-        max_batch_memory=np.broadcast_to(np.asarray(mem.max_batch, dtype=float), (samples,)),
-        usable_gb=np.broadcast_to(np.asarray(mem.usable_gb, dtype=float), (samples,)),
+        weights_gb=_shaped(mem.weights_gb, (samples,)),
+        max_batch_memory=_shaped(mem.max_batch, (samples,)),
+        usable_gb=_shaped(mem.usable_gb, (samples,)),
         prefill_ms=r.prefill_ms,
         kernel_ms=r.kernel_ms[rows, idx],
         queue_wait_ms=r.queue_ms[rows, idx],
@@ -399,7 +404,7 @@ def serving_point(
     tp = replica.gpus if replica is not None else tp
     lin, lout = _lengths(input_tokens, output_tokens, samples)
     mem = _memory(model, hw, load, bytes_per_weight, kv_bytes, tp, lin, lout, replica)
-    max_batch = np.broadcast_to(np.asarray(mem.max_batch, dtype=float), (samples,))
+    max_batch = _shaped(mem.max_batch, (samples,))
     # the grid is per scheduler: a replica of several DP-attention ranks runs each rank's batch
     base = BATCH_GRID * (replica.ranks if replica is not None else 1)
     top = engine_batch_cap(eng, load, base[-1], replica.ranks if replica is not None else 1)
