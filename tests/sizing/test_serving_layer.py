@@ -1,13 +1,16 @@
 """The serving layer: SLO targets left out, fixed batch, KV-cache precision, length spread, TTFT under load."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from llmtco import evaluate
 from llmtco.engine.adapters import kv_bytes_for
+from llmtco.perf.shapes import ModelShape
 from llmtco.scenario import parse_scenario_text
 from llmtco.sizing.lengths import FIXED, from_histogram, from_percentiles
-from llmtco.sizing.serving import EngineShape, Load, point_at_batch, serving_point
+from llmtco.sizing.serving import EngineShape, Load, moe_prompt_share, point_at_batch, serving_point
 from tests.conftest import MINIMAL, llama8b, simple_hw
 
 ENGINE = EngineShape(scheduler_ms_per_step=0.5, per_sequence_us=10.0, mixed_step_efficiency=0.9)
@@ -115,3 +118,35 @@ def test_engine_prefill_efficiency_scales_the_prompt_flops_only() -> None:
     decode_only = Load(utilisation=0.0, prefix_cache_hit=1.0)
     a, b = point_at_batch(*args, ENGINE, decode_only), point_at_batch(*args, slow, decode_only)
     assert a.tpot_ms[0] == pytest.approx(b.tpot_ms[0])
+
+
+def _deepseek() -> ModelShape:
+    return ModelShape(
+        params=671e9, active_params=37e9, layers=61, hidden=7168, heads=128, head_dim=192, kv_heads=1,
+        kv_values_per_token_layer=512 + 64, experts=256, active_experts=8,
+    )  # fmt: skip
+
+
+def test_moe_prompt_share_follows_the_tokens_each_expert_sees() -> None:
+    """A chunk of T prompt tokens gives each routed expert m = T k / E; its GEMMs run at m / (m + h)."""
+    ds = _deepseek()
+    assert moe_prompt_share(llama8b(), 1024.0, 256.0) == 1.0  # dense: no routed experts
+    assert moe_prompt_share(ds, 1024.0, 0.0) == 1.0  # no half length: no loss
+    routed = ds.expert_params * 8 / ds.active_params
+    m = 8192.0 * 8 / 256  # 256 tokens per expert
+    expected = 1.0 / ((1.0 - routed) + routed * (m + 256.0) / m)
+    assert float(moe_prompt_share(ds, 8192.0, 256.0)) == pytest.approx(expected)
+    shares = np.asarray(moe_prompt_share(ds, np.array([1024.0, 8192.0, 1e7]), 256.0))
+    assert shares[0] < shares[1] < shares[2] <= 1.0 and shares[2] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_moe_prompts_run_slower_in_small_chunks() -> None:
+    """The engine's half length lengthens an MoE model's prefill (TTFT) and leaves a dense one alone."""
+    hw = simple_hw(vram_gb=np.array([2000.0]))
+    args = (2.0, 2.0, 8, 1024.0, 200.0, 1.0)
+    lossy = replace(ENGINE, moe_half_tokens=256.0)
+    ds_base = point_at_batch(_deepseek(), hw, *args, ENGINE, Load(utilisation=0.0))
+    ds_lossy = point_at_batch(_deepseek(), hw, *args, lossy, Load(utilisation=0.0))
+    assert ds_lossy.ttft_ms[0] > ds_base.ttft_ms[0] and ds_lossy.prefill_ms[0] > ds_base.prefill_ms[0]
+    dense = (point_at_batch(llama8b(), hw, *args, e, Load(utilisation=0.0)) for e in (ENGINE, lossy))
+    assert next(dense).ttft_ms[0] == pytest.approx(next(dense).ttft_ms[0])

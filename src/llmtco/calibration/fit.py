@@ -49,6 +49,7 @@ SERVING_PARAMS: dict[str, tuple[float, float]] = {
     "mixed_step_efficiency": (0.2, 1.0),
     "ttft_queue_steps": (0.05, 20.0),
     "engine_prefill_efficiency": (0.1, 1.6),
+    "moe_prefill_half_tokens": (1.0, 16384.0),
     "power_activity_floor": (0.05, 0.95),
 }
 """Serving-layer factors and their bounds."""

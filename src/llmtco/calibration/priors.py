@@ -84,6 +84,7 @@ def prior(acc: Accelerator) -> Efficiency:
         scheduler_ms_per_step=0.5,
         mixed_step_efficiency=0.9,
         engine_prefill_efficiency=1.0,
+        moe_prefill_half_tokens=256.0,
         fitted_on=0,
         estimate=True,
         source=PRIOR_SOURCE,

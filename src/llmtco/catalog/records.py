@@ -395,6 +395,9 @@ class Efficiency(Record):
     """Serving layer: the prompt FLOP/s a serving stack's prefill kernels reach, over the step layer's
     ``prefill_compute_efficiency`` (MoE grouped GEMMs, quantised-weight and attention kernels of real
     models, not the step layer's dense stack) [1]; fitted on TTFT, 1 where no row says otherwise."""
+    moe_prefill_half_tokens: NonNeg = 0.0
+    """Serving layer of MoE models only: tokens per routed expert at which a prompt chunk's expert GEMMs
+    reach half their large-GEMM FLOP/s [tokens]; 0: no such loss."""
     stack_step_ms: NonNeg = 0.0
     """Serving layer of MoE models only: time per engine step a serving stack adds beyond the layout
     physics (MoE and MLA kernel launches, DP-attention balancing) [ms]; fitted on published MoE decode rows

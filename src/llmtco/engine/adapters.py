@@ -132,6 +132,7 @@ def engine_shape(
         chunk_tokens=chunk,
         ttft_queue_steps=e("ttft_queue_steps"),
         prefill_efficiency=e("engine_prefill_efficiency"),
+        moe_half_tokens=e("moe_prefill_half_tokens") if moe else 0.0,
         max_num_seqs=max_num_seqs,
     )
 

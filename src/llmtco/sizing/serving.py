@@ -89,6 +89,8 @@ class EngineShape:
     steps on average for the next poll [steps]."""
     prefill_efficiency: Num = 1.0
     """The stack's prompt FLOP/s over the step layer's prefill compute efficiency [1] (``engine_hardware``)."""
+    moe_half_tokens: Num = 0.0
+    """MoE models: tokens per routed expert at which a chunk's expert GEMMs reach half their FLOP/s."""
     max_num_seqs: float | None = None
     """The engine's default cap on running sequences per scheduler (vLLM ``max_num_seqs``); None: memory only."""
 
@@ -196,6 +198,19 @@ def engine_hardware(hw: HardwareShape, eng: EngineShape) -> HardwareShape:
     return replace(hw, prefill_compute_efficiency=pf)
 
 
+def moe_prompt_share(model: ModelShape, tokens: Num, half: Num) -> Num:
+    """Multiplier on the prompt FLOP/s of ``tokens`` prompt tokens in one step of an MoE model: each routed
+    expert sees m = tokens x k / E of them and its GEMMs run at m / (m + half) of the large-GEMM rate; the
+    rest of the active parameters (attention, shared experts) are unaffected."""
+    h = np.asarray(half, dtype=float)
+    if model.experts <= 1 or not np.any(h > 0):
+        return 1.0
+    m = np.maximum(np.asarray(tokens, dtype=float), 1.0) * model.active_experts / model.experts
+    eta = m / (m + h)
+    routed = min(1.0, model.expert_params * model.active_experts / max(model.active_params, 1.0))
+    return np.asarray(1.0 / ((1.0 - routed) + routed / eta), dtype=float)
+
+
 def prefill_chunk_tokens(budget: Num, batch: Num, prompt_tokens: Num) -> FloatArray:
     """Prompt tokens a step that carries prefill carries: one prompt, up to the token budget the decoding
     sequences leave (at least one token) [tokens]."""
@@ -235,6 +250,17 @@ def _rates(
     hw_col = _column(hw)
     hw_step = replace(hw_col, per_sequence_overhead_us=0.0) if np.any(hw_col.per_sequence_overhead_us) else hw_col
     pf_chunk = prefill_chunk_tokens(chunk, batch, lin_c * (1.0 - hit))
+    ranks_ep = replica.ranks if replica is not None else 1
+    half = _col(eng.moe_half_tokens, samples)
+    # a step that carries prefill carries one prompt's chunk, or more prompts where they queue (chunk_share)
+    carried = np.maximum(pf_chunk, np.minimum(prompt_tokens, np.maximum(chunk - batch, 1.0)))
+    share = moe_prompt_share(model, carried * ranks_ep, half)
+    if not isinstance(share, float):
+        hw_step = replace(
+            hw_step,
+            prefill_compute_efficiency=np.asarray(hw_step.prefill_compute_efficiency)
+            * np.concatenate([share] * 3, axis=-1),
+        )
 
     # three steps in one call, side by side on the batch axis: the mean step (its share of prompt tokens),
     # a decode-only step, and a step that carries a whole chunk (the prefill server's time per prompt token)
@@ -277,10 +303,16 @@ def _rates(
     # one call for two prompts side by side: the percentile's (its own chunks take whole steps, and its own
     # prompt tokens' FLOPs lengthen them) and the mean one on an idle replica (``prefill_ms``)
     seqs = np.concatenate([np.broadcast_to(l_q, lin_c.shape), lin_c * (1.0 - hit)], axis=-1)
+    share2 = moe_prompt_share(model, seqs * ranks_ep, half)
+    hw_pf = (
+        hw_col
+        if isinstance(share2, float)
+        else replace(hw_col, prefill_compute_efficiency=np.asarray(hw_col.prefill_compute_efficiency) * share2)
+    )
     pf2 = (
-        replica.prefill_step(model, hw_col, bytes_per_weight, seqs)
+        replica.prefill_step(model, hw_pf, bytes_per_weight, seqs)
         if replica is not None
-        else prefill_step(model, hw_col, bytes_per_weight, tp, 1.0, seqs)
+        else prefill_step(model, hw_pf, bytes_per_weight, tp, 1.0, seqs)
     )
     own_compute_ms = _shaped(pf2.compute_ms, seqs.shape)[..., :1]
     service_q = np.maximum(1.0, l_q / free) * step_ms + own_compute_ms / eta
