@@ -23,6 +23,7 @@ from pathlib import Path
 
 from llmtco.calibration.corpus import load_corpus
 from llmtco.calibration.fit import Prediction, leave_one_accelerator_out, leave_one_source_out
+from llmtco.calibration.report import summarise
 from llmtco.calibration.ship import fold_fit
 from llmtco.catalog import load_catalog
 
@@ -35,10 +36,6 @@ def _row(p: Prediction) -> list[object]:
     return [c.family, c.engine, c.model, c.accelerator, p.metric, p.measured, p.predicted]
 
 
-def _medians(groups: dict[tuple[str, ...], list[float]]) -> dict[tuple[str, ...], float]:
-    return {k: round(statistics.median(v), 1) for k, v in sorted(groups.items())}
-
-
 def run(out: Path) -> dict[str, list[list[object]]]:
     catalog = load_catalog()
     cases, _ = load_corpus(catalog)
@@ -47,17 +44,13 @@ def run(out: Path) -> dict[str, list[list[object]]]:
     for name, split in SPLITS.items():
         start = time.perf_counter()
         preds = split(cases, catalog, refit)
-        by_metric: dict[tuple[str, ...], list[float]] = defaultdict(list)
-        by_engine: dict[tuple[str, ...], list[float]] = defaultdict(list)
-        for p in preds:
-            by_metric[(p.metric,)].append(abs(p.error_pct))
-            if p.metric in ENGINE_METRICS:
-                by_engine[(p.metric, p.case.engine or "generic")].append(abs(p.error_pct))
         print(f"{name} ({time.perf_counter() - start:.0f} s)")
-        for (metric,), med in _medians(by_metric).items():
-            print(f"  {metric:<24} {med:6.1f} %  ({len(by_metric[(metric,)])} rows)")
-        for (metric, engine), med in _medians(by_engine).items():
-            print(f"    {metric:<22} {engine:<8} {med:6.1f} %")
+        summary = summarise(preds)  # the accuracy report's own medians
+        for metric, entry in summary.items():
+            print(f"  {metric:<24} {entry['all']['median_ape']:6.1f} %  ({entry['all']['n']} rows)")
+        for metric in ENGINE_METRICS:
+            for engine, stat in summary.get(metric, {}).get("by_engine", {}).items():
+                print(f"    {metric:<22} {engine:<8} {stat['median_ape']:6.1f} %")
         result[name] = [_row(p) for p in preds]
     out.write_text(json.dumps(result))
     return result

@@ -133,7 +133,8 @@ def _fit_node(
     names = list(params)
     lo = np.log([params[n][0] for n in names])
     hi = np.log([params[n][1] for n in names])
-    x0 = np.clip(np.log([parent[n] for n in names]), lo + 1e-9, hi - 1e-9)
+    with np.errstate(divide="ignore"):  # a factor at 0 (a profile written before it existed) starts at its bound
+        x0 = np.clip(np.log([parent[n] for n in names]), lo + 1e-9, hi - 1e-9)
     bases = [base(c) for c in cases]
 
     def fn(x: np.ndarray) -> np.ndarray:

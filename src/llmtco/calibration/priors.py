@@ -64,7 +64,9 @@ PRIOR_SOURCE = (
     "the 52 % of peak Megatron-LM sustains end to end, Narayanan et al. 2021, and the 0.80 one large BF16 "
     "matmul reaches in the committed H100 profile); power floor from ML.ENERGY decode readings at 45-100 % of TDP; "
     "serving layer: scheduler 0.5 ms/step and 10 us/sequence (vLLM V1 blog 2025-01-27, CPU overhead of V0), "
-    "mixed-step efficiency 0.9 (Sarathi-Serve, OSDI 2024)"
+    "mixed-step efficiency 0.9 (Sarathi-Serve, OSDI 2024); MoE prompt half length 256 tokens per routed expert "
+    "(estimate: an FP8 expert GEMM of m tokens does about 2m FLOP per weight byte and leaves the memory bound "
+    "at the H100/B200 ridge points of about 590/560 FLOP/byte, m near 280-300)"
 )
 
 

@@ -198,6 +198,14 @@ def engine_hardware(hw: HardwareShape, eng: EngineShape) -> HardwareShape:
     return replace(hw, prefill_compute_efficiency=pf)
 
 
+def _with_moe_share(hw: HardwareShape, model: ModelShape, tokens: Num, half: Num) -> HardwareShape:
+    """``hw`` whose prompt FLOP/s carry ``moe_prompt_share`` for ``tokens`` prompt tokens per step."""
+    share = moe_prompt_share(model, tokens, half)
+    if isinstance(share, float):
+        return hw
+    return replace(hw, prefill_compute_efficiency=np.asarray(hw.prefill_compute_efficiency) * share)
+
+
 def moe_prompt_share(model: ModelShape, tokens: Num, half: Num) -> Num:
     """Multiplier on the prompt FLOP/s of ``tokens`` prompt tokens in one step of an MoE model: each routed
     expert sees m = tokens x k / E of them and its GEMMs run at m / (m + half) of the large-GEMM rate; the
@@ -252,15 +260,11 @@ def _rates(
     pf_chunk = prefill_chunk_tokens(chunk, batch, lin_c * (1.0 - hit))
     ranks_ep = replica.ranks if replica is not None else 1
     half = _col(eng.moe_half_tokens, samples)
-    # a step that carries prefill carries one prompt's chunk, or more prompts where they queue (chunk_share)
-    carried = np.maximum(pf_chunk, np.minimum(prompt_tokens, np.maximum(chunk - batch, 1.0)))
-    share = moe_prompt_share(model, carried * ranks_ep, half)
-    if not isinstance(share, float):
-        hw_step = replace(
-            hw_step,
-            prefill_compute_efficiency=np.asarray(hw_step.prefill_compute_efficiency)
-            * np.concatenate([share] * 3, axis=-1),
-        )
+    # a step that carries prefill carries one prompt's chunk, or more prompts where they queue (as
+    # perf.timing.chunk_share, within the free budget); the same share on the three steps of the call below
+    if model.experts > 1:
+        carried = np.maximum(pf_chunk, np.minimum(prompt_tokens, np.maximum(chunk - batch, 1.0)))
+        hw_step = _with_moe_share(hw_step, model, np.concatenate([carried] * 3, axis=-1) * ranks_ep, half)
 
     # three steps in one call, side by side on the batch axis: the mean step (its share of prompt tokens),
     # a decode-only step, and a step that carries a whole chunk (the prefill server's time per prompt token)
@@ -303,12 +307,7 @@ def _rates(
     # one call for two prompts side by side: the percentile's (its own chunks take whole steps, and its own
     # prompt tokens' FLOPs lengthen them) and the mean one on an idle replica (``prefill_ms``)
     seqs = np.concatenate([np.broadcast_to(l_q, lin_c.shape), lin_c * (1.0 - hit)], axis=-1)
-    share2 = moe_prompt_share(model, seqs * ranks_ep, half)
-    hw_pf = (
-        hw_col
-        if isinstance(share2, float)
-        else replace(hw_col, prefill_compute_efficiency=np.asarray(hw_col.prefill_compute_efficiency) * share2)
-    )
+    hw_pf = _with_moe_share(hw_col, model, seqs * ranks_ep, half)
     pf2 = (
         replica.prefill_step(model, hw_pf, bytes_per_weight, seqs)
         if replica is not None
