@@ -4,7 +4,10 @@ import json
 
 import pytest
 
+from llmtco.arrays import first
+from llmtco.catalog import load_catalog
 from llmtco.cli import main
+from llmtco.engine.adapters import efficiency_for, engine_shape
 
 BASE = ["perf", "serve", "--model", "llama-3.1-8b", "--accelerator", "h100-sxm", "--engine", "vllm"]
 
@@ -104,3 +107,17 @@ def test_rate_and_concurrency_are_one_or_the_other(capsys: pytest.CaptureFixture
     assert main([*BASE, "--rate", "2", "--concurrency", "4"]) == 2
     err = capsys.readouterr().err
     assert "--rate" in err and "--concurrency" in err
+
+
+def test_moe_host_time_is_the_engines_own(capsys: pytest.CaptureFixture[str]) -> None:
+    """For an MoE model the step-layer kernel carries the same tokens-per-expert share of the prompt FLOP/s
+    as the serving layer's step, so ``host_ms`` is the engine's scheduler and per-sequence time only."""
+    argv = ["perf", "serve", "--model", "gpt-oss-120b", "--accelerator", "h100-sxm", "--engine", "vllm"]
+    assert main([*argv, "--precision", "fp8", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    serving = doc["serving_layer"]
+    cat = load_catalog()
+    eff = efficiency_for(cat, "h100-sxm", "vllm", "fp8")
+    eng = engine_shape(eff, "vllm", 1, accelerator=cat.accelerators.get("h100-sxm"), moe=True)
+    host = first(eng.scheduler_ms_per_step) + serving["batch"] * first(eng.per_sequence_us) * 1e-3
+    assert serving["host_ms"] == pytest.approx(host, rel=1e-6)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from llmtco import evaluate, parse_scenario_text
-from llmtco.engine.serve import fleet_gpus
+from llmtco.sizing.fleet import fleet_gpus
 
 SCENARIO = """\
 name: big moe on 8-GPU machines

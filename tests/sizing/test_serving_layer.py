@@ -7,8 +7,10 @@ import pytest
 
 from llmtco import evaluate
 from llmtco.engine.adapters import kv_bytes_for
+from llmtco.perf.parallel import Fabric, Layout
 from llmtco.perf.shapes import ModelShape
 from llmtco.scenario import parse_scenario_text
+from llmtco.sizing.disaggregated import prefill_pool
 from llmtco.sizing.lengths import FIXED, from_histogram, from_percentiles
 from llmtco.sizing.serving import EngineShape, Load, moe_prompt_share, point_at_batch, serving_point
 from tests.conftest import MINIMAL, llama8b, simple_hw
@@ -150,3 +152,20 @@ def test_moe_prompts_run_slower_in_small_chunks() -> None:
     assert ds_lossy.ttft_ms[0] > ds_base.ttft_ms[0] and ds_lossy.prefill_ms[0] > ds_base.prefill_ms[0]
     dense = (point_at_batch(llama8b(), hw, *args, e, Load(utilisation=0.0)) for e in (ENGINE, lossy))
     assert next(dense).ttft_ms[0] == pytest.approx(next(dense).ttft_ms[0])
+
+
+def test_disaggregated_prefill_pool_carries_the_moe_share_of_its_step() -> None:
+    """A prefill pool's experts see the step's prompt tokens over every DP rank: a TP8 pool (one rank,
+    16k tokens, 512 per expert) loses more of its prompt FLOP/s than an EP32 pool (32 ranks, 16k per expert);
+    a dense model's pool is unchanged."""
+    hw = simple_hw(vram_gb=np.array([2000.0]))
+    fabric = Fabric(domain_gpus=72, scaleout_gb_s=50.0)
+    lossy = replace(ENGINE, moe_half_tokens=256.0)
+
+    def slowdown(model: ModelShape, layout: Layout) -> float:
+        base = prefill_pool(model, hw, fabric, 2.0, layout, 2048.0, ENGINE)
+        return prefill_pool(model, hw, fabric, 2.0, layout, 2048.0, lossy).prefill_ms / base.prefill_ms
+
+    tp8, ep32 = slowdown(_deepseek(), Layout(tp=8)), slowdown(_deepseek(), Layout(tp=1, ep=32))
+    assert tp8 > ep32 > 1.0
+    assert slowdown(llama8b(), Layout(tp=8)) == pytest.approx(1.0)

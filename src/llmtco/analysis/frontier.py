@@ -146,7 +146,7 @@ def _points(
                 )
             )  # fmt: skip
     pools = sorted(
-        (prefill_pool(li.model, li.hw, fabric, li.bytes_per_weight, lay, lin) for lay in fitting),
+        (prefill_pool(li.model, li.hw, fabric, li.bytes_per_weight, lay, lin, eng) for lay in fitting),
         key=lambda p: -p.input_tokens_per_s_per_gpu,
     )[:PREFILL_POOLS_TRIED]
     curves = {

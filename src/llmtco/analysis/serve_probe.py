@@ -28,7 +28,15 @@ from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.perf.timing import mixed_step
 from llmtco.sizing.lengths import FIXED, LengthSpread, from_percentiles
 from llmtco.sizing.operating import OperatingPoint, at_concurrency, at_rate
-from llmtco.sizing.serving import EngineShape, Load, ServingPoint, engine_hardware, prefill_chunk_tokens, serving_point
+from llmtco.sizing.serving import (
+    EngineShape,
+    Load,
+    ServingPoint,
+    carried_prompt_tokens,
+    prefill_chunk_tokens,
+    prompt_hardware,
+    serving_point,
+)
 
 PERCENTILES = ("p50", "p90", "p99")
 
@@ -101,9 +109,13 @@ def probe_serve(
     b = float(chosen.batch[0])
     context = input_tokens + output_tokens * output_spread.second_moment / 2.0
     prompt_tokens = b * input_tokens * (1.0 - prefix_cache_hit) / output_tokens
+    pf_chunk = prefill_chunk_tokens(eng.chunk_tokens, b, input_tokens * (1.0 - prefix_cache_hit))  # as serving runs it
+    # prompt FLOP/s as the engine runs them (an MoE model's experts see the tokens of a step that carries prefill)
+    carried = carried_prompt_tokens(eng.chunk_tokens, b, pf_chunk, prompt_tokens)
+    kernel_hw = prompt_hardware(replace(hw, per_sequence_overhead_us=0.0), eng, shape, carried)
     kernel = mixed_step(
         shape,
-        engine_hardware(replace(hw, per_sequence_overhead_us=0.0), eng),  # prompt FLOP/s as the engine runs them
+        kernel_hw,
         bpw,
         kvb,
         chosen.tp,
@@ -111,7 +123,7 @@ def probe_serve(
         context,
         prompt_tokens,
         input_tokens * input_spread.second_moment / 2.0,
-        prefill_chunk_tokens(eng.chunk_tokens, b, input_tokens * (1.0 - prefix_cache_hit)),  # as serving runs it
+        pf_chunk,
     )
     capacity_rps = float(chosen.requests_per_s[0])
     out: dict[str, object] = {

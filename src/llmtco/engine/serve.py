@@ -46,7 +46,7 @@ from llmtco.perf.replica import LayoutReplica
 from llmtco.perf.shapes import HardwareShape, ModelShape
 from llmtco.result import PoolLayout, ServingLayout, WorkloadSizing
 from llmtco.scenario.schema import InferenceWorkload
-from llmtco.sizing.disaggregated import DisaggPoint, best_disaggregated_over
+from llmtco.sizing.disaggregated import DisaggPoint, PlanDemand, best_disaggregated_over
 from llmtco.sizing.layouts import candidate_layouts
 from llmtco.sizing.serving import EngineShape, Load, ServingPoint, serving_point
 
@@ -241,13 +241,6 @@ class _Best:
         return self.output_tokens_per_s / self.layout.gpus
 
 
-def fleet_gpus(peak_rps: float, replica_rps: float, replica_gpus: int, utilisation: float, machine_gpus: int) -> int:
-    """GPUs in whole machines that carry ``peak_rps`` at ``utilisation`` with one spare replica [count]: how two
-    layouts of the same GPU compare in the plan (a disaggregated replica is large, so its granularity counts)."""
-    replicas = int(np.ceil(peak_rps / max(replica_rps * utilisation, 1e-12) - 1e-9)) + 1
-    return int(np.ceil(replicas * replica_gpus / machine_gpus - 1e-9)) * machine_gpus
-
-
 def _wider_layout(
     shape: ModelShape,
     hw: HardwareShape,
@@ -307,8 +300,10 @@ def _wider_layout(
         f"{best.output_tokens_per_s_per_gpu:,.0f} output tokens/s per GPU (best TP <= {max(TP_CANDIDATES)} in one "
         f"machine: {tp_best:,.0f})."
     )
+    peak_rps = float(np.max(np.asarray(d.rps_hourly, dtype=float)[:1]))
+    demand = PlanDemand(peak_rps, utilisation, max_tp)
     dis = best_disaggregated_over(
-        shape, hw0, fabric, bpw, kvb, layouts, lin, lout, w.slo.tpot_ms, w.slo.ttft_ms, eng=eng0
+        shape, hw0, fabric, bpw, kvb, layouts, lin, lout, w.slo.tpot_ms, w.slo.ttft_ms, eng=eng0, demand=demand
     )
     if dis is None:
         return (
@@ -316,9 +311,8 @@ def _wider_layout(
             [note + " No disaggregated prefill/decode deployment meets the SLO."],
             colocated_layout(best.layout),
         )
-    peak_rps = float(np.max(np.asarray(d.rps_hourly, dtype=float)[:1]))
-    colo_gpus = fleet_gpus(peak_rps, best.requests_per_s, best.gpus, utilisation, max_tp)
-    dis_gpus = fleet_gpus(peak_rps, dis.requests_per_s, dis.gpus, utilisation, max_tp)
+    colo_gpus = demand.gpus(best.requests_per_s, best.gpus)
+    dis_gpus = demand.gpus(dis.requests_per_s, dis.gpus)
     chosen = dis_gpus < colo_gpus
     note += (
         f" Disaggregated prefill/decode under the same SLO: {dis.prefill_instances} x {dis.prefill.layout.label}"

@@ -29,8 +29,9 @@ from llmtco.perf.memory import kv_bytes_per_token, kv_shards
 from llmtco.perf.parallel import SCALEOUT_LATENCY_US, Fabric, Layout, layout_memory, layout_prefill_step
 from llmtco.perf.replica import LayoutReplica
 from llmtco.perf.shapes import HardwareShape, ModelShape
+from llmtco.sizing.fleet import fleet_gpus
 from llmtco.sizing.layouts import BATCH_GRID, layout_curve
-from llmtco.sizing.serving import EngineShape, Load, engine_hardware, point_at_batch
+from llmtco.sizing.serving import EngineShape, Load, point_at_batch, prompt_hardware
 
 PREFILL_TOKENS_PER_RANK = 16384.0
 """Prompt tokens one DP rank prefills per step (SGLang's large-scale EP post runs 16,384 tokens per device)."""
@@ -77,6 +78,19 @@ class DisaggPoint:
     fits: bool
 
 
+@dataclass(frozen=True)
+class PlanDemand:
+    """What a plan buys a deployment for: its peak rate at a planned utilisation, in whole machines."""
+
+    peak_rps: float
+    utilisation: float
+    machine_gpus: int
+
+    def gpus(self, replica_rps: float, replica_gpus: int) -> int:
+        """GPUs for the peak in units of ``replica_gpus`` GPUs serving ``replica_rps`` (``fleet_gpus``) [count]."""
+        return fleet_gpus(self.peak_rps, replica_rps, replica_gpus, self.utilisation, self.machine_gpus)
+
+
 def kv_link_gb_s(hw: HardwareShape, fabric: Fabric, prefill: Layout, decode: Layout) -> float:
     """Per-GPU bandwidth between the pools [GB/s]: scale-up if both fit one domain, else the network."""
     same_domain = prefill.gpus + decode.gpus <= fabric.domain_gpus
@@ -96,10 +110,20 @@ def kv_transfer_ms(
 
 
 def prefill_pool(
-    model: ModelShape, hw: HardwareShape, fabric: Fabric, bytes_per_weight: float, layout: Layout, lin: float
+    model: ModelShape,
+    hw: HardwareShape,
+    fabric: Fabric,
+    bytes_per_weight: float,
+    layout: Layout,
+    lin: float,
+    eng: EngineShape | None = None,
 ) -> PrefillPool:
-    """A prefill instance running chunks of ``PREFILL_TOKENS_PER_RANK`` tokens per DP rank (at least one prompt)."""
+    """A prefill instance running chunks of ``PREFILL_TOKENS_PER_RANK`` tokens per DP rank (at least one
+    prompt). With ``eng`` its prompt FLOP/s are the engine's (``prompt_hardware``: for an MoE model, the
+    experts see the step's prompt tokens over every DP rank); without it the step layer's."""
     prompts = max(1.0, np.floor(PREFILL_TOKENS_PER_RANK / max(lin, 1.0))) * layout.dp
+    if eng is not None:
+        hw = prompt_hardware(hw, eng, model, prompts * max(lin, 1.0))
     st = layout_prefill_step(model, hw, fabric, bytes_per_weight, layout, prompts, lin)
     step_ms = float(np.asarray(st.step_ms, dtype=float).reshape(-1)[0])
     # PP stages work on different chunks at once: one chunk leaves every step_ms / pp
@@ -181,8 +205,7 @@ def disaggregated_points(
     """The deployment at every decode batch of the grid, the pool ratio chosen per batch (``eng``: the
     decode pool through the serving layer, see ``decode_curve``)."""
     lout = max(float(output_tokens), 1.0)
-    pf_hw = hw if eng is None else engine_hardware(hw, eng)
-    pool = prefill_pool(model, pf_hw, fabric, bytes_per_weight, prefill, input_tokens)
+    pool = prefill_pool(model, hw, fabric, bytes_per_weight, prefill, input_tokens, eng)
     batches, steps, fits = curve or decode_curve(
         model, hw, fabric, bytes_per_weight, kv_bytes, decode, input_tokens, lout, eng
     )
@@ -219,14 +242,17 @@ def best_disaggregated(
     points: list[DisaggPoint], tpot_target_ms: float | None, ttft_target_ms: float | None
 ) -> DisaggPoint | None:
     """The point with the most output tokens/s per GPU that fits and meets the SLO (None if none)."""
-    ok = [
-        p
-        for p in points
-        if p.fits
+    ok = [p for p in points if _meets(p, tpot_target_ms, ttft_target_ms)]
+    return max(ok, key=lambda p: p.output_tokens_per_s_per_gpu) if ok else None
+
+
+def _meets(p: DisaggPoint, tpot_target_ms: float | None, ttft_target_ms: float | None) -> bool:
+    """Whether ``p`` fits and meets the SLO."""
+    return (
+        p.fits
         and (tpot_target_ms is None or p.tpot_ms <= tpot_target_ms)
         and (ttft_target_ms is None or p.ttft_ms <= ttft_target_ms)
-    ]
-    return max(ok, key=lambda p: p.output_tokens_per_s_per_gpu) if ok else None
+    )
 
 
 def best_disaggregated_over(
@@ -242,20 +268,28 @@ def best_disaggregated_over(
     ttft_target_ms: float | None,
     prefill_pools: int = 3,
     eng: EngineShape | None = None,
+    demand: PlanDemand | None = None,
 ) -> DisaggPoint | None:
     """The best disaggregated deployment under the SLO: the ``prefill_pools`` layouts with the most
-    input tokens/s per GPU as prefill pools, every layout as the decode pool (None if none fits).
-    Layouts whose weights and one request's KV cache do not fit are left out of both pools."""
+    input tokens/s per GPU as prefill pools, every layout as the decode pool (None if none fits). Layouts
+    whose weights and one request's KV cache do not fit are left out of both pools. Best is the most output
+    tokens/s per GPU; for a ``demand``, the fewest GPUs it needs in whole units, then the most tokens/s per
+    GPU (pools and deployments both: the fastest per GPU can be a unit larger than the demand)."""
     context = input_tokens + output_tokens
     layouts = [
         lay
         for lay in layouts
         if float(np.asarray(layout_memory(model, hw, bytes_per_weight, kv_bytes, lay, context).max_batch).min()) >= 1
     ]
-    pf_hw = hw if eng is None else engine_hardware(hw, eng)
+
+    def pool_key(p: PrefillPool) -> tuple[float, float]:
+        return (0.0 if demand is None else demand.gpus(p.requests_per_s, p.layout.gpus), -p.input_tokens_per_s_per_gpu)
+
+    def key(p: DisaggPoint) -> tuple[float, float]:
+        return (0.0 if demand is None else demand.gpus(p.requests_per_s, p.gpus), -p.output_tokens_per_s_per_gpu)
+
     pools = sorted(
-        (prefill_pool(model, pf_hw, fabric, bytes_per_weight, lay, input_tokens) for lay in layouts),
-        key=lambda p: -p.input_tokens_per_s_per_gpu,
+        (prefill_pool(model, hw, fabric, bytes_per_weight, lay, input_tokens, eng) for lay in layouts), key=pool_key
     )[:prefill_pools]
     best: DisaggPoint | None = None
     lout = max(float(output_tokens), 1.0)
@@ -269,7 +303,8 @@ def best_disaggregated_over(
                 model, hw, fabric, bytes_per_weight, kv_bytes, pool.layout, dec, input_tokens, output_tokens, eng,
                 curves[dec],
             )  # fmt: skip
-            p = best_disaggregated(pts, tpot_target_ms, ttft_target_ms)
-            if p is not None and (best is None or p.output_tokens_per_s_per_gpu > best.output_tokens_per_s_per_gpu):
+            ok = [p for p in pts if _meets(p, tpot_target_ms, ttft_target_ms)]
+            p = min(ok, key=key) if ok else None
+            if p is not None and (best is None or key(p) < key(best)):
                 best = p
     return best

@@ -47,6 +47,13 @@ def replicas_needed(
     return out
 
 
+def fleet_gpus(peak_rps: float, replica_rps: float, replica_gpus: int, utilisation: float, machine_gpus: int) -> int:
+    """GPUs in whole machines that carry ``peak_rps`` at ``utilisation`` with one spare replica [count]: how two
+    layouts of the same GPU compare in the plan (a disaggregated replica is large, so its granularity counts)."""
+    replicas = int(np.ceil(peak_rps / max(replica_rps * utilisation, 1e-12) - 1e-9)) + 1
+    return int(np.ceil(replicas * replica_gpus / machine_gpus - 1e-9)) * machine_gpus
+
+
 def busy_fraction(load_rps: FloatArray, replicas: FloatArray, capacity_rps: FloatArray) -> FloatArray:
     """Share of the time ``replicas`` replicas of ``capacity_rps`` each are working to carry ``load_rps``
     (0-1; shapes broadcast, e.g. (S, M, H) load with (S, M, 1) replicas and (S, 1, 1) capacity)."""

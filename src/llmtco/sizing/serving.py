@@ -198,6 +198,21 @@ def engine_hardware(hw: HardwareShape, eng: EngineShape) -> HardwareShape:
     return replace(hw, prefill_compute_efficiency=pf)
 
 
+def prompt_hardware(hw: HardwareShape, eng: EngineShape, model: ModelShape, tokens: Num) -> HardwareShape:
+    """``engine_hardware`` for a step that carries ``tokens`` prompt tokens (over every EP rank whose
+    tokens reach the same experts): an MoE model's prompt FLOP/s also carry ``moe_prompt_share``. The
+    serving layer, the disaggregated prefill pools and ``perf serve``'s step-layer breakdown use it."""
+    return _with_moe_share(engine_hardware(hw, eng), model, tokens, eng.moe_half_tokens)
+
+
+def carried_prompt_tokens(chunk: Num, batch: Num, pf_chunk: Num, prompt_tokens: Num) -> FloatArray:
+    """Prompt tokens of one rank's step that carries prefill: one prompt's chunk ``pf_chunk``, or more
+    prompts where they queue (as ``perf.timing.chunk_share``), at most the budget the decoding sequences
+    leave free (mean ``prompt_tokens`` per step) [tokens]."""
+    free = np.maximum(np.asarray(chunk) - np.asarray(batch), 1.0)
+    return np.asarray(np.maximum(pf_chunk, np.minimum(prompt_tokens, free)), dtype=float)
+
+
 def _with_moe_share(hw: HardwareShape, model: ModelShape, tokens: Num, half: Num) -> HardwareShape:
     """``hw`` whose prompt FLOP/s carry ``moe_prompt_share`` for ``tokens`` prompt tokens per step."""
     share = moe_prompt_share(model, tokens, half)
@@ -263,7 +278,7 @@ def _rates(
     # a step that carries prefill carries one prompt's chunk, or more prompts where they queue (as
     # perf.timing.chunk_share, within the free budget); the same share on the three steps of the call below
     if model.experts > 1:
-        carried = np.maximum(pf_chunk, np.minimum(prompt_tokens, np.maximum(chunk - batch, 1.0)))
+        carried = carried_prompt_tokens(chunk, batch, pf_chunk, prompt_tokens)
         hw_step = _with_moe_share(hw_step, model, np.concatenate([carried] * 3, axis=-1) * ranks_ep, half)
 
     # three steps in one call, side by side on the batch axis: the mean step (its share of prompt tokens),
