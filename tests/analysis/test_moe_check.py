@@ -4,6 +4,8 @@ The bounds below guard against regressions at what the shipped factors reach in 
 issue's 25 % target, which `llmtco perf moe-check` reports out of sample (README, "Parallel layouts").
 """
 
+from dataclasses import replace
+
 import pytest
 
 from llmtco.analysis.moe_check import (
@@ -15,6 +17,7 @@ from llmtco.analysis.moe_check import (
     split_key,
 )
 from llmtco.catalog import load_catalog
+from llmtco.catalog.loader import Table
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +50,11 @@ def test_large_scale_ep_prefill_within_10_percent(check) -> None:  # type: ignor
 
 def test_dp_attention_prompt_imbalance_lowers_the_trtllm_max_throughput_rows(check) -> None:  # type: ignore[no-untyped-def]
     """TensorRT-LLM's EP8 DP8 max-throughput rows, in-flight batching: +95 % to +122 % with prompts spread
-    evenly over the DP ranks, +35 % to +82 % with each prompt on one rank (the rest is not modelled)."""
+    evenly over the DP ranks, +35 % to +82 % with each prompt on one rank, -1 % to +53 % since the rows carry
+    the shipped stack step time fitted on them (the rest is not modelled)."""
     rows = [r for r in check.rows if r.family == "trtllm-dsr1-blog"]
     assert len(rows) == 3
-    assert all(0.0 < r.error < 0.9 for r in rows)
+    assert all(-0.1 < r.error < 0.9 for r in rows)
 
 
 def test_errors_and_ratios_are_reported(check) -> None:  # type: ignore[no-untyped-def]
@@ -121,3 +125,19 @@ def test_out_of_sample_columns_in_the_table_and_json(check, without_mi300x) -> N
 def test_unknown_split_is_refused() -> None:
     with pytest.raises(ValueError, match="leave one source out"):
         split_key("leave two out")
+
+
+def test_end_to_end_rows_carry_the_shipped_stack_step_as_the_plan_does(check) -> None:  # type: ignore[no-untyped-def]
+    """The serving-layer rows run the engine as a plan runs it: the record's ``stack_step_ms`` on every step
+    (DeepSeek is MLA MoE) and the MoE prompt share. 20 ms more per step on B200 slows its rows, no others."""
+    cat = load_catalog()
+    records = {
+        k: e.model_copy(update={"stack_step_ms": 20.0}) if k.split("@")[0] == "b200" else e
+        for k, e in cat.efficiency.records.items()
+    }
+    slow = {r.id: r for r in moe_check(replace(cat, efficiency=Table("efficiency", records))).rows}
+    for r in check.rows:
+        if r.family == "inferencemax" and r.accelerator == "b200":
+            assert slow[r.id].predicted < 0.8 * r.predicted, r.id
+        elif r.family == "inferencemax":
+            assert slow[r.id].predicted == pytest.approx(r.predicted), r.id

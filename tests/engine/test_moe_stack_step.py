@@ -8,6 +8,7 @@ from dataclasses import replace
 from llmtco import evaluate, parse_scenario_text
 from llmtco.catalog import Catalog
 from llmtco.catalog.loader import Table
+from llmtco.engine.adapters import efficiency_for, engine_shape, model_shape, takes_stack_step
 
 SCENARIO = """\
 name: deepseek-r1 on 8 x B200 vs 8 x MI300X
@@ -63,3 +64,25 @@ def test_the_moe_sizing_uses_the_shipped_stack_step_time() -> None:
 
 def test_a_dense_model_ignores_the_stack_step_time() -> None:
     assert _gpus("llama-3.1-70b", True) == _gpus("llama-3.1-70b", False)
+
+
+def test_an_moe_model_without_mla_ignores_the_stack_step_time() -> None:
+    """The stack step time was fitted on DeepSeek-V3-architecture rows only (MLA, 256 routed experts); other
+    MoE models' rows are fitted in the serving layer without it, so their plans do not carry it."""
+    for model in ("gpt-oss-120b", "qwen3-30b-a3b"):
+        sc, cat = parse_scenario_text(SCENARIO % model)
+        base = {o.name: o.sizing.gpus for o in evaluate(sc, cat).options}
+        slow = {o.name: o.sizing.gpus for o in evaluate(sc, _with_stack(cat, "mi300x", 20.0)).options}
+        assert slow == base, model
+
+
+def test_the_stack_step_is_on_mla_moe_models_only() -> None:
+    cat = parse_scenario_text(SCENARIO % "deepseek-r1")[1]
+    on = {m: takes_stack_step(model_shape(cat.models.get(m))) for m in ("deepseek-r1", "gpt-oss-120b", "llama-3.1-70b")}
+    assert on == {"deepseek-r1": True, "gpt-oss-120b": False, "llama-3.1-70b": False}
+    eff = efficiency_for(cat, "b200", "sglang", "fp8").model_copy(update={"stack_step_ms": 5.0})
+    base = engine_shape(eff, "sglang", 1, moe=True)
+    stacked = engine_shape(eff, "sglang", 1, moe=True, stack_step=True)
+    assert float(stacked.scheduler_ms_per_step[0]) == float(base.scheduler_ms_per_step[0]) + 5.0
+    # the MoE prompt share is the model's, whether or not the stack step is on
+    assert float(base.moe_half_tokens[0]) == float(stacked.moe_half_tokens[0]) > 0

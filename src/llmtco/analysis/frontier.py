@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from llmtco.catalog import Catalog
-from llmtco.engine.adapters import efficiency_for, engine_shape
+from llmtco.engine.adapters import efficiency_for, engine_shape, model_shape, takes_stack_step
 from llmtco.engine.layouts import HourPrice, fabric_for, hour_price, layout_inputs, server_for
 from llmtco.errors import UsageError
 from llmtco.perf.parallel import Fabric
@@ -73,8 +73,9 @@ class Frontier:
     extra_step_ms: float = 0.0
     """Time added to every step beyond the fitted overhead [ms] (0: the catalog's factors as they are)."""
     stack_step: dict[str, str] = field(default_factory=dict)
-    """Per precision, the shipped ``stack_step_ms`` of an MoE model's serving stack added to every step and
-    the efficiency record (and fit node) it comes from (empty for a dense model or ``stack_step=False``)."""
+    """Per precision, the shipped ``stack_step_ms`` of the serving stack added to every step and the efficiency
+    record (and fit node) it comes from (empty for a model it is not on, ``engine.adapters.takes_stack_step``,
+    or ``stack_step=False``)."""
     points: list[FrontierPoint] = field(default_factory=list)
     """Pareto points, by tokens/s per user ascending."""
 
@@ -116,7 +117,7 @@ def _points(
     acc = cat.accelerators.get(accelerator)
     li = layout_inputs(cat, model_id, acc, precision, engine)
     eff = efficiency_for(cat, accelerator, engine, precision)
-    eng = engine_shape(eff, engine, 1, moe=stack_step and li.model.experts > 1)
+    eng = engine_shape(eff, engine, 1, moe=li.model.experts > 1, stack_step=stack_step and takes_stack_step(li.model))
     # a serving stack's own time per step is engine time: it adds to every step as the scheduler's does
     eng = replace(eng, scheduler_ms_per_step=np.asarray(eng.scheduler_ms_per_step) + extra_step_ms)
     layouts = candidate_layouts(li.model, fabric.domain_gpus, max_gpus)
@@ -205,9 +206,9 @@ def frontier(
     limit = max_gpus or max(72, server.gpus)
     pts: list[FrontierPoint] = []
     stack: dict[str, str] = {}
-    moe = cat.models.get(model_id).experts > 1
+    stacked = takes_stack_step(model_shape(cat.models.get(model_id)))
     for p in _precisions(cat, model_id, accelerator, precisions):
-        if stack_step and moe:
+        if stack_step and stacked:
             eff = efficiency_for(cat, accelerator, engine, p)
             stack[p] = f"{eff.id}: {eff.notes.partition('stack: ')[2] or f'{eff.stack_step_ms:g} ms'}"
         pts += _points(

@@ -20,6 +20,7 @@ from llmtco.engine.adapters import (
     hardware_shape,
     kv_bytes_for,
     model_shape,
+    takes_stack_step,
 )
 from llmtco.engine.serve import TP_CANDIDATES, pick_tensor_parallel
 from llmtco.errors import InfeasibleError
@@ -91,7 +92,7 @@ def probe_serve(
     compute = compute_precision(prec, acc)
     shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, 1, engine=engine)
-    eng = engine_shape(eff, engine, 1, accelerator=acc, moe=model.experts > 1)
+    eng = engine_shape(eff, engine, 1, accelerator=acc, moe=shape.experts > 1, stack_step=takes_stack_step(shape))
     bpw, kvb = BYTES_PER_WEIGHT[prec], kv_bytes_for(compute, kv_cache)
     load = Load(input_spread, output_spread, utilisation, percentile, prefix_cache_hit, batch)
     tps = [tp] if tp else [t for t in TP_CANDIDATES if t <= max_tp]

@@ -25,7 +25,7 @@ from llmtco.calibration.stack_fit import StackStep, StepRow, fit_stack_step_ms
 from llmtco.catalog import Catalog
 from llmtco.catalog.loader import Table
 from llmtco.catalog.records import Efficiency
-from llmtco.engine.adapters import efficiency_for, engine_shape
+from llmtco.engine.adapters import efficiency_for, engine_shape, takes_stack_step
 from llmtco.engine.layouts import fabric_for, layout_inputs, server_for
 from llmtco.perf.parallel import Layout, layout_decode_step
 from llmtco.perf.replica import LayoutReplica
@@ -205,7 +205,8 @@ def _predict_row(row: dict[str, str], cat: Catalog, model_id: str, acc: str) -> 
     li = layout_inputs(cat, model_id, cat.accelerators.get(acc), precision, eng_key)
     kvb = 2.0 if re.search(r"FP16 KV", row["precision"], re.I) else li.kv_bytes
     sp = point_at_batch(li.model, li.hw, li.bytes_per_weight, kvb, lay.gpus, lin, lout, batch,
-                        engine_shape(eff, eng_key, 1), Load(), replica=LayoutReplica(lay, fabric))  # fmt: skip
+                        engine_shape(eff, eng_key, 1, moe=True, stack_step=takes_stack_step(li.model)), Load(),
+                        replica=LayoutReplica(lay, fabric))  # fmt: skip
     tpot = _num(row["tpot_ms"]) if row["tpot_ms"] else None
     return CheckRow(
         rid, row["source_family"], acc, lay.label, precision, engine, f"{label} c{conc:g} {engine}",

@@ -16,6 +16,7 @@ from llmtco.engine.adapters import (
     kv_bytes_for,
     model_shape,
     resolve_server,
+    takes_stack_step,
 )
 from llmtco.engine.serve import TP_CANDIDATES, pick_tensor_parallel
 from llmtco.measure.core import StackShape
@@ -80,7 +81,7 @@ def predict(case: Case, catalog: Catalog, eff: Efficiency) -> dict[str, float]:
     compute = compute_precision(case.precision, acc)
     shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, 1, engine=case.engine)
-    eng = engine_shape(eff, case.engine, 1, accelerator=acc, moe=shape.experts > 1)
+    eng = engine_shape(eff, case.engine, 1, accelerator=acc, moe=shape.experts > 1, stack_step=takes_stack_step(shape))
     if (run := case.engine_settings) is not None:
         eng = replace(eng, chunk_tokens=run.chunk_tokens, poll_steps=run.poll_steps)
     bpw, kvb = BYTES_PER_WEIGHT[case.precision], kv_bytes_for(compute, case.kv_cache)

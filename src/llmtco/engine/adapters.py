@@ -105,6 +105,15 @@ def engine_defaults(engine: str | None, acc: Accelerator | None) -> tuple[float 
     return None, CHUNK_TOKENS[name]
 
 
+def takes_stack_step(model: ModelShape) -> bool:
+    """Whether the stack's fitted ``stack_step_ms`` is on ``model``'s steps: MoE models with MLA attention,
+    the DeepSeek-V3 architecture every row of that fit measures (``calibration.stack_step``). Other MoE
+    models' rows are fitted in the serving layer without it, and predicted better without it (in sample,
+    2026-12-04: gpt-oss-120b TPOT on TensorRT-LLM +3 % without, +61 % with; on ATOM +25 % / +64 %; on
+    vLLM +3 % / +19 %; Mixtral and Qwen3 MoE alike)."""
+    return model.experts > 1 and model.mla_latent_dim > 0
+
+
 def engine_shape(
     eff: Efficiency,
     engine: str | None,
@@ -112,10 +121,12 @@ def engine_shape(
     ctx: Ctx | None = None,
     moe: bool = False,
     accelerator: Accelerator | None = None,
+    stack_step: bool = False,
 ) -> EngineShape:
     """The serving layer's view of an engine's fitted factors (``sizing.serving.EngineShape``); for an MoE
-    model (``moe``) the stack's own ``stack_step_ms`` adds to the scheduler's time of every step; with the
-    ``accelerator``, the engine's default batch cap and token budget there (``engine_defaults``)."""
+    model (``moe``) its prompts follow the engine's ``moe_prefill_half_tokens``, and with ``stack_step``
+    (``takes_stack_step``) the stack's own ``stack_step_ms`` adds to the scheduler's time of every step;
+    with the ``accelerator``, the engine's default batch cap and token budget there (``engine_defaults``)."""
 
     def e(name: str) -> FloatArray:
         value = float(getattr(eff, name))
@@ -126,7 +137,7 @@ def engine_shape(
     max_num_seqs, chunk = engine_defaults(engine, accelerator)
     return EngineShape(
         name=name,
-        scheduler_ms_per_step=e("scheduler_ms_per_step") + (float(eff.stack_step_ms) if moe else 0.0),
+        scheduler_ms_per_step=e("scheduler_ms_per_step") + (float(eff.stack_step_ms) if stack_step else 0.0),
         per_sequence_us=e("per_sequence_overhead_us"),
         mixed_step_efficiency=e("mixed_step_efficiency"),
         chunk_tokens=chunk,

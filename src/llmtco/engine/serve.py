@@ -35,6 +35,7 @@ from llmtco.engine.adapters import (
     kv_bytes_for,
     load_shape,
     model_shape,
+    takes_stack_step,
 )
 from llmtco.engine.context import Ctx
 from llmtco.engine.demand import Demand
@@ -108,7 +109,9 @@ def serve(
     compute = compute_precision(precision, acc)
     shape = model_shape(model)
     hw = hardware_shape(acc, eff, compute, samples, ctx, engine=engine)
-    eng = engine_shape(eff, engine, samples, ctx, moe=model.experts > 1, accelerator=acc)
+    eng = engine_shape(
+        eff, engine, samples, ctx, moe=shape.experts > 1, accelerator=acc, stack_step=takes_stack_step(shape)
+    )
     load = load_shape(w, utilisation)
     bpw, kvb = BYTES_PER_WEIGHT[precision], kv_bytes_for(compute, w.kv_cache)
     tps = [forced_tp] if forced_tp else [t for t in TP_CANDIDATES if t <= max_tp]
