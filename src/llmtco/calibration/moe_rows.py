@@ -5,9 +5,11 @@ Rows of ``calibration/data/measurements-2026.csv`` (families ``inferencemax``,
 states: the serving layer (``sizing.serving.point_at_batch`` on a
 ``perf.replica.LayoutReplica``) at the published concurrency, or the phase-isolated
 prefill/decode step of ``perf.parallel`` for the SGLang large-scale EP rows, with the
-catalog's efficiency factors and no stack step time (the layout physics alone). Rows the
-model cannot express are returned with the reason. ``analysis.moe_check`` reports them;
-``calibration.stack_step`` fits the shipped ``stack_step_ms`` on their decode rows.
+catalog's efficiency factors. The serving-layer rows run the engine as a plan runs it: the MoE
+prompt share and the records' ``stack_step_ms`` (``calibration.stack_step`` sets it to 0 to fit it
+on the layout physics alone). Rows the model cannot express are returned with the reason.
+``analysis.moe_check`` reports them; ``calibration.stack_step`` fits the shipped ``stack_step_ms`` on
+their decode rows.
 """
 
 from __future__ import annotations

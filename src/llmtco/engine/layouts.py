@@ -57,7 +57,7 @@ class HourPrice:
 
 def layout_inputs(cat: Catalog, model_id: str, acc: Accelerator, precision: str, engine: str | None) -> LayoutInputs:
     """The model and accelerator shapes for the layout search (efficiency factors of the catalog; a serving
-    stack's own time per step is the serving layer's, ``engine_shape(..., moe=...)``)."""
+    stack's own time per step is the serving layer's, ``engine_shape(..., moe=..., stack_step=...)``)."""
     if precision not in BYTES_PER_WEIGHT:
         raise UsageError(f"--precision: {precision!r} is not one of {', '.join(BYTES_PER_WEIGHT)}")
     compute = compute_precision(precision, acc)
